@@ -1,0 +1,765 @@
+"""Hypothesis strategies for max-pooling inputs and parameters.
+
+Public API for users who test their own pooling code against poolref, and
+for :mod:`poolref.testing`. Hypothesis is an optional dependency
+(``pip install poolref[strategies]``); this module (and ``poolref.testing``)
+is the only one that imports it.
+
+* :func:`pool_params` draws valid pooling parameters for one rank.
+* :func:`dtypes` draws one of the forward dtypes.
+* :func:`values` gives element strategies for a value *profile* (ties, NaN, ...).
+* :func:`pool_cases` draws a complete :class:`PoolCase`: an input array plus
+  parameters for which the call is valid.
+
+Everything is constructive: parameters are drawn first and the spatial sizes
+are then drawn from the range for which every output size is at least 1, so
+no example is ever filtered out. Arrays are small (sides <= 8, about 512
+elements by default) and dense: every element is drawn.
+
+Examples
+--------
+>>> from hypothesis import given
+>>> import poolref
+>>> from poolref.strategies import pool_cases
+>>> @given(pool_cases(ndims=(2,), profiles=("ties",)))
+... def test_values_are_gathered_at_indices(case):
+...     y, idx = poolref.naive.max_pool2d(case.x, **case.kwargs(), return_indices=True)
+"""
+
+from __future__ import annotations
+
+import math
+import operator
+from collections.abc import Sequence
+from typing import NamedTuple
+
+import numpy as np
+from hypothesis import strategies as st
+from hypothesis.errors import InvalidArgument
+from hypothesis.extra import numpy as hnp
+
+from ._params import FORWARD_DTYPES
+
+__all__ = [
+    "LAYOUTS",
+    "PROFILES",
+    "PoolCase",
+    "array_source",
+    "distinct_grid",
+    "dtypes",
+    "layout_name",
+    "pool_cases",
+    "pool_params",
+    "profiles_for",
+    "values",
+    "with_layout",
+]
+
+#: Value profiles understood by :func:`values` and :func:`pool_cases`.
+PROFILES = ("distinct", "ties", "nan", "inf", "signed_zero", "negative", "general")
+
+#: Memory layouts understood by :func:`pool_cases`, all with the same logical values:
+#: ``"C"`` C-contiguous; ``"F"`` a Fortran-ordered copy; ``"transposed"`` a
+#: channels-last buffer viewed back in ``(N, C, *spatial)`` order (PyTorch's
+#: ``channels_last``); ``"strided"`` every other element of a larger buffer
+#: (step 2 along every axis; the skipped elements hold the dtype's largest
+#: value, so reading them changes the result); ``"reversed"`` a buffer flipped
+#: along every axis viewed back (negative strides).
+LAYOUTS = ("C", "F", "transposed", "strided", "reversed")
+
+# Shrinking goes towards the first entry of each of these.
+_DTYPE_ORDER = tuple(
+    np.dtype(t) for t in ("float64", "float32", "float16", "int64", "int32", "int16", "int8", "uint8")
+)
+assert set(_DTYPE_ORDER) == set(FORWARD_DTYPES)
+
+_SPATIAL = {1: "L", 2: "H, W", 3: "D, H, W"}
+
+
+# ----------------------------------------------------------------------------
+# PoolCase
+# ----------------------------------------------------------------------------
+
+
+def _scalar_source(value) -> str:
+    if isinstance(value, float):
+        if math.isnan(value):
+            return "np.nan"
+        if math.isinf(value):
+            return "np.inf" if value > 0 else "-np.inf"
+        return repr(value)  # keeps -0.0; exact for every float16/32/64 value
+    return repr(value)
+
+
+def _nested_source(items) -> str:
+    if isinstance(items, list):
+        return "[" + ", ".join(_nested_source(item) for item in items) + "]"
+    return _scalar_source(items)
+
+
+def array_source(x: np.ndarray) -> str:
+    """Python source that rebuilds ``x``'s values, shape and dtype exactly.
+
+    ``eval`` it with ``import numpy as np``; NaN and infinities are written as
+    ``np.nan``/``np.inf`` and ``-0.0`` keeps its sign. The memory layout is not
+    reproduced (it never changes a correct result).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> array_source(np.array([[1.0, np.nan, -0.0]], dtype=np.float32))
+    'np.array([[1.0, np.nan, -0.0]], dtype=np.float32)'
+    """
+    x = np.asarray(x)
+    body = _nested_source(x.tolist())
+    if x.size == 0:
+        return f"np.empty({x.shape!r}, dtype=np.{x.dtype.name})"
+    return f"np.array({body}, dtype=np.{x.dtype.name})"
+
+
+def layout_name(x: np.ndarray) -> str:
+    """A short description of ``x``'s memory layout, for messages."""
+    if x.flags.c_contiguous:
+        return "C-contiguous"
+    if x.flags.f_contiguous:
+        return "F-contiguous"
+    return f"non-contiguous, strides={x.strides}"
+
+
+class PoolCase(NamedTuple):
+    """One valid pooling call: an input ``x`` and normalised parameters.
+
+    Every parameter is a tuple with one entry per spatial dimension (the
+    ``ceil_mode`` flag excepted), so ``f(case.x, **case.kwargs())`` is a valid
+    call of the matching ``max_pool{nd}d``.
+    """
+
+    x: np.ndarray
+    kernel_size: tuple
+    stride: tuple
+    padding: tuple
+    dilation: tuple
+    ceil_mode: bool
+
+    @property
+    def nd(self) -> int:
+        """Number of spatial dimensions (1, 2 or 3)."""
+        return len(self.kernel_size)
+
+    @property
+    def batched(self) -> bool:
+        """True for ``(N, C, *spatial)`` input, False for unbatched ``(C, *spatial)``."""
+        return self.x.ndim == self.nd + 2
+
+    def kwargs(self) -> dict:
+        """``kernel_size``, ``stride``, ``padding``, ``dilation`` and ``ceil_mode`` as keywords."""
+        return {
+            "kernel_size": self.kernel_size,
+            "stride": self.stride,
+            "padding": self.padding,
+            "dilation": self.dilation,
+            "ceil_mode": self.ceil_mode,
+        }
+
+    def snippet(self, func: str | None = None, *, module: str = "poolref", **extra) -> str:
+        """A one-line Python call reproducing this case, e.g. ``poolref.max_pool2d(np.array(...), ...)``.
+
+        ``func`` defaults to ``max_pool{nd}d``; ``extra`` keywords (for
+        example ``return_indices=True``) are appended.
+        """
+        func = func or f"max_pool{self.nd}d"
+        kw = {**self.kwargs(), **extra}
+        args = ", ".join(f"{k}={v!r}" for k, v in kw.items())
+        return f"{module}.{func}({array_source(self.x)}, {args})"
+
+    def __repr__(self) -> str:
+        kw = ", ".join(f"{k}={v!r}" for k, v in self.kwargs().items())
+        text = f"PoolCase(x={array_source(self.x)}, {kw})"
+        if not self.x.flags.c_contiguous:
+            text += f"  # x: {layout_name(self.x)}"
+        return text
+
+
+# ----------------------------------------------------------------------------
+# Argument validation helpers
+# ----------------------------------------------------------------------------
+
+
+def _check_int(value, name: str, minimum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        msg = f"Expected an int but got {name}={value!r} (type={type(value).__name__})"
+        raise InvalidArgument(msg)
+    if value < minimum:
+        msg = f"{name}={value!r} must be at least {minimum}"
+        raise InvalidArgument(msg)
+    return operator.index(value)
+
+
+def _check_bool_or_none(value, name: str):
+    if value is not None and not isinstance(value, bool):
+        msg = f"Expected None, True or False but got {name}={value!r} (type={type(value).__name__})"
+        raise InvalidArgument(msg)
+    return value
+
+
+def _as_choices(value, name: str, allowed: Sequence, *, convert=lambda v: v) -> tuple:
+    """A non-empty tuple of unique allowed values from one value or a sequence."""
+    if isinstance(value, (str, int, np.dtype, type)) or not isinstance(value, Sequence):
+        value = (value,)
+    try:
+        items = tuple(convert(v) for v in value)
+    except TypeError as exc:
+        msg = f"Cannot interpret {name}={value!r}: {exc}"
+        raise InvalidArgument(msg) from None
+    if not items:
+        msg = f"{name}={value!r} must not be empty"
+        raise InvalidArgument(msg)
+    for item in items:
+        if item not in allowed:
+            msg = f"{name}={value!r} contains {item!r}, which is not one of {tuple(allowed)!r}"
+            raise InvalidArgument(msg)
+    return tuple(dict.fromkeys(items))
+
+
+def _forward_dtype(value) -> np.dtype:
+    try:
+        return np.dtype(value)
+    except TypeError as exc:
+        msg = f"not a dtype: {value!r}"
+        raise TypeError(msg) from exc
+
+
+# ----------------------------------------------------------------------------
+# Parameters
+# ----------------------------------------------------------------------------
+
+
+def _min_length(k: int, s: int, p: int, d: int, ceil_mode: bool) -> int:
+    """Smallest input length with at least one output (PyTorch's rule, stated directly).
+
+    Floor mode needs the effective window inside the padded input:
+    ``L + 2p >= eff``. Ceil mode also accepts a first window that hangs over
+    the end by up to ``s - 1`` (it starts at ``-p``, inside the input or the
+    left padding, so the ceil correction never removes it).
+    """
+    eff = d * (k - 1) + 1
+    shortfall = s - 1 if ceil_mode else 0
+    return max(1, eff - 2 * p - shortfall)
+
+
+def _params_strategy(
+    nd, *, max_kernel, max_stride, max_dilation, padding, dilation, ceil_mode, max_extent=None
+):
+    """Parameters whose minimal input length (floor mode) is at most ``max_extent``."""
+
+    @st.composite
+    def draw_params(draw):
+        ks, ss, ps, ds = [], [], [], []
+        for _ in range(nd):
+            k_hi = max_kernel if padding or max_extent is None else min(max_kernel, max_extent)
+            k = draw(st.integers(1, k_hi))
+            s = draw(st.integers(1, max_stride))
+            if padding:
+                p_lo = 0 if max_extent is None else max(0, -(-(k - max_extent) // 2))
+                p = draw(st.integers(p_lo, k // 2))
+            else:
+                p = 0
+            if dilation and k > 1:
+                d_hi = max_dilation
+                if max_extent is not None:
+                    d_hi = min(d_hi, (max_extent + 2 * p - 1) // (k - 1))
+                d = draw(st.integers(1, d_hi))
+            elif dilation:
+                d = draw(st.integers(1, max_dilation))
+            else:
+                d = 1
+            ks.append(k)
+            ss.append(s)
+            ps.append(p)
+            ds.append(d)
+        ceil = draw(st.booleans()) if ceil_mode is None else ceil_mode
+        return {
+            "kernel_size": tuple(ks),
+            "stride": tuple(ss),
+            "padding": tuple(ps),
+            "dilation": tuple(ds),
+            "ceil_mode": ceil,
+        }
+
+    return draw_params()
+
+
+def pool_params(
+    nd: int,
+    *,
+    max_kernel: int = 3,
+    max_stride: int = 3,
+    max_dilation: int = 2,
+    padding: bool = True,
+    dilation: bool = True,
+    ceil_mode: bool | None = None,
+):
+    """Strategy for valid pooling parameters of one rank.
+
+    Parameters
+    ----------
+    nd : {1, 2, 3}
+        Number of spatial dimensions; every tuple has ``nd`` entries.
+    max_kernel, max_stride, max_dilation : int, optional
+        Upper bounds (inclusive, >= 1) for ``kernel_size``, ``stride`` and
+        ``dilation`` in each dimension.
+    padding : bool, optional
+        If False, ``padding`` is always 0. Otherwise it is drawn from
+        ``0 .. kernel_size // 2`` per dimension, which is always valid.
+    dilation : bool, optional
+        If False, ``dilation`` is always 1.
+    ceil_mode : bool or None, optional
+        Fixed ``ceil_mode``, or None (default) to draw both.
+
+    Returns
+    -------
+    SearchStrategy[dict]
+        Dicts with the keys ``kernel_size``, ``stride``, ``padding``,
+        ``dilation`` (``nd``-tuples of ints) and ``ceil_mode`` (bool), ready
+        to be passed as ``**kwargs`` to ``max_pool{nd}d``.
+
+    Raises
+    ------
+    hypothesis.errors.InvalidArgument
+        ``nd`` not in 1..3, a bound below 1, or a non-bool flag.
+
+    Notes
+    -----
+    Examples shrink towards ``kernel_size=1``, ``stride=1``, ``padding=0``,
+    ``dilation=1`` and ``ceil_mode=False``, one dimension at a time.
+    """
+    nd = _check_nd(nd, "nd")
+    max_kernel = _check_int(max_kernel, "max_kernel", 1)
+    max_stride = _check_int(max_stride, "max_stride", 1)
+    max_dilation = _check_int(max_dilation, "max_dilation", 1)
+    _check_flag(padding, "padding")
+    _check_flag(dilation, "dilation")
+    _check_bool_or_none(ceil_mode, "ceil_mode")
+    return _params_strategy(
+        nd,
+        max_kernel=max_kernel,
+        max_stride=max_stride,
+        max_dilation=max_dilation,
+        padding=padding,
+        dilation=dilation,
+        ceil_mode=ceil_mode,
+    )
+
+
+def _check_nd(nd, name: str) -> int:
+    nd = _check_int(nd, name, 1)
+    if nd > 3:
+        msg = f"{name}={nd!r} must be 1, 2 or 3"
+        raise InvalidArgument(msg)
+    return nd
+
+
+def _check_flag(value, name: str) -> bool:
+    if not isinstance(value, bool):
+        msg = f"Expected True or False but got {name}={value!r} (type={type(value).__name__})"
+        raise InvalidArgument(msg)
+    return value
+
+
+# ----------------------------------------------------------------------------
+# dtypes and values
+# ----------------------------------------------------------------------------
+
+
+def dtypes(*, floats: bool = True, ints: bool = True):
+    """Strategy for one of poolref's forward dtypes.
+
+    Parameters
+    ----------
+    floats : bool, optional
+        Include float16, float32 and float64.
+    ints : bool, optional
+        Include int8, int16, int32, int64 and uint8.
+
+    Returns
+    -------
+    SearchStrategy[numpy.dtype]
+        Examples shrink towards float64 (or int64 when ``floats=False``).
+
+    Raises
+    ------
+    hypothesis.errors.InvalidArgument
+        If both ``floats`` and ``ints`` are False.
+    """
+    _check_flag(floats, "floats")
+    _check_flag(ints, "ints")
+    if not (floats or ints):
+        msg = "floats=False and ints=False leave no dtype to draw"
+        raise InvalidArgument(msg)
+    chosen = [t for t in _DTYPE_ORDER if (t.kind == "f" and floats) or (t.kind in "iu" and ints)]
+    return st.sampled_from(chosen)
+
+
+def _exact_int_limit(dtype: np.dtype) -> int:
+    """Largest ``m`` such that every integer in ``[-m, m]`` is exact in ``dtype``."""
+    if dtype.kind == "f":
+        return 2 ** (np.finfo(dtype).nmant + 1)
+    info = np.iinfo(dtype)
+    return min(-int(info.min), int(info.max)) if info.min < 0 else int(info.max)
+
+
+def profiles_for(dtype) -> tuple[str, ...]:
+    """The value profiles that make sense for ``dtype`` (NaN, inf and -0.0 need floats)."""
+    dtype = np.dtype(dtype)
+    if dtype.kind == "f":
+        return PROFILES
+    if dtype.kind == "u":
+        return ("distinct", "ties", "general")
+    return ("distinct", "ties", "negative", "general")
+
+
+def values(dtype, *, profile: str = "general"):
+    """Element strategy for one value profile of ``dtype``.
+
+    Parameters
+    ----------
+    dtype : dtype-like
+        One of the forward dtypes (float16/32/64, int8/16/32/64, uint8).
+    profile : str, optional
+        ``"distinct"``
+            Integer values in a range wide enough for unique arrays (use with
+            ``unique=True``; :func:`pool_cases` instead permutes a grid).
+        ``"ties"``
+            Small integers (-2..2, or 0..3 for uint8): many ties per window.
+        ``"nan"``
+            NaN mixed with small integers and ``-inf`` (floats only).
+        ``"inf"``
+            ``+inf`` and ``-inf`` mixed with small integers (floats only).
+        ``"signed_zero"``
+            ``-0.0``, ``+0.0`` and ``-1.0`` (floats only).
+        ``"negative"``
+            Only negative values, down to the dtype's lowest (``-inf`` and the
+            most negative finite float, ``iinfo.min``): windows next to the
+            padding, where a wrong padding value (0, a finite minimum) shows.
+        ``"general"``
+            Any value of the dtype, including NaN, infinities, subnormals and
+            the extreme integers.
+
+    Returns
+    -------
+    SearchStrategy
+        Python ints or floats that ``dtype`` represents exactly. Examples
+        shrink towards the first listed value of each profile (0 or -2,
+        ``np.nan`` for ``"nan"``, ``-0.0`` for ``"signed_zero"``).
+
+    Raises
+    ------
+    hypothesis.errors.InvalidArgument
+        Unknown dtype or profile, or a profile that ``dtype`` cannot hold
+        (see :func:`profiles_for`).
+    """
+    dtype = _check_dtype(dtype, "dtype")
+    if profile not in PROFILES:
+        msg = f"profile={profile!r} is not one of {PROFILES!r}"
+        raise InvalidArgument(msg)
+    if profile not in profiles_for(dtype):
+        msg = f"profile={profile!r} is impossible for dtype={dtype} (possible: {profiles_for(dtype)!r})"
+        raise InvalidArgument(msg)
+    is_float = dtype.kind == "f"
+    as_dtype = float if is_float else int
+    small_lo = 0 if dtype.kind == "u" else -2
+    if profile == "distinct":
+        limit = min(_exact_int_limit(dtype), 2**20)
+        lo = 0 if dtype.kind == "u" else -limit
+        return st.integers(lo, limit).map(as_dtype)
+    if profile == "ties":
+        return st.integers(small_lo, small_lo + 4 if dtype.kind != "u" else 3).map(as_dtype)
+    if profile == "nan":
+        return st.one_of(
+            st.just(math.nan), st.integers(-2, 2).map(float), st.just(-math.inf)
+        )
+    if profile == "inf":
+        return st.one_of(st.sampled_from([-math.inf, math.inf]), st.integers(-2, 2).map(float))
+    if profile == "signed_zero":
+        return st.sampled_from([-0.0, 0.0, -1.0])
+    if profile == "negative":
+        if is_float:
+            lowest_finite = float(np.finfo(dtype).min)
+            return st.one_of(
+                st.integers(-3, -1).map(float), st.sampled_from([-math.inf, lowest_finite])
+            )
+        lo = int(np.iinfo(dtype).min)
+        return st.one_of(st.integers(-3, -1), st.integers(lo, lo + 2))
+    # general
+    if is_float:
+        return hnp.from_dtype(dtype)
+    info = np.iinfo(dtype)
+    return st.integers(int(info.min), int(info.max))
+
+
+def _check_dtype(value, name: str) -> np.dtype:
+    try:
+        dtype = np.dtype(value)
+    except TypeError:
+        msg = f"{name}={value!r} is not a dtype"
+        raise InvalidArgument(msg) from None
+    if dtype not in FORWARD_DTYPES:
+        msg = f"{name}={dtype} is not one of the forward dtypes {tuple(str(t) for t in _DTYPE_ORDER)}"
+        raise InvalidArgument(msg)
+    return dtype
+
+
+def distinct_grid(dtype, n: int) -> np.ndarray:
+    """``n`` distinct values of ``dtype`` in increasing order, centred on zero where possible.
+
+    Integers while the dtype holds them exactly (float16: up to 2048 in
+    magnitude, so up to 4097 values); beyond that, float16 uses consecutive
+    representable values (every finite float16 is distinct); 8-bit integers
+    have only 256 values, so larger ``n`` repeat them cyclically.
+    """
+    dtype = np.dtype(dtype)
+    if dtype.kind in "iu":
+        info = np.iinfo(dtype)
+        width = int(info.max) - int(info.min) + 1
+        if n > width:
+            return np.resize(np.arange(int(info.min), int(info.max) + 1, dtype=dtype), n)
+        lo = max(int(info.min), -(n // 2))
+        lo = min(lo, int(info.max) - n + 1)
+        return np.arange(lo, lo + n).astype(dtype)
+    limit = _exact_int_limit(dtype)
+    if n <= 2 * limit + 1:
+        return np.arange(-(n // 2), n - n // 2, dtype=np.float64).astype(dtype)
+    # float16 only (within any sensible size): every finite float16, in order.
+    bits = np.arange(0, 0x7C00, dtype=np.uint16)
+    positive = bits.view(np.float16)  # 0, subnormals, normals up to 65504
+    finite = np.concatenate([-positive[:0:-1], positive])
+    if n > finite.size:
+        msg = f"cannot draw n={n} distinct float16 values (only {finite.size} exist)"
+        raise InvalidArgument(msg)
+    mid = finite.size // 2
+    start = max(0, min(mid - n // 2, finite.size - n))
+    return finite[start : start + n].astype(dtype)
+
+
+def _arrays(dtype: np.dtype, shape: tuple[int, ...], profile: str):
+    """Dense arrays: every element drawn (never one repeated fill value)."""
+    size = math.prod(shape)
+    if profile == "distinct":
+        grid = distinct_grid(dtype, size)
+        return st.permutations(range(size)).map(
+            lambda perm: grid[np.asarray(perm, dtype=np.intp)].reshape(shape)
+        )
+    return hnp.arrays(dtype, shape, elements=values(dtype, profile=profile), fill=st.nothing())
+
+
+# ----------------------------------------------------------------------------
+# Layouts
+# ----------------------------------------------------------------------------
+
+
+def with_layout(x: np.ndarray, layout: str, *, channel_axis: int = 1) -> np.ndarray:
+    """An array with ``x``'s logical values (and shape) in the memory layout ``layout``.
+
+    See :data:`LAYOUTS`. The result never shares memory with ``x``.
+    ``channel_axis`` is the axis that ``"transposed"`` moves last (1 for
+    batched input, 0 for unbatched).
+    """
+    if layout not in LAYOUTS:
+        msg = f"layout={layout!r} is not one of {LAYOUTS!r}"
+        raise InvalidArgument(msg)
+    if layout == "C":
+        return np.array(x, order="C", copy=True)
+    if layout == "F":
+        return np.array(x, order="F", copy=True)
+    if layout == "transposed":
+        order = [a for a in range(x.ndim) if a != channel_axis] + [channel_axis]
+        buffer = np.ascontiguousarray(x.transpose(order))
+        return buffer.transpose(np.argsort(order))
+    if layout == "reversed":
+        flip = (slice(None, None, -1),) * x.ndim
+        return np.ascontiguousarray(x[flip])[flip]
+    # strided
+    garbage = np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).max
+    buffer = np.full(tuple(2 * n for n in x.shape), garbage, dtype=x.dtype)
+    step = (slice(None, None, 2),) * x.ndim
+    buffer[step] = x
+    return buffer[step]
+
+
+# ----------------------------------------------------------------------------
+# pool_cases
+# ----------------------------------------------------------------------------
+
+
+def pool_cases(
+    *,
+    ndims=(1, 2, 3),
+    dtypes=None,
+    profiles=None,
+    layouts=None,
+    batched=None,
+    padding=True,
+    dilation=True,
+    ceil_mode=None,
+    min_side=1,
+    max_side=8,
+    max_batch=3,
+    max_channels=3,
+    max_kernel=3,
+    max_stride=3,
+    max_dilation=2,
+    min_batch=1,
+    max_elements=512,
+):
+    """Strategy for complete, valid pooling calls (:class:`PoolCase`).
+
+    Parameters
+    ----------
+    ndims : int or sequence of {1, 2, 3}, optional
+        Spatial ranks to draw from.
+    dtypes : dtype-like or sequence, optional
+        Input dtypes to draw from; None (default) means every forward dtype.
+    profiles : str or sequence of str, optional
+        Value profiles (see :func:`values`); None (default) means every
+        profile that the drawn dtype can hold. ``"distinct"`` arrays are a
+        random permutation of :func:`distinct_grid`, so no two elements are
+        equal (8-bit integers: as far as 256 values allow) and, for floats,
+        neighbouring values differ by 1 (much more than a finite-difference
+        step). A dtype for which none of the profiles applies is not drawn.
+    layouts : str or sequence of str, optional
+        Memory layouts (see :data:`LAYOUTS`); None (default) means all.
+    batched : bool or None, optional
+        ``(N, C, *spatial)`` input (True), unbatched ``(C, *spatial)``
+        (False), or both (None, default).
+    padding, dilation : bool, optional
+        If False, ``padding`` is 0 / ``dilation`` is 1 everywhere.
+    ceil_mode : bool or None, optional
+        Fixed ``ceil_mode`` or None (default) for both.
+    min_side, max_side : int, optional
+        Bounds on every spatial size. The actual lower bound is the larger of
+        ``min_side`` and the smallest size with at least one output
+        (``eff - 2 * padding``, and ``stride - 1`` less in ceil mode, where
+        ``eff = dilation * (kernel_size - 1) + 1``); kernels and dilations
+        are drawn small enough for that to be at most ``max_side``.
+    max_batch, max_channels : int, optional
+        Upper bounds for ``N`` (batched only) and ``C``.
+    max_kernel, max_stride, max_dilation : int, optional
+        As in :func:`pool_params`.
+    min_batch : int, optional
+        Lower bound for ``N`` (0 allows empty batches).
+    max_elements : int, optional
+        Budget for ``x.size``: sides, channels and batch are drawn in that
+        order, each bounded by what the budget leaves.
+
+    Returns
+    -------
+    SearchStrategy[PoolCase]
+        Examples shrink towards 1-D, float64, the first profile, the first
+        layout (``"C"``), batched input, ``kernel_size=stride=dilation=1``,
+        ``padding=0``, ``ceil_mode=False``, the smallest valid sides,
+        ``N = C = 1`` and the first value of each profile.
+
+    Raises
+    ------
+    hypothesis.errors.InvalidArgument
+        A bound of the wrong type or below its minimum, ``min_side >
+        max_side``, an unknown dtype/profile/layout, no dtype that any
+        requested profile applies to, or an element budget that cannot hold
+        the smallest inputs.
+    """
+    nd_choices = _as_choices(ndims, "ndims", (1, 2, 3))
+    dtype_choices = (
+        _DTYPE_ORDER
+        if dtypes is None
+        else _as_choices(dtypes, "dtypes", FORWARD_DTYPES, convert=_forward_dtype)
+    )
+    profile_choices = PROFILES if profiles is None else _as_choices(profiles, "profiles", PROFILES)
+    layout_choices = LAYOUTS if layouts is None else _as_choices(layouts, "layouts", LAYOUTS)
+    _check_bool_or_none(batched, "batched")
+    _check_flag(padding, "padding")
+    _check_flag(dilation, "dilation")
+    _check_bool_or_none(ceil_mode, "ceil_mode")
+    min_side = _check_int(min_side, "min_side", 1)
+    max_side = _check_int(max_side, "max_side", 1)
+    if min_side > max_side:
+        msg = f"Cannot have max_side={max_side!r} < min_side={min_side!r}"
+        raise InvalidArgument(msg)
+    min_batch = _check_int(min_batch, "min_batch", 0)
+    max_batch = _check_int(max_batch, "max_batch", 1)
+    if min_batch > max_batch:
+        msg = f"Cannot have max_batch={max_batch!r} < min_batch={min_batch!r}"
+        raise InvalidArgument(msg)
+    max_channels = _check_int(max_channels, "max_channels", 1)
+    max_kernel = _check_int(max_kernel, "max_kernel", 1)
+    max_stride = _check_int(max_stride, "max_stride", 1)
+    max_dilation = _check_int(max_dilation, "max_dilation", 1)
+    max_elements = _check_int(max_elements, "max_elements", 1)
+
+    dtype_profiles = {
+        t: tuple(p for p in profile_choices if p in profiles_for(t)) for t in dtype_choices
+    }
+    usable = tuple(t for t in dtype_choices if dtype_profiles[t])
+    if not usable:
+        msg = (
+            f"profiles={profile_choices!r} apply to none of dtypes="
+            f"{tuple(str(t) for t in dtype_choices)!r} (NaN, inf and signed zeros need floats)"
+        )
+        raise InvalidArgument(msg)
+    # Largest possible minimal side: the window extent (capped by max_side) or min_side.
+    largest_extent = min(max_side, max_dilation * (max_kernel - 1) + 1)
+    smallest_needed = max(min_side, largest_extent) ** max(nd_choices)
+    if smallest_needed > max_elements:
+        msg = (
+            f"max_elements={max_elements} cannot hold the smallest inputs: with "
+            f"min_side={min_side}, max_side={max_side}, max_kernel={max_kernel} and "
+            f"max_dilation={max_dilation}, a {max(nd_choices)}-D plane may need "
+            f"{smallest_needed} elements"
+        )
+        raise InvalidArgument(msg)
+    batched_choices = (True, False) if batched is None else (batched,)
+
+    @st.composite
+    def draw_case(draw):
+        nd = draw(st.sampled_from(nd_choices))
+        dtype = draw(st.sampled_from(usable))
+        profile = draw(st.sampled_from(dtype_profiles[dtype]))
+        layout = draw(st.sampled_from(layout_choices))
+        is_batched = draw(st.sampled_from(batched_choices))
+        params = draw(
+            _params_strategy(
+                nd,
+                max_kernel=max_kernel,
+                max_stride=max_stride,
+                max_dilation=max_dilation,
+                padding=padding,
+                dilation=dilation,
+                ceil_mode=ceil_mode,
+                max_extent=max_side,
+            )
+        )
+        budget = max_elements
+        if profile == "distinct" and dtype.itemsize == 1:
+            budget = max(min(budget, 256), smallest_needed)
+        lows = [
+            max(min_side, _min_length(*parts, params["ceil_mode"]))
+            for parts in zip(
+                params["kernel_size"], params["stride"], params["padding"], params["dilation"]
+            )
+        ]
+        sides: list[int] = []
+        for i in range(nd):
+            room = budget // (math.prod(sides) * math.prod(lows[i + 1 :]))
+            sides.append(draw(st.integers(lows[i], max(lows[i], min(max_side, room)))))
+        plane = math.prod(sides)
+        channels = draw(st.integers(1, max(1, min(max_channels, budget // plane))))
+        lead: tuple[int, ...] = (channels,)
+        if is_batched:
+            n_hi = min(max_batch, budget // (plane * channels))
+            lead = (draw(st.integers(min_batch, max(min_batch, n_hi))), channels)
+        shape = (*lead, *sides)
+        x = draw(_arrays(dtype, shape, profile))
+        x = with_layout(x, layout, channel_axis=len(lead) - 1)
+        return PoolCase(x, **params)
+
+    return draw_case()
+

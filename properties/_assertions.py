@@ -1,0 +1,256 @@
+"""Assertions and small helpers shared by the property tests.
+
+The assertions follow array-api-tests: check dtype, then shape, then values;
+the vectorised comparison runs first and the first differing element is only
+looked up on failure. A failure message names that element, the call's
+parameters and the input, and a one-line reproduction is attached to the
+exception (``exc.add_note``) and to Hypothesis's report (``hypothesis.note``).
+
+The window helpers compute, independently of every implementation, which input
+positions each output's window covers; the invariant tests use them.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import numpy as np
+from hypothesis import note
+from hypothesis.errors import InvalidArgument
+
+from poolref import fast, im2col, naive
+from poolref.strategies import PoolCase, array_source
+
+#: Every implementation, in the order used for test ids.
+IMPLEMENTATIONS = (fast, im2col, naive)
+#: The implementations checked against the naive oracle.
+CHECKED = (fast, im2col)
+
+#: Per-dtype tolerances for results that may differ by summation order (gradients).
+GRAD_TOLERANCE = {
+    np.dtype(np.float16): {"rtol": 2e-3, "atol": 2e-3},
+    np.dtype(np.float32): {"rtol": 1e-6, "atol": 1e-6},
+    np.dtype(np.float64): {"rtol": 1e-12, "atol": 1e-12},
+}
+
+
+def impl_id(module) -> str:
+    """Short test id for an implementation module (``fast``, ``im2col``, ``naive``)."""
+    return module.__name__.rsplit(".", 1)[-1]
+
+
+def forward(impl, nd: int):
+    return getattr(impl, f"max_pool{nd}d")
+
+
+def backward(impl, nd: int):
+    return getattr(impl, f"max_pool{nd}d_backward")
+
+
+def unpool(impl, nd: int):
+    return getattr(impl, f"max_unpool{nd}d")
+
+
+def pool(impl, case: PoolCase, x=None, **extra):
+    """Call ``impl``'s forward on ``case`` (or on ``x`` with the case's parameters)."""
+    return forward(impl, case.nd)(case.x if x is None else x, **case.kwargs(), **extra)
+
+
+# ----------------------------------------------------------------------------
+# Assertions
+# ----------------------------------------------------------------------------
+
+
+def _same_values(actual: np.ndarray, expected: np.ndarray) -> np.ndarray:
+    """Elementwise "identical": equal and same sign of zero, or both NaN."""
+    if actual.dtype.kind != "f" and expected.dtype.kind != "f":
+        return actual == expected
+    equal = (actual == expected) & (np.signbit(actual) == np.signbit(expected))
+    return equal | (np.isnan(actual) & np.isnan(expected))
+
+
+def _fmt_index(name: str, index) -> str:
+    return f"{name}[{', '.join(str(int(i)) for i in index)}]"
+
+
+def _describe(case: PoolCase | None, func: str | None) -> str:
+    if case is None:
+        return ""
+    x = case.x
+    params = ", ".join(f"{k}={v!r}" for k, v in case.kwargs().items())
+    return f" [{func or f'max_pool{case.nd}d'}(x.shape={x.shape}, x.dtype={x.dtype}, {params})]"
+
+
+def _attach(exc: BaseException, snippet: str) -> None:
+    # On the exception only: Hypothesis prints exception notes with the failing
+    # example, so a hypothesis.note() as well would print the snippet twice.
+    exc.add_note(snippet)
+
+
+def record(label: str, value) -> None:
+    """``hypothesis.note`` an intermediate result (printed with the failing example only)."""
+    try:
+        note(f"{label} = {value!r}")
+    except InvalidArgument:  # not inside a Hypothesis test
+        pass
+
+
+def fail(message: str, *, case: PoolCase | None = None, func: str | None = None, **extra):
+    """Raise ``AssertionError(message)`` with the reproduction of ``case`` attached."""
+    __tracebackhide__ = True
+    exc = AssertionError(message + _describe(case, func))
+    if case is not None:
+        _attach(exc, "Reproduce with: import numpy as np, poolref; " + case.snippet(func, **extra))
+    raise exc
+
+
+def assert_pool_equal(actual, expected, *, case: PoolCase | None, name: str, func: str | None = None, **extra):
+    """``actual`` is ``expected`` exactly: dtype, shape, values (NaN equal to NaN, sign of zero).
+
+    ``case`` and ``func`` describe the call that produced ``actual``; ``extra``
+    keywords (``return_indices=True``, ...) go into the reproduction snippet.
+    """
+    __tracebackhide__ = True
+    actual = np.asarray(actual)
+    expected = np.asarray(expected)
+    if actual.dtype != expected.dtype:
+        fail(f"{name}.dtype={actual.dtype}, but should be {expected.dtype}", case=case, func=func, **extra)
+    if actual.shape != expected.shape:
+        fail(f"{name}.shape={actual.shape}, but should be {expected.shape}", case=case, func=func, **extra)
+    same = _same_values(actual, expected)
+    if not np.all(same):
+        bad = np.argwhere(~same)
+        first = tuple(bad[0])
+        fail(
+            f"{_fmt_index(name, first)}={actual[first].item()!r}, but should be {expected[first].item()!r} "
+            f"({len(bad)} of {actual.size} elements differ; shape {actual.shape}, dtype {actual.dtype})",
+            case=case,
+            func=func,
+            **extra,
+        )
+
+
+def assert_pool_close(actual, expected, *, case: PoolCase | None, name: str, func: str | None = None, **extra):
+    """Like :func:`assert_pool_equal` for values, but within :data:`GRAD_TOLERANCE`."""
+    __tracebackhide__ = True
+    actual = np.asarray(actual)
+    expected = np.asarray(expected)
+    if actual.dtype != expected.dtype:
+        fail(f"{name}.dtype={actual.dtype}, but should be {expected.dtype}", case=case, func=func, **extra)
+    if actual.shape != expected.shape:
+        fail(f"{name}.shape={actual.shape}, but should be {expected.shape}", case=case, func=func, **extra)
+    tol = GRAD_TOLERANCE[actual.dtype]
+    close = np.isclose(actual, expected, equal_nan=True, **tol)
+    if not np.all(close):
+        bad = np.argwhere(~close)
+        first = tuple(bad[0])
+        fail(
+            f"{_fmt_index(name, first)}={actual[first].item()!r}, but should be {expected[first].item()!r} "
+            f"within {tol} ({len(bad)} of {actual.size} elements differ)",
+            case=case,
+            func=func,
+            **extra,
+        )
+
+
+def check(condition, message: str, *, case: PoolCase | None = None, func: str | None = None, **extra):
+    """``assert condition`` with the case's description and reproduction on failure."""
+    __tracebackhide__ = True
+    if not condition:
+        fail(message, case=case, func=func, **extra)
+
+
+# ----------------------------------------------------------------------------
+# Windows, computed from the definition (no implementation code involved)
+# ----------------------------------------------------------------------------
+
+
+def output_sizes(case: PoolCase) -> tuple[int, ...]:
+    """PyTorch's output size per dimension, written out here once more."""
+    sizes = []
+    for length, k, s, p, d in zip(
+        case.x.shape[-case.nd :], case.kernel_size, case.stride, case.padding, case.dilation
+    ):
+        reach = length + 2 * p - d * (k - 1) - 1
+        if case.ceil_mode:
+            out = -(-reach // s) + 1
+            if (out - 1) * s >= length + p:
+                out -= 1
+        else:
+            out = reach // s + 1
+        sizes.append(out)
+    return tuple(sizes)
+
+
+def window_taps(case: PoolCase):
+    """Tap positions of every window.
+
+    Returns ``(flat, valid)``, both of shape ``(*O, K)`` with
+    ``K = prod(kernel_size)``: ``flat`` is the row-major flat index of each
+    tap in the unpadded plane (garbage where invalid) and ``valid`` says
+    whether the tap lies inside the input. Taps are in row-major window
+    order, which is also increasing ``flat`` order among the valid ones.
+    """
+    spatial = case.x.shape[-case.nd :]
+    out = output_sizes(case)
+    coords = []  # per dim: (O_i, k_i) tap coordinates
+    for o, k, s, p, d in zip(out, case.kernel_size, case.stride, case.padding, case.dilation):
+        coords.append(np.arange(o)[:, None] * s - p + np.arange(k)[None, :] * d)
+    nd = case.nd
+    flat = np.zeros(out + tuple(case.kernel_size), dtype=np.int64)
+    valid = np.ones(out + tuple(case.kernel_size), dtype=bool)
+    for i in range(nd):
+        shape = [1] * (2 * nd)
+        shape[i] = out[i]
+        shape[nd + i] = case.kernel_size[i]
+        c = coords[i].reshape(shape)
+        flat = flat * spatial[i] + c
+        valid = valid & (c >= 0) & (c < spatial[i])
+    k_total = math.prod(case.kernel_size)
+    return flat.reshape(*out, k_total), valid.reshape(*out, k_total)
+
+
+def batched(x: np.ndarray, nd: int) -> np.ndarray:
+    """View ``x`` as ``(N, C, *spatial)``."""
+    return x if x.ndim == nd + 2 else x[np.newaxis]
+
+
+def gather(x: np.ndarray, indices: np.ndarray, nd: int) -> np.ndarray:
+    """``out[n, c, o] = x[n, c].flat[indices[n, c, o]]`` (index -1 reads element 0)."""
+    xb = batched(x, nd)
+    ib = batched(indices, nd)
+    planes = xb.reshape(*xb.shape[:2], -1)
+    taken = np.take_along_axis(planes, np.maximum(ib, 0).reshape(*ib.shape[:2], -1), axis=2)
+    return taken.reshape(indices.shape)
+
+
+def window_values(case: PoolCase):
+    """``(values, valid, flat)``: every window's taps, shape ``(N, C, *O, K)`` for values."""
+    flat, valid = window_taps(case)
+    xb = batched(case.x, case.nd)
+    planes = xb.reshape(*xb.shape[:2], -1)
+    values = planes[:, :, np.where(valid, flat, 0)]
+    return values, valid, flat
+
+
+def scatter_add(grad_output: np.ndarray, indices: np.ndarray, input_shape, nd: int) -> np.ndarray:
+    """Backward by definition: ``np.add.at`` in float64, then cast to ``grad_output``'s dtype."""
+    gb = batched(grad_output, nd).astype(np.float64)
+    ib = batched(indices, nd)
+    shape_b = tuple(input_shape) if len(input_shape) == nd + 2 else (1, *input_shape)
+    out = np.zeros((*shape_b[:2], math.prod(shape_b[2:])), dtype=np.float64)
+    for n, c in itertools.product(range(shape_b[0]), range(shape_b[1])):
+        keep = ib[n, c].ravel() != -1
+        np.add.at(out[n, c], ib[n, c].ravel()[keep], gb[n, c].ravel()[keep])
+    return out.reshape(input_shape).astype(grad_output.dtype)
+
+
+def empty_windows(indices: np.ndarray) -> bool:
+    """Whether any window has no valid tap (poolref's index -1)."""
+    return bool((indices == -1).any())
+
+
+def source(x) -> str:
+    """Python source for an array (re-exported for messages)."""
+    return array_source(np.asarray(x))

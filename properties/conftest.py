@@ -1,0 +1,41 @@
+"""Hypothesis profiles for the property suite.
+
+Choose one with ``POOLREF_PROFILE=dev|ci|thorough|mutation`` (default: ``ci``
+when the environment variable ``CI`` is set, else ``dev``);
+``--hypothesis-profile=NAME`` on the pytest command line still wins.
+
+Every profile names its parent explicitly. ``register_profile`` without a
+parent inherits from the *currently loaded* settings, and Hypothesis (>= 6.116)
+auto-loads its own ``ci`` profile when ``CI`` is set, so a parentless ``dev``
+would silently become derandomized under ``CI=true`` (ECOSYSTEM.md §2).
+"""
+
+from __future__ import annotations
+
+import os
+
+from hypothesis import HealthCheck, settings
+
+_default = settings.get_profile("default")
+_builtin_ci = settings.get_profile("ci")  # derandomize, database=None, print_blob, deadline=None
+
+# Quick local runs: random, uses the example database so failures replay.
+settings.register_profile("dev", _default, max_examples=40, deadline=None)
+# CI: deterministic (derandomize implies no database), prints @reproduce_failure blobs.
+settings.register_profile(
+    "ci", _builtin_ci, max_examples=60, derandomize=True, database=None, deadline=None, print_blob=True
+)
+# Occasional deep runs: thousands of examples per property.
+settings.register_profile(
+    "thorough",
+    _default,
+    max_examples=2000,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+# Mutation testing runs the suite once per mutant: small and deterministic.
+settings.register_profile(
+    "mutation", _default, max_examples=15, derandomize=True, database=None, deadline=None
+)
+
+settings.load_profile(os.environ.get("POOLREF_PROFILE", "ci" if os.environ.get("CI") else "dev"))

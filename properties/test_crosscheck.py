@@ -1,0 +1,135 @@
+"""Oracle tests: fast and im2col against the naive loops, and values against scipy.ndimage.
+
+Values and indices must agree exactly (dtype, shape, every bit but NaN
+payloads); gradients to rounding, or exactly when every partial sum is an
+exactly representable integer.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+import _assertions as pa
+from poolref import naive
+from poolref import strategies as ps
+from poolref._params import lowest
+
+checked = pytest.mark.parametrize("impl", pa.CHECKED, ids=pa.impl_id)
+FLOATS = ("float64", "float32", "float16")
+SMALL = {"max_elements": 256}
+
+
+def _grad_outputs(y, *, integers: bool):
+    """Strategy for a grad_output shaped like ``y``: small integers, or any finite values."""
+    elements = st.integers(-4, 4).map(float) if integers else hnp.from_dtype(
+        y.dtype, min_value=-100, max_value=100, allow_nan=False, allow_infinity=False,
+        allow_subnormal=False,
+    )
+    return hnp.arrays(y.dtype, y.shape, elements=elements, fill=st.nothing())
+
+
+@checked
+@given(case=ps.pool_cases(**SMALL))
+def test_forward_matches_naive_oracle(impl, case):
+    y, idx = pa.pool(impl, case, return_indices=True)
+    y_ref, idx_ref = pa.pool(naive, case, return_indices=True)
+    pa.assert_pool_equal(y, y_ref, case=case, name="y", return_indices=True, module=pa.impl_id(impl))
+    pa.assert_pool_equal(idx, idx_ref, case=case, name="indices", return_indices=True)
+
+
+@checked
+@given(case=ps.pool_cases(**SMALL))
+def test_forward_without_indices_matches_naive_oracle(impl, case):
+    y = pa.pool(impl, case)
+    y_ref = pa.pool(naive, case)
+    pa.assert_pool_equal(y, y_ref, case=case, name="y")
+
+
+@given(case=ps.pool_cases(**SMALL))
+def test_fast_and_im2col_agree(case):
+    y_fast, idx_fast = pa.pool(pa.fast, case, return_indices=True)
+    y_im2col, idx_im2col = pa.pool(pa.im2col, case, return_indices=True)
+    pa.assert_pool_equal(y_fast, y_im2col, case=case, name="y")
+    pa.assert_pool_equal(idx_fast, idx_im2col, case=case, name="indices", return_indices=True)
+
+
+@checked
+@given(case=ps.pool_cases(dtypes=FLOATS, **SMALL), data=st.data())
+def test_backward_matches_naive_oracle_to_rounding(impl, case, data):
+    y = pa.pool(naive, case)
+    g = data.draw(_grad_outputs(y, integers=False), label="grad_output")
+    grad = pa.backward(impl, case.nd)(g, case.x, **case.kwargs())
+    grad_ref = pa.backward(naive, case.nd)(g, case.x, **case.kwargs())
+    pa.assert_pool_close(grad, grad_ref, case=case, name="grad_input", func=f"max_pool{case.nd}d_backward")
+
+
+@checked
+@given(case=ps.pool_cases(dtypes=FLOATS, **SMALL), data=st.data())
+def test_backward_with_integer_gradients_matches_naive_oracle_exactly(impl, case, data):
+    y = pa.pool(naive, case)
+    g = data.draw(_grad_outputs(y, integers=True), label="grad_output")
+    grad = pa.backward(impl, case.nd)(g, case.x, **case.kwargs())
+    grad_ref = pa.backward(naive, case.nd)(g, case.x, **case.kwargs())
+    pa.assert_pool_equal(grad, grad_ref, case=case, name="grad_input", func=f"max_pool{case.nd}d_backward")
+
+
+@checked
+@given(case=ps.pool_cases(dilation=False, **SMALL))
+def test_unpool_matches_naive_oracle(impl, case):
+    y, idx = pa.pool(naive, case, return_indices=True)
+    kw = {"kernel_size": case.kernel_size, "stride": case.stride, "padding": case.padding,
+          "output_size": case.x.shape[-case.nd:]}
+    out = pa.unpool(impl, case.nd)(y, idx, **kw)
+    out_ref = pa.unpool(naive, case.nd)(y, idx, **kw)
+    pa.assert_pool_equal(out, out_ref, case=case, name="unpooled", func=f"max_unpool{case.nd}d")
+
+
+# ----------------------------------------------------------------------------
+# scipy.ndimage.maximum_filter (values only, NaN-free, no float16)
+# ----------------------------------------------------------------------------
+
+
+def scipy_max_pool(case) -> np.ndarray:
+    """SEMANTICS.md §14: a dilated footprint, constant mode with the lowest value, then stride-slicing."""
+    ndimage = pytest.importorskip("scipy.ndimage")
+    x = pa.batched(case.x, case.nd)
+    low = lowest(x.dtype)
+    out = pa.output_sizes(case)
+    spatial = x.shape[2:]
+    pads, footprint_shape, origins = [(0, 0), (0, 0)], [1, 1], [0, 0]
+    for size, o, k, s, p, d in zip(spatial, out, case.kernel_size, case.stride, case.padding, case.dilation):
+        eff = d * (k - 1) + 1
+        right = max(p, (o - 1) * s + eff - size - p)  # ceil mode: the last window may hang over
+        pads.append((p, right))
+        footprint_shape.append(eff)
+        origins.append(-(eff // 2))
+    xp = np.pad(x, pads, constant_values=low)
+    footprint = np.zeros(footprint_shape, dtype=bool)
+    footprint[(slice(None), slice(None), *(slice(None, None, d) for d in case.dilation))] = True
+    filtered = ndimage.maximum_filter(xp, footprint=footprint, mode="constant", cval=low, origin=origins)
+    take = tuple(slice(0, o * s, s) for o, s in zip(out, case.stride))
+    result = filtered[(slice(None), slice(None), *take)]
+    return result if case.batched else result[0]
+
+
+@pytest.mark.parametrize("impl", pa.IMPLEMENTATIONS, ids=pa.impl_id)
+@given(
+    # NaN-free profiles only (scipy's result depends on where a NaN sits); no float16
+    # (unsupported); int64 without "negative": scipy's cval is a C double, so int64
+    # values near iinfo.min are not exact there.
+    case=st.one_of(
+        ps.pool_cases(
+            dtypes=("float64", "float32", "int32", "int16", "int8", "uint8"),
+            profiles=("distinct", "ties", "inf", "negative"),
+            **SMALL,
+        ),
+        ps.pool_cases(dtypes=("int64",), profiles=("distinct", "ties"), **SMALL),
+    )
+)
+def test_values_match_scipy_maximum_filter(impl, case):
+    y = pa.pool(impl, case)
+    pa.assert_pool_equal(y, scipy_max_pool(case).astype(y.dtype), case=case, name="y")

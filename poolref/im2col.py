@@ -284,8 +284,11 @@ def _scatter_add(values: np.ndarray, index: np.ndarray, n_planes: int, plane_siz
     values, index = np.broadcast_arrays(values, index)
     keep = index >= 0
     target = (np.arange(n_planes).reshape(-1, 1, 1) * plane_size + index)[keep]
-    total = np.zeros(n_planes * plane_size, dtype=dtype)
-    np.add.at(total, target, values[keep].astype(dtype, copy=False))
+    if np.dtype(dtype) == np.float64:  # bincount adds in float64, in order
+        total = np.bincount(target, weights=values[keep], minlength=n_planes * plane_size)
+    else:
+        total = np.zeros(n_planes * plane_size, dtype=dtype)
+        np.add.at(total, target, values[keep].astype(dtype, copy=False))
     return total.reshape(n_planes, plane_size)
 
 
@@ -515,6 +518,8 @@ class Maxpool:
         Output height and width, ``(H - size) // stride + 1``.
     d_X, h_X, w_X : int
         ``C``, ``H``, ``W`` (the tutorial's names).
+    n_X : int or None
+        Batch size of the last ``forward``.
 
     Raises
     ------
@@ -547,13 +552,11 @@ class Maxpool:
     """
 
     def __init__(self, X_dim, size, stride):
-        if (
-            not isinstance(X_dim, (tuple, list))
-            or len(X_dim) != 3
-            or not all(_is_int(v) and v >= 1 for v in X_dim)
-        ):
-            msg = f"Maxpool: X_dim must be (C, H, W), three positive ints, got X_dim={X_dim!r}"
-            raise ValueError(msg) if isinstance(X_dim, (tuple, list)) else TypeError(msg)
+        msg = f"Maxpool: X_dim must be (C, H, W), three positive ints, got X_dim={X_dim!r}"
+        if not isinstance(X_dim, (tuple, list)):
+            raise TypeError(msg)
+        if len(X_dim) != 3 or not all(_is_int(v) and v >= 1 for v in X_dim):
+            raise ValueError(msg)
         self.d_X, self.h_X, self.w_X = (int(v) for v in X_dim)
         kernel = _ntuple(size, 2, "size", "Maxpool", 1)
         steps = _ntuple(stride, 2, "stride", "Maxpool", 1)
@@ -575,8 +578,9 @@ class Maxpool:
         self.w_out = (self.w_X - kernel[1]) // steps[1] + 1
         self.out_dim = (self.d_X, self.h_out, self.w_out)
         self._params = _LayerParams(kernel, steps)
-        self._max_rows = None  # argmax rows of the last forward, for backward
-        self._n_X = None
+        self.n_X = None  # batch size of the last forward (the tutorial's attribute)
+        self._max_rows = None  # argmax rows of the last forward, kept for backward
+        self._n_rows = None
 
     def __repr__(self):
         return f"Maxpool(X_dim={(self.d_X, self.h_X, self.w_X)!r}, size={self.size!r}, stride={self.stride!r})"
@@ -595,17 +599,12 @@ class Maxpool:
                 f"(N, *X_dim), got X.shape={X.shape}"
             )
             raise ValueError(msg)
-        cols, index, rows, out_spatial = _pool_columns(X, self._params)
-        self._n_X = X.shape[0]
+        cols, _, rows, out_spatial = _pool_columns(X, self._params)
+        self.n_X = X.shape[0]
         self._max_rows = rows
         self._n_rows = cols.shape[0]
         out = cols[rows.ravel(), np.arange(rows.size)]
         return out.reshape(X.shape[0], self.d_X, *out_spatial)
-
-    @property
-    def n_X(self):
-        """Batch size of the last ``forward`` (the tutorial's attribute)."""
-        return self._n_X
 
     def backward(self, dout):
         """Gradient for ``dout`` of the last output's shape; returns ``(dX, [])``.
@@ -623,13 +622,13 @@ class Maxpool:
         if dout.dtype not in BACKWARD_DTYPES:
             msg = f"Maxpool.backward: dout.dtype={dout.dtype} is not supported; expected float16, float32 or float64"
             raise TypeError(msg)
-        expected = (self._n_X, *self.out_dim)
+        expected = (self.n_X, *self.out_dim)
         if dout.shape != expected:
             msg = f"Maxpool.backward: dout.shape={dout.shape} does not match the last output's shape {expected}"
             raise ValueError(msg)
         rows = self._max_rows
         dX_col = np.zeros((self._n_rows, rows.size), dtype=np.float64)
         dX_col[rows.ravel(), np.arange(rows.size)] = dout.reshape(-1)
-        shape = (self._n_X * self.d_X, 1, self.h_X, self.w_X)
+        shape = (self.n_X * self.d_X, 1, self.h_X, self.w_X)
         dX = col2im(dX_col, shape, **self._params.as_kwargs())
-        return dX.reshape(self._n_X, self.d_X, self.h_X, self.w_X).astype(dout.dtype), []
+        return dX.reshape(self.n_X, self.d_X, self.h_X, self.w_X).astype(dout.dtype), []

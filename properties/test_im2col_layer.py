@@ -255,9 +255,11 @@ CROSS_CASES = [
     (1, (2, 3, 9), "int8", "lowest", "C", {"kernel_size": 3, "stride": 2, "padding": 1}),
     (1, (2, 3, 9), "uint8", "ties", "C", {"kernel_size": 3, "padding": 1, "ceil_mode": True}),
     (1, (0, 2, 6), "float64", "ties", "C", {"kernel_size": 2}),
+    (1, (2, 2, 5), "float64", "ties", "C", {"kernel_size": 2, "stride": 2, "padding": 1, "ceil_mode": True}),
     (2, (2, 3, 6, 5), "float64", "ties", "C", {"kernel_size": (2, 3), "stride": (2, 1)}),
     (2, (2, 2, 7, 7), "float32", "ties", "C", {"kernel_size": 3, "stride": 2, "padding": 1, "ceil_mode": True}),
-    (2, (2, 2, 5, 6), "float64", "-inf", "C", {"kernel_size": (3, 2), "stride": (1, 2), "padding": 1, "dilation": (2, 1)}),
+    (2, (2, 2, 5, 6), "float64", "-inf", "C",
+     {"kernel_size": (3, 2), "stride": (1, 2), "padding": 1, "dilation": (2, 1)}),
     (2, (2, 2, 2, 2), "float64", "ties", "C", {"kernel_size": 2, "stride": 1, "padding": 1, "dilation": 3}),
     (2, (2, 2, 6, 6), "float16", "nan", "C", {"kernel_size": 3, "stride": 1}),
     (2, (2, 2, 5, 5), "int64", "lowest", "C", {"kernel_size": 3, "stride": 2, "padding": 1}),
@@ -268,8 +270,10 @@ CROSS_CASES = [
     (2, (2, 2, 6, 6), "float64", "ties", "sliced", {"kernel_size": 2, "stride": 1}),
     (2, (2, 2, 7, 6), "int16", "ties", "C", {"kernel_size": 3, "stride": 1, "padding": 1, "dilation": 2}),
     (2, (2, 2, 6, 6), "float16", "ties", "C", {"kernel_size": 3, "stride": 1, "padding": 1}),
+    (2, (2, 2, 2, 5), "float32", "ties", "C", {"kernel_size": 1, "stride": 2, "ceil_mode": True}),
     (3, (2, 2, 4, 5, 6), "float64", "ties", "C", {"kernel_size": (2, 3, 2), "stride": (2, 1, 2)}),
-    (3, (1, 2, 5, 5, 5), "float32", "nan", "C", {"kernel_size": 3, "stride": 2, "padding": 1, "dilation": (1, 2, 1), "ceil_mode": True}),
+    (3, (1, 2, 5, 5, 5), "float32", "nan", "C",
+     {"kernel_size": 3, "stride": 2, "padding": 1, "dilation": (1, 2, 1), "ceil_mode": True}),
     (3, (2, 2, 2, 2), "float64", "ties", "C", {"kernel_size": 2, "stride": 1, "padding": 1, "dilation": 3}),
     (3, (2, 2, 4, 4, 4), "int8", "ties", "T", {"kernel_size": 2, "stride": 1}),
     (3, (1, 2, 3, 4, 4), "float64", "all-inf", "C", {"kernel_size": 3, "stride": 1, "padding": 1}),
@@ -389,3 +393,32 @@ def test_backward_accumulates_overlapping_windows_like_the_oracle():
     grad_out = rng.standard_normal((2, 3, 7, 7)).astype(np.float16)
     got = ic.max_pool2d_backward(grad_out, x, 3, 1)
     assert_same(got, naive.max_pool2d_backward(grad_out, x, 3, 1), "grad_input float16")
+
+
+@pytest.mark.parametrize(
+    ("dtype", "big"), [(np.float16, 2048.0), (np.float32, 2.0**24), (np.float64, 2.0**53)]
+)
+def test_backward_sums_in_float64_then_casts(dtype, big):
+    # x[2] is the maximum of three overlapping windows; big + 1 + 1 loses both
+    # ones when summed in dtype, but float64 (then cast) gives big + 2, as the
+    # oracle and PyTorch's CPU kernel (accumulate type) do; float64 loses them too.
+    x = np.array([[0.0, 0.0, 5.0, 0.0, 0.0]], dtype=dtype)
+    grad_out = np.array([[big, 1.0, 1.0]], dtype=dtype)
+    expected = naive.max_pool1d_backward(grad_out, x, 3, 1)
+    _, idx = ic.max_pool1d(x, 3, 1, return_indices=True)
+    assert_same(ic.max_pool1d_backward(grad_out, x, 3, 1), expected, "grad_input")
+    assert_same(ic.max_pool1d_backward(grad_out, x.shape, 3, 1, indices=idx), expected, "grad_input (indices)")
+    pool = ic.Maxpool((1, 1, 5), (1, 3), 1)
+    pool.forward(x.reshape(1, 1, 1, 5))
+    assert_same(pool.backward(grad_out.reshape(1, 1, 1, 3))[0], expected.reshape(1, 1, 1, 5), "layer dX")
+    if dtype is not np.float64:
+        assert expected[0, 2] == big + 2
+
+
+@pytest.mark.parametrize(
+    ("length", "k", "s", "p", "expected"),
+    [(5, 2, 2, 1, (3, 3)), (2, 1, 2, 0, (1, 1)), (6, 3, 2, 0, (2, 3)), (7, 3, 2, 1, (4, 4)), (2, 2, 1, 1, (3, 3))],
+)
+def test_output_length_floor_and_ceil(length, k, s, p, expected):
+    # ceil mode drops a last window that would start in the right padding: (5, 2, 2, 1) has 3, not 4
+    assert (ic.output_length(length, k, s, p), ic.output_length(length, k, s, p, ceil_mode=True)) == expected

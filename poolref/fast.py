@@ -1,0 +1,457 @@
+"""The vectorised implementation: the default behind ``poolref.max_pool*d``.
+
+How it works. For every tap of the kernel (a loop over at most
+``prod(kernel_size)`` taps, never over batch, channels or outputs) the outputs
+that read a *valid* input element at that tap form a box, and the elements
+they read form a strided view of the input. The box is computed per dimension
+in :func:`_geometry`, so padding is never materialised: padded taps are
+simply not visited. Each tap updates the running maximum in place where its
+value is strictly greater (or NaN), which gives PyTorch's rules directly:
+ties keep the first maximum and a NaN window ends on its last NaN. Values are
+updated with ``np.maximum``, which is exact unless the input holds NaN or
+``-0.0`` (checked once per call); then the value is copied from the chosen
+element instead, so ``-0.0`` stays ``-0.0`` and NaN payloads follow the index.
+
+What is kept between forward and backward is a *code* per output, ``1 +``
+the tap number of its maximum (``0`` for an empty window): one byte per
+output element for kernels of up to 255 taps; the input is not kept. The
+backward writes (or, where windows overlap, adds) ``grad_output`` into one
+strided view of ``grad_input`` per tap, under the mask ``code == tap + 1``;
+there is no ``np.add.at``. Memory is proportional to input + output: no im2col copy.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from functools import lru_cache
+from typing import NamedTuple
+
+import numpy as np
+
+from . import _api, _params
+from ._params import PoolParams, lowest
+
+__all__ = [
+    "max_pool1d",
+    "max_pool2d",
+    "max_pool3d",
+    "max_pool1d_backward",
+    "max_pool2d_backward",
+    "max_pool3d_backward",
+    "max_unpool1d",
+    "max_unpool2d",
+    "max_unpool3d",
+    "MaxPool1d",
+    "MaxPool2d",
+    "MaxPool3d",
+]
+
+
+# ----------------------------------------------------------------------------
+# Geometry: which outputs read which inputs at each tap.
+# ----------------------------------------------------------------------------
+
+
+class _Geometry(NamedTuple):
+    boxes: tuple  # (tap, out_slices, in_slices) for every tap some output reads
+    overlapping: bool  # some input element is read by two (output, tap) pairs
+    covering: bool  # every input element is read by some (output, tap) pair
+
+
+@lru_cache(maxsize=256)
+def _geometry(spatial: tuple, out_spatial: tuple, params: PoolParams) -> _Geometry:
+    """Per tap, the box of outputs that read a valid input element, and where they read it.
+
+    Along one dimension, tap ``j`` of output ``o`` reads input ``o * s + j * d - p``;
+    the outputs for which that lies in ``[0, L)`` form the range ``[lo, hi)``.
+    Taps are numbered in row-major order over the kernel. Validity is a
+    product over dimensions, so overlap and coverage are decided per dimension.
+    """
+    per_dim = []
+    overlapping, covering = False, True
+    for length, n_out, k, s, p, d in zip(
+        spatial, out_spatial, params.kernel_size, params.stride, params.padding, params.dilation
+    ):
+        ranges = []
+        reads = np.zeros(length, dtype=np.int64)
+        for j in range(k):
+            offset = j * d - p
+            lo = max(0, -(offset // s))  # first o with o * s + offset >= 0
+            hi = min(n_out, (length - 1 - offset) // s + 1)  # past the last o inside the input
+            if hi > lo:
+                in_slice = slice(lo * s + offset, (hi - 1) * s + offset + 1, s)
+                reads[in_slice] += 1
+                ranges.append((slice(lo, hi), in_slice))
+            else:
+                ranges.append(None)
+        overlapping |= bool((reads > 1).any())
+        covering &= bool((reads > 0).all())
+        per_dim.append(ranges)
+    boxes = []
+    for tap, per_dim_tap in enumerate(itertools.product(*per_dim)):
+        if all(r is not None for r in per_dim_tap):
+            out_slices = (Ellipsis, *(r[0] for r in per_dim_tap))
+            in_slices = (Ellipsis, *(r[1] for r in per_dim_tap))
+            boxes.append((tap, out_slices, in_slices))
+    return _Geometry(tuple(boxes), overlapping, covering)
+
+
+@lru_cache(maxsize=256)
+def _first_valid_codes(spatial: tuple, out_spatial: tuple, params: PoolParams) -> np.ndarray:
+    """Per output position: 1 + the tap number of the window's first valid tap, or 0 if none.
+
+    Validity factorises over dimensions, so the row-major first valid tap is
+    the first valid tap of each dimension. Broadcastable to ``out_spatial``.
+    """
+    nd = len(spatial)
+    tap = np.zeros((1,) * nd, dtype=np.int64)
+    empty = np.zeros((1,) * nd, dtype=bool)
+    for i, (length, n_out, k, s, p, d) in enumerate(
+        zip(spatial, out_spatial, params.kernel_size, params.stride, params.padding, params.dilation)
+    ):
+        start = np.arange(n_out) * s - p
+        first = np.where(start < 0, -(start // d), 0)  # ceil(-start / d) for starts in the padding
+        valid = (first < k) & (start + first * d < length)
+        shape = [1] * nd
+        shape[i] = n_out
+        tap = tap * k + np.where(valid, first, 0).reshape(shape)
+        empty = empty | ~valid.reshape(shape)
+    codes = np.where(empty, 0, tap + 1)
+    codes.setflags(write=False)
+    return codes
+
+
+def _code_dtype(n_taps: int) -> np.dtype:
+    """Smallest unsigned dtype holding the codes ``0`` (no tap) and ``1 .. n_taps``."""
+    for dtype in (np.uint8, np.uint16, np.uint32):
+        if n_taps <= np.iinfo(dtype).max:
+            return np.dtype(dtype)
+    return np.dtype(np.uint64)
+
+
+def _bits(a: np.ndarray) -> np.ndarray:
+    """The same memory viewed as unsigned ints of the same width (works for any strides)."""
+    return a.view(f"u{a.dtype.itemsize}")
+
+
+def _needs_exact_copy(x: np.ndarray) -> bool:
+    """True if ``np.maximum`` could pick the wrong bits: the input holds NaN or -0.0.
+
+    ``np.maximum`` returns either operand on a ``-0.0``/``+0.0`` tie and any
+    NaN's payload, while PyTorch's value is the element at the index. Only NaN
+    and -0.0 make the difference visible. -0.0 is the only float whose bit
+    pattern, read as a signed int, is the most negative int.
+    """
+    if x.dtype.kind != "f" or x.size == 0:
+        return False
+    signed = x.view(f"i{x.dtype.itemsize}")
+    return bool(np.isnan(np.max(x))) or int(signed.min()) == np.iinfo(signed.dtype).min
+
+
+# ----------------------------------------------------------------------------
+# Forward.
+# ----------------------------------------------------------------------------
+
+
+def _max_values(x: np.ndarray, params: PoolParams, out_spatial: tuple) -> np.ndarray:
+    """Window maxima only (no indices): one ``np.maximum`` per tap when that is exact."""
+    if _needs_exact_copy(x):
+        return _max_and_codes(x, params, out_spatial)[0]
+    geometry = _geometry(x.shape[2:], out_spatial, params)
+    y = np.full((*x.shape[:2], *out_spatial), lowest(x.dtype), dtype=x.dtype)
+    for _, out_sl, in_sl in geometry.boxes:
+        acc = y[out_sl]
+        np.maximum(acc, x[in_sl], out=acc)
+    return y
+
+
+def _max_and_codes(x: np.ndarray, params: PoolParams, out_spatial: tuple):
+    """Window maxima and, per output, ``1 + tap number`` of the maximum (0: empty window).
+
+    A tap takes over where its value is strictly greater than the running
+    maximum, or is NaN; codes grow with the tap number, so the running code is
+    ``max(code, mask * (tap + 1))``: no masked (branchy) copies.
+    """
+    spatial = x.shape[2:]
+    out_shape = (*x.shape[:2], *out_spatial)
+    geometry = _geometry(spatial, out_spatial, params)
+    y = np.full(out_shape, lowest(x.dtype), dtype=x.dtype)
+    code_dtype = _code_dtype(math.prod(params.kernel_size))
+    codes = np.zeros(out_shape, dtype=code_dtype)
+    if x.size == 0:
+        return y, codes
+    exact = _needs_exact_copy(x)
+    better = np.empty(out_shape, dtype=bool)
+    scratch = np.empty(out_shape, dtype=code_dtype)
+    for tap, out_sl, in_sl in geometry.boxes:
+        acc, v, m = y[out_sl], x[in_sl], better[out_sl]
+        np.greater(v, acc, out=m)
+        if exact:
+            m |= np.isnan(v)
+            np.copyto(acc, v, where=m)
+        else:
+            np.maximum(acc, v, out=acc)
+        code = scratch[out_sl]
+        np.multiply(m, code_dtype.type(tap + 1), out=code)
+        np.maximum(codes[out_sl], code, out=codes[out_sl])
+    # Windows whose valid taps all equal the lowest value were never updated:
+    # PyTorch picks their first valid tap (the value is unchanged).
+    missing = codes == 0
+    if missing.any():
+        first = np.broadcast_to(_first_valid_codes(spatial, out_spatial, params), out_shape)
+        np.copyto(codes, first, where=missing, casting="unsafe")
+    return y, codes
+
+
+def _indices_from_codes(codes: np.ndarray, spatial: tuple, params: PoolParams) -> np.ndarray:
+    """Flat row-major plane index of each chosen tap (-1 where the code is 0)."""
+    out_spatial = codes.shape[2:]
+    nd = len(spatial)
+    tap = codes.astype(np.int64) - 1
+    index = np.zeros(codes.shape, dtype=np.int64)
+    below = math.prod(params.kernel_size)
+    for i, (length, n_out, k, s, p, d) in enumerate(
+        zip(spatial, out_spatial, params.kernel_size, params.stride, params.padding, params.dilation)
+    ):
+        below //= k
+        j = (tap // below) % k
+        shape = [1] * nd
+        shape[i] = n_out
+        start = (np.arange(n_out, dtype=np.int64) * s - p).reshape(shape)
+        index *= length
+        index += start + j * d
+    index[codes == 0] = -1
+    return index
+
+
+def _forward(x, params, with_indices):
+    out_spatial = _params.output_shape(x.shape[2:], params)
+    if not with_indices:
+        return _max_values(x, params, out_spatial), None
+    y, codes = _max_and_codes(x, params, out_spatial)
+    return y, _indices_from_codes(codes, x.shape[2:], params)
+
+
+# ----------------------------------------------------------------------------
+# Backward and unpool.
+# ----------------------------------------------------------------------------
+
+
+def _backward_from_codes(grad_output, codes, input_shape, params):
+    """Route each gradient to its tap: per tap, ``grad_input[view] (+)= grad_output * (code == tap + 1)``.
+
+    The product is taken on the bit patterns (an unsigned int times 0 or 1), so
+    it is branch-free and a NaN or inf gradient elsewhere never leaks in as
+    ``nan * 0``. Without overlap each input element is written once; with
+    overlap the taps accumulate (float16 in float32).
+    """
+    spatial = tuple(input_shape[2:])
+    geometry = _geometry(spatial, codes.shape[2:], params)
+    dtype = grad_output.dtype
+    if geometry.overlapping:
+        acc_dtype = np.dtype(np.float32) if dtype == np.float16 else dtype
+        grad = np.zeros(input_shape, dtype=acc_dtype)
+        g = grad_output.astype(acc_dtype, copy=False)
+        term = np.empty(codes.shape, dtype=acc_dtype)
+    else:
+        grad = (np.empty if geometry.covering else np.zeros)(input_shape, dtype=dtype)
+        g = grad_output
+    if grad.size == 0 or codes.size == 0:
+        return np.zeros(input_shape, dtype=dtype)
+    # The mask and the masked product are computed on whole contiguous arrays
+    # (an output never selects a tap outside its box, so no clipping is
+    # needed); only the write into grad_input goes through a strided view.
+    mask = np.empty(codes.shape, dtype=bool)
+    g_bits = _bits(g)
+    for tap, out_sl, in_sl in geometry.boxes:
+        np.equal(codes, tap + 1, out=mask)
+        target = grad[in_sl]
+        if geometry.overlapping:
+            np.multiply(g_bits, mask, out=_bits(term))
+            np.add(target, term[out_sl], out=target)
+        else:
+            np.multiply(g_bits[out_sl], mask[out_sl], out=_bits(target))
+    return grad.astype(dtype, copy=False)
+
+
+def _backward_from_input(grad_output, x, params):
+    _, codes = _max_and_codes(x, params, grad_output.shape[2:])
+    return _backward_from_codes(grad_output, codes, x.shape, params)
+
+
+def _backward_from_indices(grad_output, indices, input_shape, params):
+    """Scatter-add by index with one ``np.bincount`` (float64 sums, cast once)."""
+    del params  # the indices say where every gradient goes
+    n_planes = input_shape[0] * input_shape[1]
+    plane = math.prod(input_shape[2:])
+    per_plane = math.prod(indices.shape[2:])
+    flat = indices.reshape(n_planes, per_plane)
+    keep = flat != -1
+    target = (flat + (np.arange(n_planes, dtype=np.int64) * plane)[:, None])[keep]
+    weights = grad_output.reshape(n_planes, per_plane)[keep].astype(np.float64)
+    summed = np.bincount(target, weights=weights, minlength=n_planes * plane)
+    return summed.astype(grad_output.dtype).reshape(input_shape)
+
+
+def _unpool(y, indices, out_spatial):
+    n_planes = y.shape[0] * y.shape[1]
+    plane = math.prod(out_spatial)
+    per_plane = math.prod(indices.shape[2:])
+    out = np.zeros((n_planes * plane,), dtype=y.dtype)
+    flat = indices.reshape(n_planes, per_plane)
+    keep = flat != -1
+    target = (flat + (np.arange(n_planes, dtype=np.int64) * plane)[:, None])[keep]
+    out[target] = y.reshape(n_planes, per_plane)[keep]  # numpy assigns in order: the last duplicate wins
+    return out.reshape(*y.shape[:2], *out_spatial)
+
+
+_public = _api.build(
+    __name__,
+    "vectorised",
+    forward=_forward,
+    backward_from_input=_backward_from_input,
+    backward_from_indices=_backward_from_indices,
+    unpool=_unpool,
+)
+(
+    max_pool1d,
+    max_pool2d,
+    max_pool3d,
+    max_pool1d_backward,
+    max_pool2d_backward,
+    max_pool3d_backward,
+    max_unpool1d,
+    max_unpool2d,
+    max_unpool3d,
+) = _public
+__test__ = _api.doctests(_public)
+
+
+# ----------------------------------------------------------------------------
+# Layers: forward keeps one small integer per output, backward uses it.
+# ----------------------------------------------------------------------------
+
+
+class _MaxPoolNd:
+    """Max-pooling layer that keeps only the tap number of each maximum for backward."""
+
+    nd: int
+
+    def __init__(self, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False):
+        self._name = type(self).__name__
+        self.params = _params.normalize_pool_args(
+            self.nd, kernel_size, stride, padding, dilation, ceil_mode, func=self._name
+        )
+        self._saved = None  # (codes, input_shape, dtype, batched) after forward
+
+    def __repr__(self):
+        p = self.params
+        return (
+            f"{self._name}(kernel_size={p.kernel_size}, stride={p.stride}, "
+            f"padding={p.padding}, dilation={p.dilation}, ceil_mode={p.ceil_mode})"
+        )
+
+    @property
+    def saved_nbytes(self) -> int:
+        """Bytes kept between ``forward`` and ``backward`` (one code per output element)."""
+        return 0 if self._saved is None else self._saved[0].nbytes
+
+    def forward(self, x):
+        """Pool ``x`` (``(N, C, *spatial)`` or ``(C, *spatial)``) and remember the argmax taps."""
+        fname = f"{self._name}.forward"
+        _params.check_array(x, "x", fname, _params.FORWARD_DTYPES)
+        batched = _params.check_pool_shape(x.shape, self.nd, "x", fname)
+        out_spatial = _params.check_output_shape(x.shape[-self.nd :], self.params, fname)
+        xb = x if batched else x[np.newaxis]
+        y, codes = _max_and_codes(xb, self.params, out_spatial)
+        self._saved = (codes, xb.shape, x.dtype, batched)
+        return y if batched else y[0]
+
+    def backward(self, grad_output):
+        """Gradient with respect to the last ``forward``'s input."""
+        fname = f"{self._name}.backward"
+        if self._saved is None:
+            msg = f"{fname}: call forward before backward"
+            raise RuntimeError(msg)
+        codes, input_shape, dtype, batched = self._saved
+        _params.check_array(grad_output, "grad_output", fname, _params.BACKWARD_DTYPES)
+        if grad_output.dtype != dtype:
+            msg = f"{fname}: grad_output.dtype={grad_output.dtype} must match the input dtype {dtype}"
+            raise TypeError(msg)
+        gb = grad_output if batched else grad_output[np.newaxis]
+        if gb.shape != codes.shape:
+            expected = codes.shape if batched else codes.shape[1:]
+            msg = f"{fname}: grad_output.shape={grad_output.shape} does not match the output shape {expected}"
+            raise ValueError(msg)
+        grad = _backward_from_codes(gb, codes, input_shape, self.params)
+        return grad if batched else grad[0]
+
+
+def _layer_doc(nd: int) -> str:
+    example = {
+        1: """    >>> layer = MaxPool1d(2)
+    >>> x = np.array([[1., 9., 2., 0., 4., 4.]])
+    >>> layer.forward(x)
+    array([[9., 2., 4.]])
+    >>> layer.backward(np.ones((1, 3)))
+    array([[0., 1., 1., 0., 1., 0.]])""",
+        2: """    >>> layer = MaxPool2d(2)
+    >>> x = np.array([[[1., 9., 2., 0.], [4., 3., 8., 7.], [0., 6., 5., 5.], [2., 1., 3., 4.]]])
+    >>> layer.forward(x)
+    array([[[9., 8.],
+            [6., 5.]]])
+    >>> layer.saved_nbytes                            # one byte per output element
+    4
+    >>> layer.backward(np.ones((1, 2, 2)))[0]
+    array([[0., 1., 0., 0.],
+           [0., 0., 1., 0.],
+           [0., 1., 1., 0.],
+           [0., 0., 0., 0.]])""",
+        3: """    >>> layer = MaxPool3d(2)
+    >>> x = np.arange(8.).reshape(1, 2, 2, 2)
+    >>> layer.forward(x).ravel()
+    array([7.])
+    >>> layer.backward(np.ones((1, 1, 1, 1))).ravel()
+    array([0., 0., 0., 0., 0., 0., 0., 1.])""",
+    }[nd]
+    return f"""{nd}-D max-pooling layer (forward and backward) with PyTorch's semantics.
+
+    ``forward(x)`` returns the same values as :func:`max_pool{nd}d` and keeps, per
+    output element, only the number of the kernel tap that held the maximum
+    (``uint8`` for kernels of up to 255 taps), not the input.
+    ``backward(grad_output)`` returns the gradient with respect to that input,
+    equal to :func:`max_pool{nd}d_backward`.
+
+    Parameters
+    ----------
+    kernel_size, stride, padding, dilation, ceil_mode
+        As in :func:`max_pool{nd}d`.
+
+    Raises
+    ------
+    TypeError, ValueError
+        Bad parameters (in the constructor) or bad input (in ``forward``/``backward``),
+        as in the functional API. ``RuntimeError`` if ``backward`` comes before ``forward``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from poolref.fast import MaxPool{nd}d
+{example}
+    """
+
+
+class MaxPool1d(_MaxPoolNd):
+    __doc__ = _layer_doc(1)
+    nd = 1
+
+
+class MaxPool2d(_MaxPoolNd):
+    __doc__ = _layer_doc(2)
+    nd = 2
+
+
+class MaxPool3d(_MaxPoolNd):
+    __doc__ = _layer_doc(3)
+    nd = 3

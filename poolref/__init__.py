@@ -1,11 +1,55 @@
 """poolref: reference max pooling with PyTorch's exact semantics.
 
-The default functions come from :mod:`poolref.fast` (vectorised NumPy).
+The functions here are :mod:`poolref.fast` (vectorised NumPy).
 :mod:`poolref.im2col` (the classic im2col/col2im algorithm) and
 :mod:`poolref.naive` (the loop oracle) have the same signatures and are
 written independently, so each checks the others.
+
+>>> import numpy as np, poolref
+>>> x = np.array([[[1., 9., 2., 0.],
+...                [4., 3., 8., 7.],
+...                [0., 6., 5., 5.],
+...                [2., 1., 3., 4.]]])
+>>> y, idx = poolref.max_pool2d(x, 2, return_indices=True)
+>>> y
+array([[[9., 8.],
+        [6., 5.]]])
+>>> idx
+array([[[ 1,  6],
+        [ 9, 10]]])
 """
 
-from . import naive
+from . import fast, naive
+from .fast import (
+    MaxPool1d,
+    MaxPool2d,
+    MaxPool3d,
+    max_pool1d,
+    max_pool1d_backward,
+    max_pool2d,
+    max_pool2d_backward,
+    max_pool3d,
+    max_pool3d_backward,
+    max_unpool1d,
+    max_unpool2d,
+    max_unpool3d,
+)
 
 __version__ = "0.1.0"
+
+__all__ = [
+    "MaxPool1d",
+    "MaxPool2d",
+    "MaxPool3d",
+    "fast",
+    "max_pool1d",
+    "max_pool1d_backward",
+    "max_pool2d",
+    "max_pool2d_backward",
+    "max_pool3d",
+    "max_pool3d_backward",
+    "max_unpool1d",
+    "max_unpool2d",
+    "max_unpool3d",
+    "naive",
+]

@@ -247,6 +247,16 @@ def _min_length(k: int, s: int, p: int, d: int, ceil_mode: bool) -> int:
     return max(1, eff - 2 * p - shortfall)
 
 
+def _integer_root(value: int, n: int) -> int:
+    """Largest ``r`` with ``r**n <= value``."""
+    r = int(round(value ** (1 / n)))
+    while r**n > value:
+        r -= 1
+    while (r + 1) ** n <= value:
+        r += 1
+    return r
+
+
 def _params_strategy(
     nd, *, max_kernel, max_stride, max_dilation, padding, dilation, ceil_mode, max_extent=None
 ):
@@ -640,7 +650,8 @@ def pool_cases(
         ``min_side`` and the smallest size with at least one output
         (``eff - 2 * padding``, and ``stride - 1`` less in ceil mode, where
         ``eff = dilation * (kernel_size - 1) + 1``); kernels and dilations
-        are drawn small enough for that to be at most ``max_side``.
+        are drawn small enough for that to be at most ``max_side`` (and at
+        most ``max_elements ** (1 / nd)``).
     max_batch, max_channels : int, optional
         Upper bounds for ``N`` (batched only) and ``C``.
     max_kernel, max_stride, max_dilation : int, optional
@@ -664,8 +675,7 @@ def pool_cases(
     hypothesis.errors.InvalidArgument
         A bound of the wrong type or below its minimum, ``min_side >
         max_side``, an unknown dtype/profile/layout, no dtype that any
-        requested profile applies to, or an element budget that cannot hold
-        the smallest inputs.
+        requested profile applies to, or ``min_side ** nd > max_elements``.
     """
     nd_choices = _as_choices(ndims, "ndims", (1, 2, 3))
     dtype_choices = (
@@ -705,17 +715,16 @@ def pool_cases(
             f"{tuple(str(t) for t in dtype_choices)!r} (NaN, inf and signed zeros need floats)"
         )
         raise InvalidArgument(msg)
-    # Largest possible minimal side: the window extent (capped by max_side) or min_side.
-    largest_extent = min(max_side, max_dilation * (max_kernel - 1) + 1)
-    smallest_needed = max(min_side, largest_extent) ** max(nd_choices)
-    if smallest_needed > max_elements:
-        msg = (
-            f"max_elements={max_elements} cannot hold the smallest inputs: with "
-            f"min_side={min_side}, max_side={max_side}, max_kernel={max_kernel} and "
-            f"max_dilation={max_dilation}, a {max(nd_choices)}-D plane may need "
-            f"{smallest_needed} elements"
-        )
-        raise InvalidArgument(msg)
+    # Per rank, the largest side every plane may need: kernels and dilations are drawn
+    # so that eff - 2 * padding stays within it, and min_side must fit it too.
+    extents = {nd: min(max_side, _integer_root(max_elements, nd)) for nd in nd_choices}
+    for nd, extent in extents.items():
+        if min_side > extent:
+            msg = (
+                f"max_elements={max_elements} cannot hold a {nd}-D plane with "
+                f"min_side={min_side} ({min_side}**{nd} = {min_side**nd} elements)"
+            )
+            raise InvalidArgument(msg)
     batched_choices = (True, False) if batched is None else (batched,)
 
     @st.composite
@@ -734,12 +743,12 @@ def pool_cases(
                 padding=padding,
                 dilation=dilation,
                 ceil_mode=ceil_mode,
-                max_extent=max_side,
+                max_extent=extents[nd],
             )
         )
         budget = max_elements
         if profile == "distinct" and dtype.itemsize == 1:
-            budget = max(min(budget, 256), smallest_needed)
+            budget = max(min(budget, 256), extents[nd] ** nd)
         lows = [
             max(min_side, _min_length(*parts, params["ceil_mode"]))
             for parts in zip(

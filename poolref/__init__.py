@@ -19,7 +19,7 @@ array([[[ 1,  6],
         [ 9, 10]]])
 """
 
-from . import fast, naive
+from . import fast, im2col, naive
 from .fast import (
     MaxPool1d,
     MaxPool2d,
@@ -42,6 +42,7 @@ __all__ = [
     "MaxPool2d",
     "MaxPool3d",
     "fast",
+    "im2col",
     "max_pool1d",
     "max_pool1d_backward",
     "max_pool2d",

@@ -532,7 +532,3 @@ def _build_rank(nd, module, impl, core_forward, core_backward_from_input, core_b
         ),
     }
 
-
-def doctests(functions: PublicFunctions) -> dict[str, str]:
-    """``__test__`` entries so ``--doctest-modules`` runs the generated docstrings."""
-    return {name: fn.__doc__ for name, fn in functions._asdict().items()}

@@ -463,7 +463,6 @@ _public = _api.build(
     max_unpool2d,
     max_unpool3d,
 ) = _public
-__test__ = _api.doctests(_public)
 
 
 # ----------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from __future__ import annotations
 import numbers
 import operator
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -109,6 +110,15 @@ def check_bool(value, name: str, func: str) -> bool:
     return bool(value)
 
 
+def _plain(value) -> bool:
+    """An exact ``int`` or a tuple of exact ``int``: safe as a cache key.
+
+    (``True == 1`` and ``2.0 == 2`` hash alike, so anything else must never
+    reach the cache, or a bad argument could hit a good call's entry.)
+    """
+    return type(value) is int or (type(value) is tuple and all(type(v) is int for v in value))
+
+
 def normalize_pool_args(
     nd: int, kernel_size, stride, padding, dilation, ceil_mode, *, func: str
 ) -> PoolParams:
@@ -117,8 +127,20 @@ def normalize_pool_args(
     ``stride=None`` (or ``()``) means ``stride=kernel_size``. Checks, in order:
     types and tuple lengths; ``kernel_size >= 1``, ``stride >= 1``,
     ``dilation >= 1``, ``padding >= 0`` and ``padding <= kernel_size // 2``
-    in every dimension.
+    in every dimension. Calls with plain ints are cached (errors are not).
     """
+    if (
+        _plain(kernel_size)
+        and (stride is None or _plain(stride))
+        and _plain(padding)
+        and _plain(dilation)
+        and type(ceil_mode) is bool
+    ):
+        return _normalize_cached(nd, kernel_size, stride, padding, dilation, ceil_mode, func)
+    return _normalize(nd, kernel_size, stride, padding, dilation, ceil_mode, func)
+
+
+def _normalize(nd, kernel_size, stride, padding, dilation, ceil_mode, func) -> PoolParams:
     k = as_tuple(kernel_size, nd, "kernel_size", func)
     s = k if stride is None or (isinstance(stride, (tuple, list)) and len(stride) == 0) else (
         as_tuple(stride, nd, "stride", func)
@@ -152,6 +174,9 @@ def normalize_pool_args(
     return PoolParams(k, s, p, d, ceil)
 
 
+_normalize_cached = lru_cache(maxsize=1024)(_normalize)
+
+
 def output_size(length: int, k: int, s: int, p: int, d: int, ceil_mode: bool) -> int:
     """PyTorch's output size along one dimension (may be < 1 for invalid input).
 
@@ -169,6 +194,7 @@ def output_size(length: int, k: int, s: int, p: int, d: int, ceil_mode: bool) ->
     return out
 
 
+@lru_cache(maxsize=1024)
 def output_shape(spatial: tuple[int, ...], params: PoolParams) -> tuple[int, ...]:
     """Output spatial shape for an input spatial shape (no validation)."""
     return tuple(

@@ -145,8 +145,11 @@ def _needs_exact_copy(x: np.ndarray) -> bool:
     """
     if x.dtype.kind != "f" or x.size == 0:
         return False
+    largest = x.max()  # NaN if any element is NaN
+    if largest != largest:
+        return True
     signed = x.view(f"i{x.dtype.itemsize}")
-    return bool(np.isnan(np.max(x))) or int(signed.min()) == np.iinfo(signed.dtype).min
+    return int(signed.min()) == np.iinfo(signed.dtype).min
 
 
 # ----------------------------------------------------------------------------
@@ -154,16 +157,61 @@ def _needs_exact_copy(x: np.ndarray) -> bool:
 # ----------------------------------------------------------------------------
 
 
+@lru_cache(maxsize=256)
+def _axis_ranges(spatial: tuple, out_spatial: tuple, params: PoolParams):
+    """Per dimension, ``[(out_slice, in_slice), ...]`` for each tap that some output reads."""
+    per_dim = []
+    for length, n_out, k, s, p, d in zip(
+        spatial, out_spatial, params.kernel_size, params.stride, params.padding, params.dilation
+    ):
+        ranges = []
+        for j in range(k):
+            offset = j * d - p
+            lo = max(0, -(offset // s))
+            hi = min(n_out, (length - 1 - offset) // s + 1)
+            if hi > lo:
+                ranges.append((slice(lo, hi), slice(lo * s + offset, (hi - 1) * s + offset + 1, s)))
+        per_dim.append(tuple(ranges))
+    return tuple(per_dim)
+
+
 def _max_values(x: np.ndarray, params: PoolParams, out_spatial: tuple) -> np.ndarray:
-    """Window maxima only (no indices): one ``np.maximum`` per tap when that is exact."""
+    """Window maxima only (no indices).
+
+    The maximum over a box is the maximum over each dimension in turn, so the
+    values take ``sum(kernel_size)`` calls of ``np.maximum`` instead of
+    ``prod(kernel_size)``, and only the last pass reads with a stride along the
+    contiguous axis. That is exact unless the input holds NaN or ``-0.0``
+    (see :func:`_needs_exact_copy`); then the per-tap path with indices is used.
+    """
     if _needs_exact_copy(x):
         return _max_and_codes(x, params, out_spatial)[0]
-    geometry = _geometry(x.shape[2:], out_spatial, params)
-    y = np.full((*x.shape[:2], *out_spatial), lowest(x.dtype), dtype=x.dtype)
-    for _, out_sl, in_sl in geometry.boxes:
-        acc = y[out_sl]
-        np.maximum(acc, x[in_sl], out=acc)
-    return y
+    nd = len(out_spatial)
+    current = x
+    for axis, ranges in enumerate(_axis_ranges(x.shape[2:], out_spatial, params)):
+        before = (slice(None),) * (2 + axis)
+        after = (slice(None),) * (nd - axis - 1)
+        whole = slice(0, out_spatial[axis])
+        views = [(out_sl, current[(*before, in_sl, *after)]) for out_sl, in_sl in ranges]
+        # Start from taps that every output reads (no fill pass), then fold in the rest.
+        full = [v for out_sl, v in views if out_sl == whole]
+        rest = [(out_sl, v) for out_sl, v in views if out_sl != whole]
+        if len(full) >= 2:
+            reduced = np.maximum(full[0], full[1])
+            full = full[2:]
+        elif full:
+            reduced = full.pop().copy()
+        else:
+            shape = list(current.shape)
+            shape[2 + axis] = out_spatial[axis]
+            reduced = np.full(shape, lowest(x.dtype), dtype=x.dtype)
+        for v in full:
+            np.maximum(reduced, v, out=reduced)
+        for out_sl, v in rest:
+            acc = reduced[(*before, out_sl, *after)]
+            np.maximum(acc, v, out=acc)
+        current = reduced
+    return current
 
 
 def _max_and_codes(x: np.ndarray, params: PoolParams, out_spatial: tuple):

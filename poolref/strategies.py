@@ -583,11 +583,11 @@ def with_layout(x: np.ndarray, layout: str, *, channel_axis: int = 1) -> np.ndar
         return np.array(x, order="F", copy=True)
     if layout == "transposed":
         order = [a for a in range(x.ndim) if a != channel_axis] + [channel_axis]
-        buffer = np.ascontiguousarray(x.transpose(order))
+        buffer = np.array(x.transpose(order), order="C", copy=True)
         return buffer.transpose(np.argsort(order))
     if layout == "reversed":
         flip = (slice(None, None, -1),) * x.ndim
-        return np.ascontiguousarray(x[flip])[flip]
+        return np.array(x[flip], order="C", copy=True)[flip]
     # strided
     garbage = np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).max
     buffer = np.full(tuple(2 * n for n in x.shape), garbage, dtype=x.dtype)

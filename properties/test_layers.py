@@ -1,0 +1,105 @@
+"""The fast layer classes agree with the functional API they stand for."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+import _assertions as pa
+from poolref import fast
+from poolref import strategies as ps
+
+FLOATS = ("float64", "float32", "float16")
+SMALL = {"max_elements": 256}
+
+
+def _layer(case):
+    return getattr(fast, f"MaxPool{case.nd}d")(**case.kwargs())
+
+
+def _grad_outputs(y, *, integers):
+    elements = (
+        st.integers(-4, 4).map(float)
+        if integers
+        else hnp.from_dtype(y.dtype, min_value=-100, max_value=100, allow_nan=False, allow_subnormal=False)
+    )
+    return hnp.arrays(y.dtype, y.shape, elements=elements, fill=st.nothing())
+
+
+@given(case=ps.pool_cases(**SMALL))
+def test_layer_forward_equals_functional_forward(case):
+    y = _layer(case).forward(case.x)
+    pa.assert_pool_equal(y, pa.pool(fast, case), case=case, name="layer.forward(x)")
+
+
+@given(case=ps.pool_cases(dtypes=FLOATS, **SMALL), data=st.data())
+def test_layer_backward_equals_functional_backward_exactly_on_integer_gradients(case, data):
+    layer = _layer(case)
+    y = layer.forward(case.x)
+    g = data.draw(_grad_outputs(y, integers=True), label="grad_output")
+    expected = pa.backward(fast, case.nd)(g, case.x, **case.kwargs())
+    pa.assert_pool_equal(layer.backward(g), expected, case=case, name="layer.backward(g)")
+
+
+@given(case=ps.pool_cases(dtypes=FLOATS, **SMALL), data=st.data())
+def test_layer_backward_equals_functional_backward_to_rounding(case, data):
+    layer = _layer(case)
+    y = layer.forward(case.x)
+    g = data.draw(_grad_outputs(y, integers=False), label="grad_output")
+    expected = pa.backward(fast, case.nd)(g, case.x, **case.kwargs())
+    pa.assert_pool_close(layer.backward(g), expected, case=case, name="layer.backward(g)")
+
+
+@given(case=ps.pool_cases(dtypes=FLOATS, **SMALL), data=st.data())
+def test_layer_backward_uses_the_latest_forward(case, data):
+    layer = _layer(case)
+    other = data.draw(
+        hnp.arrays(case.x.dtype, case.x.shape, elements=ps.values(case.x.dtype, profile="distinct"), fill=st.nothing()),
+        label="earlier input",
+    )
+    layer.forward(other)
+    y = layer.forward(case.x)
+    g = np.arange(y.size, dtype=y.dtype).reshape(y.shape) % 5 + 1
+    expected = pa.backward(fast, case.nd)(g, case.x, **case.kwargs())
+    pa.assert_pool_equal(layer.backward(g), expected, case=case, name="layer.backward(g)")
+
+
+@pytest.mark.parametrize(
+    ("layer", "shape"),
+    [
+        (fast.MaxPool2d(16), (1, 2, 16, 16)),  # 256 taps: one more than uint8 holds
+        (fast.MaxPool3d((7, 7, 6), stride=1), (1, 1, 8, 7, 7)),  # 294 taps, overlapping windows
+        (fast.MaxPool1d(300, stride=7, padding=150), (1, 1, 320)),
+    ],
+    ids=repr,
+)
+def test_layer_handles_kernels_with_more_taps_than_uint8(layer, shape):
+    rng = np.random.default_rng(0)
+    x = rng.permutation(np.prod(shape)).astype(np.float64).reshape(shape)
+    kw = {
+        "kernel_size": layer.params.kernel_size,
+        "stride": layer.params.stride,
+        "padding": layer.params.padding,
+        "dilation": layer.params.dilation,
+        "ceil_mode": layer.params.ceil_mode,
+    }
+    nd = len(shape) - 2
+    y = layer.forward(x)
+    np.testing.assert_array_equal(y, pa.forward(fast, nd)(x, **kw), strict=True)
+    g = rng.integers(-3, 4, size=y.shape).astype(np.float64)
+    np.testing.assert_array_equal(layer.backward(g), pa.backward(fast, nd)(g, x, **kw), strict=True)
+
+
+def test_layer_backward_before_forward_raises_runtime_error():
+    with pytest.raises(RuntimeError, match="forward"):
+        fast.MaxPool2d(2).backward(np.ones((1, 1, 1, 1)))
+
+
+@given(case=ps.pool_cases(**SMALL))
+def test_layer_keeps_at_most_one_byte_per_output_for_kernels_under_255_taps(case):
+    layer = _layer(case)
+    y = layer.forward(case.x)
+    assert layer.saved_nbytes <= y.size, f"saved {layer.saved_nbytes} bytes for {y.size} outputs: {case!r}"

@@ -72,7 +72,7 @@ ALL_DTYPES = ("float16", "float32", "float64", "int8", "int16", "int32", "int64"
 FLOAT_DTYPES = ("float16", "float32", "float64")
 
 #: Hypothesis examples per spatial rank for each named budget (the corner cases always run).
-BUDGETS = {"quick": 120, "thorough": 1500}
+BUDGETS = {"quick": 200, "thorough": 2000}
 
 _NAN_RULES = ("last", "first", "strict", "propagate", "ignore", "untested")
 
@@ -129,8 +129,8 @@ class Support:
     max_batch, max_channels : int
         Upper bounds for ``N`` and ``C`` in generated cases.
     accepts : callable or None
-        Extra filter ``accepts(x_shape, kernel_size, stride, padding, dilation,
-        ceil_mode) -> bool`` for anything else.
+        Extra filter ``accepts(x, kernel_size, stride, padding, dilation,
+        ceil_mode) -> bool`` for anything else (``x`` is the input array).
     """
 
     ndims: tuple[int, ...] = (1, 2, 3)
@@ -197,7 +197,7 @@ class Support:
                 if (n + 2 * p - d * (k - 1) - 1) % s:
                     return False
         if self.accepts is not None:
-            return bool(self.accepts(x.shape, kernel_size, stride, padding, dilation, ceil_mode))
+            return bool(self.accepts(x, kernel_size, stride, padding, dilation, ceil_mode))
         return True
 
 
@@ -297,6 +297,9 @@ class Candidate:
 
     ``source`` is a Python expression that rebuilds the candidate (used in the
     reproduction snippet), e.g. ``"poolref.adapters.torch(device='cpu')"``.
+    ``budget_scale`` scales the named budgets' Hypothesis examples (not the
+    corner cases) for candidates with a high cost per new shape (JAX
+    compiles every one); an explicit ``max_examples`` ignores it.
     """
 
     forward: Callable
@@ -305,6 +308,7 @@ class Candidate:
     behaviour: Behaviour = field(default_factory=Behaviour)
     name: str | None = None
     source: str | None = None
+    budget_scale: float = 1.0
 
     @property
     def label(self) -> str:
@@ -544,9 +548,9 @@ def _layout_of(x: np.ndarray, batched: bool) -> str | None:
     """Name of the :data:`poolref.strategies.LAYOUTS` entry that gives ``x``'s strides."""
     from .strategies import LAYOUTS, with_layout
 
-    if x.flags.c_contiguous:
-        return "C"
     base = np.ascontiguousarray(x)
+    if x.strides == base.strides:
+        return "C"  # (numpy's c_contiguous flag ignores the strides of size-1 axes; torch does not)
     for layout in LAYOUTS:
         if with_layout(base, layout, channel_axis=1 if batched else 0).strides == x.strides:
             return layout
@@ -955,6 +959,7 @@ def corner_cases(nd: int, support: Support | None = None, behaviour: Behaviour |
     add("+inf and -inf", inf_x, 2, 1, need_float=True)
     add("+inf ties", np.resize(np.array([np.inf, 1.0, np.inf, 2.0]), (1, 1, *S(4, 4, 4))), 2, 1, need_float=True)
     add("all -inf windows, padding", np.full((1, 2, *S(3, 4, 3)), -np.inf), 2, 1, 1, need_float=True)
+    add("all -inf windows, padding, channels-last layout", np.full((2, 3, *S(3, 3, 3)), -np.inf), 2, 1, 1, layout="transposed", need_float=True)
     add("-inf next to padding", np.resize(np.array([-np.inf, -np.inf, -1.0, -np.inf]), (2, 1, *S(5, 4, 3))), 3, 1, 1, need_float=True)
     sz = rng.choice(np.array([-0.0, 0.0]), (1, 2, *S(6, 4, 4)))
     add("signed zeros", sz, 2, 1, need_float=True)
@@ -1008,7 +1013,7 @@ def _valid_call(x, k, s, p, d, ceil) -> bool:
 
 def _shrink(cand: Candidate, case, failure: _Failure, budget: int = 60):
     """Greedily make a failing corner case smaller while the same check still fails."""
-    from .strategies import PoolCase
+    from .strategies import PoolCase, with_layout
 
     best, best_failure = case, failure
     tries = 0
@@ -1048,17 +1053,14 @@ def _shrink(cand: Candidate, case, failure: _Failure, budget: int = 60):
                     sl = [slice(None)] * x.ndim
                     sl[axis] = slice(start, start + new)
                     options.append(x[tuple(sl)])
-        if not x.flags.c_contiguous:
-            options.append(np.ascontiguousarray(x))
+        layout = _layout_of(x, lead == 2)
         for option in options:
             if tries >= budget:
                 break
-            if not x.flags.c_contiguous and option.base is not None:
-                from .strategies import with_layout
-
-                layout = _layout_of(x, lead == 2)
-                if layout not in (None, "C"):
-                    option = with_layout(np.ascontiguousarray(option), layout, channel_axis=lead - 1)
+            # keep the case's memory layout (a slice of it would have other strides)
+            option = np.ascontiguousarray(option)
+            if layout not in (None, "C"):
+                option = with_layout(option, layout, channel_axis=lead - 1)
             got = attempt(option)
             if got is not None:
                 best, best_failure = got
@@ -1338,7 +1340,8 @@ def check_max_pool(
     behaviour : Behaviour, optional
         Implementation-defined rules it follows (default: PyTorch's).
     budget : {"quick", "thorough"}
-        Hypothesis examples per rank (:data:`BUDGETS`); the corner cases always run.
+        Hypothesis examples per rank (:data:`BUDGETS`, times the candidate's
+        ``budget_scale``); the corner cases always run.
     max_examples : int, optional
         Overrides the budget's number of Hypothesis examples per rank (0: corner cases only).
     seed : int, optional
@@ -1402,7 +1405,10 @@ def check_max_pool(
     if budget not in BUDGETS:
         msg = f"check_max_pool: budget must be one of {tuple(BUDGETS)}, got budget={budget!r}"
         raise ValueError(msg)
-    n_examples = BUDGETS[budget] if max_examples is None else int(max_examples)
+    if max_examples is None:
+        n_examples = max(1, round(BUDGETS[budget] * cand.budget_scale))
+    else:
+        n_examples = int(max_examples)
     if n_examples < 0:
         msg = f"check_max_pool: max_examples must be >= 0, got max_examples={max_examples!r}"
         raise ValueError(msg)

@@ -1,0 +1,406 @@
+"""The ``poolref`` command: ``poolref verify [TARGET]``.
+
+``poolref verify`` (no target) checks poolref's own implementations
+(``poolref.fast``, its layer classes, ``poolref.im2col`` and its tutorial
+layer) against the naive loop oracle on corner cases and random 1-D/2-D/3-D
+cases, and prints a short report.
+
+``poolref verify TARGET`` checks someone else's max pooling:
+
+* ``module:function``  a forward ``f(x, kernel_size, stride, padding, dilation,
+  ceil_mode)`` returning the output or ``(output, indices)``; add
+  ``--backward module:function`` for ``b(grad_output, x, kernel_size, stride,
+  padding, dilation, ceil_mode)``. If the attribute is a
+  :class:`poolref.testing.Candidate`, its declarations are used.
+* ``module:Class``     a deepnet-style layer ``Class(X_dim, size, stride)`` with
+  ``forward(X)`` and ``backward(dout) -> (dX, grads)``.
+* a named adapter      ``torch``, ``torch-channels-last``, ``torch-cuda``, ``jax``,
+  ``onnxruntime``, ... (``poolref verify --list``).
+
+Exit status: 0 no counterexample, 1 counterexample found, 2 usage error
+(bad TARGET, import failure, missing framework or Hypothesis).
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import importlib
+import importlib.util
+import os
+import sys
+import time
+
+EXIT_PASS, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
+
+_DECLARATION_FLAGS = {
+    # flag dest -> Support field (False when the flag is given)
+    "no_padding": "padding",
+    "no_dilation": "dilation",
+    "no_ceil_mode": "ceil_mode",
+    "no_indices": "indices",
+    "no_unbatched": "unbatched",
+    "no_non_contiguous": "non_contiguous",
+    "no_backward_dilation": "backward_dilation",
+}
+
+
+class UsageError(Exception):
+    """A problem with the command line or the environment (exit status 2)."""
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="poolref",
+        description="Reference max pooling with PyTorch's semantics, and a checker for other implementations.",
+    )
+    parser.add_argument("--version", action="store_true", help="print the version and exit")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    verify = sub.add_parser(
+        "verify",
+        help="find the smallest input on which a max pooling is wrong",
+        description=(
+            "Check a max-pooling implementation against poolref's oracle: fixed corner cases first, "
+            "then a Hypothesis search that shrinks any counterexample. Without TARGET, check "
+            "poolref's own implementations. Exit status: 0 pass, 1 counterexample, 2 usage error."
+        ),
+        epilog=(
+            "TARGET forms: module:function (forward f(x, kernel_size, stride, padding, dilation, "
+            "ceil_mode) -> output or (output, indices)), module:Class (deepnet-style layer "
+            "Class(X_dim, size, stride)), module:candidate (a poolref.testing.Candidate), or a "
+            "named adapter (see --list). Declaration flags override what the target declares."
+        ),
+    )
+    verify.add_argument("target", nargs="?", metavar="TARGET", help="what to check (default: poolref itself)")
+    verify.add_argument("--backward", metavar="MODULE:FUNCTION", help="backward b(grad_output, x, kernel_size, stride, padding, dilation, ceil_mode)")
+    verify.add_argument("--list", action="store_true", help="list the named adapters and exit")
+    run = verify.add_argument_group("budget")
+    run.add_argument("--ndim", type=int, nargs="+", choices=(1, 2, 3), metavar="N", help="spatial ranks to check (default: every rank the target supports)")
+    run.add_argument("--profile", choices=("quick", "thorough"), default="quick", help="Hypothesis budget per rank (default quick)")
+    run.add_argument("--examples", type=int, metavar="N", help="Hypothesis examples per rank (overrides --profile; 0: corner cases only)")
+    run.add_argument("--seed", type=int, help="seed for the Hypothesis search (default: random; derandomized when CI is set)")
+    run.add_argument("--no-corners", action="store_true", help="skip the fixed corner cases")
+    run.add_argument("-q", "--quiet", action="store_true", help="print only the verdict")
+    sup = verify.add_argument_group("what the target supports (cases outside it are not generated)")
+    sup.add_argument("--dtypes", metavar="LIST", help="comma-separated input dtypes, e.g. float32,float64")
+    sup.add_argument("--backward-dtypes", metavar="LIST", help="comma-separated dtypes for the backward")
+    sup.add_argument("--no-padding", action="store_true", help="no padding > 0")
+    sup.add_argument("--no-dilation", action="store_true", help="no dilation > 1")
+    sup.add_argument("--no-ceil-mode", action="store_true", help="no ceil_mode=True")
+    sup.add_argument("--no-indices", action="store_true", help="the forward returns only the output")
+    sup.add_argument("--no-unbatched", action="store_true", help="only (N, C, *spatial) input")
+    sup.add_argument("--no-non-contiguous", action="store_true", help="only C-contiguous input")
+    sup.add_argument("--no-backward-dilation", action="store_true", help="no backward with dilation > 1")
+    sup.add_argument("--square", action="store_true", help="only kernel_size and stride equal in every dimension")
+    sup.add_argument("--exact-fit", action="store_true", help="only sizes the windows tile exactly: (L + 2p - eff) %% stride == 0")
+    beh = verify.add_argument_group("implementation-defined behaviour it follows (default: PyTorch's)")
+    beh.add_argument("--ties", choices=("first", "any"))
+    beh.add_argument("--nan", choices=("last", "first", "strict", "propagate", "ignore", "untested"))
+    beh.add_argument("--index-format", choices=("plane", "global"))
+    beh.add_argument("--signed-zero", choices=("index", "any"))
+    beh.add_argument("--empty-window-value", choices=("lowest", "lowest_finite", "any"))
+    beh.add_argument("--empty-window-index", choices=("any", "-1"))
+    beh.add_argument("--padding-rule", choices=("skipped", "compared"), help="padding never selected / compared as the lowest value")
+    return parser
+
+
+# ----------------------------------------------------------------------------
+# Resolving the target
+# ----------------------------------------------------------------------------
+
+
+def _resolve(spec: str, what: str):
+    module_name, _, attr = spec.partition(":")
+    if not module_name or not attr:
+        msg = f"{what} {spec!r} must look like module:attribute"
+        raise UsageError(msg)
+    if os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())  # like `python -m`: modules in the current directory
+    try:
+        obj = importlib.import_module(module_name)
+    except Exception as exc:  # noqa: BLE001 - report any import problem in one line
+        msg = f"cannot import module {module_name!r} (from {what} {spec!r}): {type(exc).__name__}: {exc}"
+        raise UsageError(msg) from None
+    for part in attr.split("."):
+        try:
+            obj = getattr(obj, part)
+        except AttributeError:
+            msg = f"module {module_name!r} has no attribute {attr!r} (from {what} {spec!r})"
+            raise UsageError(msg) from None
+    return obj
+
+
+def _csv(value: str | None):
+    return None if value is None else tuple(v.strip() for v in value.split(",") if v.strip())
+
+
+def _candidate(args):
+    from . import adapters, testing
+
+    target = args.target
+    if ":" not in target:
+        if target not in adapters.NAMED:
+            msg = (
+                f"unknown TARGET {target!r}: use module:function, module:Class, or one of the "
+                f"adapters {', '.join(adapters.NAMED)}"
+            )
+            raise UsageError(msg)
+        try:
+            cand = adapters.named(target)
+        except adapters.AdapterUnavailable as exc:
+            raise UsageError(str(exc)) from None
+    else:
+        obj = _resolve(target, "TARGET")
+        if isinstance(obj, testing.Candidate):
+            cand = obj
+        elif isinstance(obj, type):
+            cand = adapters.layer(obj)
+        elif callable(obj):
+            cand = testing.Candidate(obj, name=target)
+        else:
+            msg = f"TARGET {target!r} is a {type(obj).__name__}, not a function, class or Candidate"
+            raise UsageError(msg)
+    if args.backward:
+        backward = _resolve(args.backward, "--backward")
+        if not callable(backward):
+            msg = f"--backward {args.backward!r} is not callable"
+            raise UsageError(msg)
+        cand = dataclasses.replace(cand, backward=backward)
+    changes = {field: False for flag, field in _DECLARATION_FLAGS.items() if getattr(args, flag)}
+    if args.square:
+        changes["square"] = True
+    if args.exact_fit:
+        changes["exact_fit"] = True
+    if args.dtypes is not None:
+        changes["dtypes"] = _csv(args.dtypes)
+        if args.backward_dtypes is None:
+            changes["backward_dtypes"] = tuple(d for d in changes["dtypes"] if d.startswith("float"))
+    if args.backward_dtypes is not None:
+        changes["backward_dtypes"] = _csv(args.backward_dtypes)
+    behaviour = {
+        name: getattr(args, dest)
+        for name, dest in (
+            ("ties", "ties"),
+            ("nan", "nan"),
+            ("index_format", "index_format"),
+            ("signed_zero", "signed_zero"),
+            ("empty_window_value", "empty_window_value"),
+            ("empty_window_index", "empty_window_index"),
+            ("padding", "padding_rule"),
+        )
+        if getattr(args, dest) is not None
+    }
+    try:
+        if changes:
+            cand = dataclasses.replace(cand, support=dataclasses.replace(cand.support, **changes))
+        if behaviour:
+            cand = dataclasses.replace(cand, behaviour=dataclasses.replace(cand.behaviour, **behaviour))
+    except (TypeError, ValueError) as exc:
+        raise UsageError(str(exc)) from None
+    return cand
+
+
+# ----------------------------------------------------------------------------
+# Output
+# ----------------------------------------------------------------------------
+
+
+class _Progress:
+    """Progress lines on stderr; counters overwrite each other on a terminal."""
+
+    def __init__(self, quiet: bool, prefix: str = "  ", *, transient: bool = False):
+        self.quiet = quiet
+        self.prefix = prefix
+        self.transient = transient
+        self.tty = sys.stderr.isatty()
+        self.pending = False
+
+    def __call__(self, message: str):
+        if self.quiet:
+            return
+        counter = self.transient or ("/" in message and "examples" in message)
+        if counter and not self.tty:
+            return
+        if self.tty:
+            end = "" if counter else "\n"
+            sys.stderr.write("\r\033[K" + self.prefix + message + end)
+            self.pending = counter
+        else:
+            sys.stderr.write(self.prefix + message + "\n")
+        sys.stderr.flush()
+
+    def done(self):
+        if self.pending:
+            sys.stderr.write("\r\033[K")
+            sys.stderr.flush()
+            self.pending = False
+
+
+def _describe(cand) -> list[str]:
+    from . import testing
+
+    sup, beh = cand.support, cand.behaviour
+    default = testing.Support()
+    notes = []
+    for f in dataclasses.fields(sup):
+        if f.name in ("accepts",):
+            continue
+        value, base = getattr(sup, f.name), getattr(default, f.name)
+        if value != base:
+            notes.append(f"{f.name}={value!r}")
+    if sup.accepts is not None:
+        notes.append("accepts=<filter>")
+    lines = [f"  support: {', '.join(notes) if notes else 'everything poolref does'}"]
+    diff = beh.differences()
+    lines.append(f"  behaviour: {', '.join(diff) if diff else 'PyTorch rules (ties: first; NaN: last NaN; plane indices)'}")
+    lines.append(f"  backward: {'checked' if cand.backward is not None else 'none'}")
+    return lines
+
+
+def _verify_target(args) -> int:
+    from . import testing
+
+    cand = _candidate(args)
+    progress = _Progress(args.quiet)
+    ndim = None if args.ndim is None else tuple(dict.fromkeys(args.ndim))
+    if not args.quiet:
+        print(f"poolref verify: {cand.label} against poolref.naive")
+        for line in _describe(cand):
+            print(line)
+        sys.stdout.flush()
+    try:
+        summary = testing.check_max_pool(
+            cand,
+            ndim=ndim,
+            budget=args.profile,
+            max_examples=args.examples,
+            seed=args.seed,
+            corners=not args.no_corners,
+            progress=progress,
+        )
+    except AssertionError as exc:
+        progress.done()
+        print(str(exc))
+        print(f"FAIL: {cand.label}: counterexample found (see above)")
+        return EXIT_FAIL
+    except (TypeError, ValueError) as exc:
+        progress.done()
+        raise UsageError(str(exc)) from None
+    progress.done()
+    print(f"PASS: {summary}")
+    return EXIT_PASS
+
+
+def _verify_self(args) -> int:
+    """``poolref verify`` without a target: poolref's implementations against the oracle."""
+    from . import adapters, testing
+
+    def load(module: str):
+        try:
+            return importlib.import_module(f"poolref.{module}")
+        except Exception as exc:  # noqa: BLE001
+            msg = f"cannot import poolref.{module}: {type(exc).__name__}: {exc}"
+            raise UsageError(msg) from None
+
+    fast, im2col = load("fast"), load("im2col")
+    candidates = [
+        adapters.poolref_module(fast),
+        adapters.nn_layers(fast, name="poolref.fast.MaxPool1d/2d/3d layers"),
+        adapters.poolref_module(im2col),
+        adapters.layer(im2col.Maxpool, dtypes=testing.ALL_DTYPES, name="poolref.im2col.Maxpool (tutorial layer)"),
+    ]
+    examples = args.examples
+    if examples is None:
+        examples = {"quick": 60, "thorough": testing.BUDGETS["thorough"]}[args.profile]
+    import numpy as np
+    import hypothesis
+
+    from . import __version__
+
+    print(
+        f"poolref verify: poolref {__version__}'s implementations against the naive oracle "
+        f"(numpy {np.__version__}, hypothesis {hypothesis.__version__})"
+    )
+    start = time.perf_counter()
+    width = max(len(c.label) for c in candidates)
+    total_cases = 0
+    for cand in candidates:
+        progress = _Progress(args.quiet, prefix=f"  {cand.label}: ", transient=True)
+        ndims = cand.support.ndims if args.ndim is None else tuple(n for n in args.ndim if n in cand.support.ndims)
+        if not ndims:
+            continue
+        try:
+            summary = testing.check_max_pool(
+                cand, ndim=ndims, budget=args.profile, max_examples=examples, seed=args.seed,
+                corners=not args.no_corners, progress=progress,
+            )
+        except AssertionError as exc:
+            progress.done()
+            print(str(exc))
+            print(f"FAIL: {cand.label} disagrees with poolref.naive")
+            return EXIT_FAIL
+        progress.done()
+        cases = summary.corner_cases + summary.examples
+        total_cases += cases
+        ranks = "/".join(f"{n}-D" for n in summary.ndims)
+        print(f"  {cand.label:<{width}}  {ranks:<10} {summary.corner_cases:4d} corner + {summary.examples:4d} random cases  ok  {summary.seconds:5.1f} s")
+        sys.stdout.flush()
+    print(
+        f"PASS: {len(candidates)} implementations agree with poolref.naive on {total_cases} cases "
+        f"({time.perf_counter() - start:.1f} s)"
+    )
+    return EXIT_PASS
+
+
+def _list_adapters() -> int:
+    from . import adapters
+
+    print("named adapters (poolref verify NAME):")
+    for name, (_, description) in adapters.NAMED.items():
+        print(f"  {name:<26} {description}")
+    return EXIT_PASS
+
+
+def main(argv=None) -> int:
+    """Entry point of the ``poolref`` console script; returns the exit status."""
+    parser = _parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse: --help (0) or a usage error (2)
+        return int(exc.code or 0)
+    if args.version:
+        from . import __version__
+
+        print(f"poolref {__version__}")
+        return EXIT_PASS
+    if args.command != "verify":
+        parser.print_help()
+        return EXIT_USAGE
+    try:
+        if args.list:
+            return _list_adapters()
+        if args.examples is not None and args.examples < 0:
+            msg = f"--examples must be >= 0, got {args.examples}"
+            raise UsageError(msg)
+        if importlib.util.find_spec("hypothesis") is None:
+            msg = (
+                "poolref verify needs Hypothesis, which is not installed: "
+                "pip install 'poolref[strategies]' (or pip install hypothesis)"
+            )
+            raise UsageError(msg)
+        if args.target is None:
+            if args.backward:
+                msg = "--backward needs a TARGET"
+                raise UsageError(msg)
+            return _verify_self(args)
+        return _verify_target(args)
+    except UsageError as exc:
+        print(f"poolref verify: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("poolref verify: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,91 @@
+"""Speed ratio poolref / PyTorch (one thread), so the history shows the ratio, not only times.
+
+All ratios are measured in ``setup_cache``, once per run, in one process, with
+the poolref and torch variants interleaved (``compare_torch.measure_config``,
+medians); each ``track_`` benchmark then reports one number. Inputs are the
+suite's float32 ``2**20``-element arrays. Skipped when torch is not installed
+(the virtualenv environments asv builds per commit have no torch: record
+these with ``asv run --python=same``, see docs/benchmarks.md).
+"""
+
+from __future__ import annotations
+
+import sys
+
+from . import common
+from .common import (
+    CONFIG_NAMES,
+    IMPLS,
+    NDIMS,
+    Benchmark,
+    SkipNotImplemented,
+    input_shape,
+    pool_args,
+)
+from .compare_torch import Config, load_torch, measure_config
+
+
+class TorchRatio(Benchmark):
+    """poolref time / torch time, float32: forward, forward vs channels-last, forward-with-saved, backward.
+
+    ``forward_saved`` is ``MaxPool{n}d.forward`` where the implementation has
+    the layer classes, else the forward with ``return_indices=True``; it is
+    compared with torch's forward with indices. ``backward`` is the layer's
+    backward (or the functional backward from indices) against torch's
+    ``max_pool{2,3}d_with_indices_backward`` kernel.
+    """
+
+    params = [IMPLS, NDIMS, CONFIG_NAMES]
+    param_names = ["impl", "ndim", "config"]
+    unit = "ratio"
+    timeout = 300
+
+    def setup_cache(self):
+        torch = load_torch()
+        if torch is None:
+            return None
+        ratios = {}
+        smoke = common.SMOKE  # the meta-test: one configuration, one sample
+        for ndim in NDIMS[:1] if smoke else NDIMS:
+            for config in CONFIG_NAMES[:1] if smoke else CONFIG_NAMES:
+                cfg = Config(config, f"{ndim}-D", input_shape(ndim), *pool_args(config))
+                out = measure_config(cfg, IMPLS, repeat=1 if smoke else 7, torch=torch, memory=False)
+                for impl in IMPLS:
+                    if out.checks.get(impl) == "WRONG":
+                        print(f"warning: poolref.{impl} disagrees with torch on {cfg.describe()}: "
+                              f"{out.errors.get(f'check/{impl}')}", file=sys.stderr)
+                    ratios[impl, ndim, config] = {
+                        "forward": out.ratio("fwd", impl),
+                        "forward_channels_last": out.ratio("fwd", impl, "torch-CL"),
+                        "forward_saved": out.ratio("saved", impl),
+                        "backward": out.ratio("bwd", impl),
+                        "why": "; ".join(f"{k}: {v}" for k, v in out.errors.items() if impl in k),
+                    }
+        return ratios
+
+    def setup(self, ratios, impl, ndim, config):
+        if ratios is None:
+            msg = "torch is not installed"
+            raise NotImplementedError(msg)
+        if (impl, ndim, config) not in ratios:
+            msg = "not measured (POOLREF_BENCH_SMOKE)"
+            raise NotImplementedError(msg)
+        self.ratios = ratios[impl, ndim, config]
+
+    def _ratio(self, op):
+        value = self.ratios[op]
+        if value is None:
+            raise SkipNotImplemented(self.ratios["why"] or f"no {op} ratio")
+        return value
+
+    def track_forward(self, ratios, impl, ndim, config):
+        return self._ratio("forward")
+
+    def track_forward_vs_channels_last(self, ratios, impl, ndim, config):
+        return self._ratio("forward_channels_last")
+
+    def track_forward_saved(self, ratios, impl, ndim, config):
+        return self._ratio("forward_saved")
+
+    def track_backward(self, ratios, impl, ndim, config):
+        return self._ratio("backward")

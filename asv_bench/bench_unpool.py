@@ -1,0 +1,41 @@
+"""max_unpool: scatter the pooled values back to their indices."""
+
+from __future__ import annotations
+
+from .common import (
+    CONFIG_NAMES,
+    DTYPES,
+    IMPLS,
+    NDIMS,
+    Benchmark,
+    impl_attr,
+    impl_module,
+    input_shape,
+    make_input,
+    pool_args,
+    trim_grid,
+)
+
+
+class MaxUnpool(Benchmark):
+    """``max_unpool{ndim}d(y, indices, k, s, p, output_size=x's spatial size)``."""
+
+    params = [IMPLS, NDIMS, CONFIG_NAMES, DTYPES]
+    param_names = ["impl", "ndim", "config", "dtype"]
+
+    def setup(self, impl, ndim, config, dtype):
+        trim_grid(ndim, dtype)
+        module = impl_module(impl)
+        pool = impl_attr(module, f"max_pool{ndim}d")
+        self.unpool = impl_attr(module, f"max_unpool{ndim}d")
+        x = make_input(input_shape(ndim), dtype)
+        self.args = pool_args(config)
+        # the padded configs' default unpool size is one short of x: ask for x's size
+        self.output_size = x.shape[2:]
+        self.y, self.indices = pool(x, *self.args, return_indices=True)
+
+    def time_unpool(self, impl, ndim, config, dtype):
+        self.unpool(self.y, self.indices, *self.args, output_size=self.output_size)
+
+    def peakmem_unpool(self, impl, ndim, config, dtype):
+        self.unpool(self.y, self.indices, *self.args, output_size=self.output_size)

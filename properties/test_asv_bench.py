@@ -1,0 +1,204 @@
+"""Meta-tests of the asv suite in asv_bench/ and of asv_bench/compare_torch.py.
+
+asv itself does not notice a ``params``/``param_names`` length mismatch
+(ECOSYSTEM.md §1f), and a benchmark that raises only shows up in a full
+``asv run``. These tests import every benchmark module the way asv discovers
+it, check each class's parameter grid, and run ``setup`` plus one call of
+every benchmark on the first parameter combination that is not skipped (the
+grids list their smallest values first).
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import inspect
+import itertools
+import math
+import pkgutil
+import re
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+if importlib.util.find_spec("asv_bench") is None:  # pytest puts properties/, not the root, on sys.path
+    sys.path.insert(0, str(ROOT))
+
+import asv_bench  # noqa: E402
+from asv_bench import common, compare_torch  # noqa: E402
+
+# asv_runner's name patterns (time_, timeraw_, mem_, peakmem_, track_)
+BENCHMARK_NAME = re.compile(r"^(time|timeraw|mem|peakmem|track)_")
+
+MODULES = sorted(name for _, name, _ in pkgutil.iter_modules(asv_bench.__path__, "asv_bench."))
+
+
+def _benchmark_methods(cls) -> list[str]:
+    return [n for n, f in inspect.getmembers(cls, inspect.isfunction) if BENCHMARK_NAME.match(n)]
+
+
+def _benchmark_classes() -> list:
+    classes = []
+    for name in MODULES:
+        module = importlib.import_module(name)
+        for attr, obj in vars(module).items():
+            if (
+                inspect.isclass(obj)
+                and not attr.startswith("_")
+                and obj.__module__ == module.__name__
+                and _benchmark_methods(obj)
+            ):
+                classes.append(obj)
+    return classes
+
+
+CLASSES = _benchmark_classes()
+
+
+def _id(cls) -> str:
+    return f"{cls.__module__.rsplit('.', 1)[-1]}.{cls.__name__}"
+
+
+def test_suite_has_the_expected_modules_and_classes():
+    names = {_id(c) for c in CLASSES}
+    assert {
+        "bench_forward.MaxPoolForward",
+        "bench_backward.MaxPoolBackward",
+        "bench_unpool.MaxUnpool",
+        "bench_layer.MaxPoolLayer",
+        "bench_naive.NaiveOracle",
+        "bench_torch.TorchRatio",
+    } <= names
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_no_module_level_benchmark_names_by_accident(name):
+    """asv treats any public module-level ``time_*``/``track_*``... function as a benchmark."""
+    module = importlib.import_module(name)
+    accidental = [
+        a for a, obj in vars(module).items() if inspect.isfunction(obj) and BENCHMARK_NAME.match(a)
+    ]
+    assert accidental == [], f"{name}: rename {accidental} (asv would run them)"
+
+
+@pytest.mark.parametrize("cls", CLASSES, ids=_id)
+def test_params_match_param_names_and_signatures(cls):
+    params, names = cls.params, cls.param_names
+    assert isinstance(params, list) and all(isinstance(p, list) and p for p in params), (
+        f"{_id(cls)}.params={params!r} must be a list of non-empty lists"
+    )
+    assert len(params) == len(names), (
+        f"{_id(cls)}: len(params)={len(params)} but param_names={names!r}"
+    )
+    for values in params:  # readable asv ids: strings and numbers only
+        assert all(isinstance(v, (str, int, float)) and not isinstance(v, bool) for v in values)
+    extra = 1 if hasattr(cls, "setup_cache") else 0  # setup_cache's result comes first
+    for method in ["setup", *_benchmark_methods(cls)]:
+        arity = len(inspect.signature(getattr(cls, method)).parameters) - 1  # minus self
+        assert arity == len(names) + extra, f"{_id(cls)}.{method} takes {arity} arguments"
+    assert cls.timeout >= 60
+
+
+@pytest.mark.parametrize("cls", CLASSES, ids=_id)
+def test_benchmarks_run_on_first_runnable_combination(cls, monkeypatch):
+    monkeypatch.setattr(common, "SMOKE", True)
+    instance = cls()
+    cache = (instance.setup_cache(),) if hasattr(cls, "setup_cache") else ()
+    skipped = []
+    for combo in itertools.product(*cls.params):
+        try:
+            instance.setup(*cache, *combo)
+        except NotImplementedError as exc:
+            skipped.append(f"{combo}: {exc}")
+            continue
+        break
+    else:
+        pytest.skip(f"{_id(cls)}: every combination is skipped here, e.g. {skipped[:1]}")
+    for method in _benchmark_methods(cls):
+        try:
+            result = getattr(instance, method)(*cache, *combo)
+        except common.SkipNotImplemented:
+            continue
+        if method.startswith("track_"):
+            assert isinstance(result, (int, float)) and math.isfinite(result) and result >= 0, (
+                f"{_id(cls)}.{method}{combo} returned {result!r}"
+            )
+            unit = getattr(getattr(cls, method), "unit", getattr(cls, "unit", None))
+            assert unit, f"{_id(cls)}.{method} needs a unit"
+    if hasattr(instance, "teardown"):
+        instance.teardown(*cache, *combo)
+
+
+def test_grid_trimming_and_float_only_backward_skip_in_setup():
+    with pytest.raises(NotImplementedError, match="ndim=2 only"):
+        common.trim_grid(3, "float64")
+    common.trim_grid(2, "uint8")
+    with pytest.raises(NotImplementedError, match="dtype=uint8"):
+        common.require_float("uint8", "backward")
+    with pytest.raises(NotImplementedError, match="poolref.nonexistent"):
+        common.impl_module("nonexistent")
+
+
+def test_inputs_are_seeded_read_only_and_sized_for_the_suite():
+    for ndim in common.NDIMS:
+        shape = common.input_shape(ndim)
+        assert shape[:2] == common.BATCH
+        assert 0.8 * common.ELEMENTS <= math.prod(shape) <= 1.25 * common.ELEMENTS
+    a = common.make_input((2, 3, 4), "float32")
+    assert not a.flags.writeable and a.dtype == "float32"
+    assert (a == common.make_input((2, 3, 4), "float32", seed=0)).all()
+    assert common.make_input((50,), "uint8").std() > 0
+
+
+def test_compare_torch_quick_prints_the_tables(capsys):
+    assert compare_torch.main(["--quick", "--configs", "tiny,1d", "--impl", "fast,im2col,naive"]) == 0
+    out = capsys.readouterr().out
+    assert "| # | config | impl |" in out and "Absolute medians" in out
+    for row in ("| | | fast |", "| | | im2col |", "| | | naive |"):
+        assert row in out
+    assert "Traceback" not in out
+    assert "config 6, naive: skipped" in out  # the loop oracle only runs on the tiny input
+
+
+def test_compare_torch_prints_na_for_a_missing_feature(capsys, monkeypatch):
+    """An implementation without backward or layer classes gives n/a cells, not a traceback."""
+    import types  # noqa: PLC0415
+
+    import poolref.naive  # noqa: PLC0415
+
+    partial = types.ModuleType("poolref.partial")
+    partial.max_pool2d = poolref.naive.max_pool2d
+    monkeypatch.setattr(compare_torch, "_load_impl", lambda name: partial)
+    assert compare_torch.main(["--quick", "--configs", "tiny", "--impl", "naive", "--repeat", "1"]) == 0
+    out = capsys.readouterr().out
+    row = next(line for line in out.splitlines() if line.startswith("| | | naive |"))
+    assert "n/a" in row
+    assert "poolref.partial has no max_pool2d_backward" in out
+
+
+def test_compare_torch_config_selection():
+    chosen = compare_torch.select_configs("1,tiny,3d")
+    assert [n for n, _ in chosen] == [1, 4, 7]
+    assert len(compare_torch.select_configs("all")) == len(compare_torch.CONFIGS) == 7
+    with pytest.raises(SystemExit, match="unknown configuration"):
+        compare_torch.select_configs("vgg16")
+    vgg = compare_torch.CONFIGS[0]
+    assert vgg.out_shape == (32, 64, 28, 28) and vgg.shrunk().shape == (2, 8, 56, 56)
+    assert compare_torch.targets(compare_torch.CONFIGS[2])["bwd"] == 6.0
+
+
+def test_without_torch_ratios_are_skipped_and_the_script_still_reports(capsys, monkeypatch):
+    from asv_bench import bench_torch  # noqa: PLC0415
+
+    monkeypatch.setattr(bench_torch, "load_torch", lambda: None)
+    monkeypatch.setattr(compare_torch, "load_torch", lambda: None)
+    bench = bench_torch.TorchRatio()
+    cache = bench.setup_cache()
+    with pytest.raises(NotImplementedError, match="torch is not installed"):
+        bench.setup(cache, "fast", 2, "k2s2")
+    assert compare_torch.main(["--quick", "--configs", "tiny", "--impl", "fast", "--repeat", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "torch not installed" in out and "torch is not installed: no ratios" in out
+    assert "Traceback" not in out

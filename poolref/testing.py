@@ -514,12 +514,12 @@ def _reference(xb: np.ndarray, params: PoolParams):
 class _Failure(AssertionError):
     """A check failed on one case; ``check`` names the check, ``detail`` says how."""
 
-    def __init__(self, check: str, detail: str, *, extra: str = "", show_arrays: tuple = ()):
+    def __init__(self, check: str, detail: str, *, extra: str = "", grad_output=None):
         super().__init__(f"[{check}] {detail}")
         self.check = check
         self.detail = detail
         self.extra = extra
-        self.show_arrays = show_arrays
+        self.grad_output = grad_output
 
 
 def _fmt_index(name: str, index) -> str:
@@ -725,18 +725,18 @@ def _check_case(cand: Candidate, case, stats: Counter | None = None) -> set:
     try:
         grad = cand.backward(g_call, x, *kargs)
     except Exception as exc:  # noqa: BLE001
-        raise _Failure("backward raised", f"{type(exc).__name__}: {exc}", extra=_array_line("grad_output", g_call)) from None
+        raise _Failure("backward raised", f"{type(exc).__name__}: {exc}", extra=_array_line("grad_output", g_call), grad_output=g_before) from None
     if not _same_bits(x, x_before):
         raise _Failure("input modified", "the backward changed its input x")
     if not _same_bits(g_call, g_before):
-        raise _Failure("grad_output modified", "the backward changed grad_output", extra=_array_line("grad_output", g_before))
+        raise _Failure("grad_output modified", "the backward changed grad_output", extra=_array_line("grad_output", g_before), grad_output=g_before)
     if isinstance(grad, (tuple, list)):
         raise _Failure("gradient type", f"the backward returned a {type(grad).__name__}; expected one array (the gradient with respect to x)")
     grad = _as_array(grad, "gradient")
     if grad.shape != x.shape:
-        raise _Failure("gradient shape", f"grad_input.shape={grad.shape}, expected {x.shape} (x.shape)", extra=_array_line("grad_output", g_call))
+        raise _Failure("gradient shape", f"grad_input.shape={grad.shape}, expected {x.shape} (x.shape)", extra=_array_line("grad_output", g_call), grad_output=g_before)
     if grad.dtype != x.dtype:
-        raise _Failure("gradient dtype", f"grad_input.dtype={grad.dtype}, expected {x.dtype}", extra=_array_line("grad_output", g_call))
+        raise _Failure("gradient dtype", f"grad_input.dtype={grad.dtype}, expected {x.dtype}", extra=_array_line("grad_output", g_call), grad_output=g_before)
     gb = grad if batched else grad[np.newaxis]
     rtol = _GRAD_RTOL[x.dtype.name]
     scale = float(np.abs(g).max()) if g.size else 0.0
@@ -751,6 +751,7 @@ def _check_case(cand: Candidate, case, stats: Counter | None = None) -> set:
             extra=_array_line("grad_output", g_call)
             + f"\nexpected grad_input = {_array_text(expected_grad if batched else expected_grad[0])}"
             + f"\nactual grad_input   = {_array_text(grad)}",
+            grad_output=g_before,
         )
     features.add("backward")
     return features
@@ -1250,7 +1251,7 @@ def _reproduction(cand: Candidate, case, failure: _Failure, batched: bool) -> st
         lines.append("forward, backward = candidate.forward, candidate.backward")
     else:
         lines.append(_import_source(cand.forward, "forward"))
-        if cand.backward is not None and failure.check.startswith(("gradient", "backward", "grad_output")):
+        if cand.backward is not None and failure.grad_output is not None:
             lines.append(_import_source(cand.backward, "backward"))
     lines.append(f"x = {_array_text(np.ascontiguousarray(x), limit=10**9) if x.size <= 300 else _big_array_source(x)}")
     layout = _layout_of(x, batched)
@@ -1259,9 +1260,11 @@ def _reproduction(cand: Candidate, case, failure: _Failure, batched: bool) -> st
         lines.append(f"x = with_layout(x, {layout!r}, channel_axis={1 if batched else 0})  # same values, other strides")
     lines.append(f"actual = forward(x, {kargs})")
     lines.append(f"expected = poolref.naive.max_pool{nd}d(x, {kargs}, return_indices=True)")
-    if failure.check.startswith(("gradient", "backward", "grad_output")):
-        lines.append(f"# grad_output as shown above; expected gradient: poolref.naive.max_pool{nd}d_backward(grad_output, x, {kargs})")
+    if failure.grad_output is not None:
+        g = failure.grad_output
+        lines.append(f"grad_output = {_array_text(np.ascontiguousarray(g), limit=10**9) if g.size <= 300 else _big_array_source(g)}")
         lines.append(f"actual_grad = backward(grad_output, x, {kargs})")
+        lines.append(f"expected_grad = poolref.naive.max_pool{nd}d_backward(grad_output, x, {kargs})")
     return "\n".join("    " + line for line in lines)
 
 

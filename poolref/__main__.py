@@ -310,8 +310,6 @@ def _verify_self(args) -> int:
         adapters.layer(im2col.Maxpool, dtypes=testing.ALL_DTYPES, name="poolref.im2col.Maxpool (tutorial layer)"),
     ]
     examples = args.examples
-    if examples is None:
-        examples = {"quick": 60, "thorough": testing.BUDGETS["thorough"]}[args.profile]
     import numpy as np
     import hypothesis
 

@@ -18,7 +18,7 @@ from .common import (
 
 
 class MaxPoolForward(Benchmark):
-    """``max_pool{ndim}d(x, k, s, p)`` on a ``2**20``-element input."""
+    """``max_pool{ndim}d(x, k, s, p)`` on a ``2**19``-element input."""
 
     params = [IMPLS, NDIMS, CONFIG_NAMES, DTYPES]
     param_names = ["impl", "ndim", "config", "dtype"]

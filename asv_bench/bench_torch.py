@@ -3,7 +3,7 @@
 All ratios are measured in ``setup_cache``, once per run, in one process, with
 the poolref and torch variants interleaved (``compare_torch.measure_config``,
 medians); each ``track_`` benchmark then reports one number. Inputs are the
-suite's float32 ``2**20``-element arrays. Skipped when torch is not installed
+suite's float32 ``2**19``-element arrays. Skipped when torch is not installed
 (the virtualenv environments asv builds per commit have no torch: record
 these with ``asv run --python=same``, see docs/benchmarks.md).
 """

@@ -7,7 +7,7 @@ implementation missing from an old commit, an integer dtype for backward, a
 dtype other than float32 outside 2-D) is skipped by raising
 ``NotImplementedError`` in ``setup``, and shows as ``n/a``.
 
-Inputs have ``2**20`` elements, ``(8, 16) + (side,) * ndim``, so one call of
+Inputs have ``2**19`` elements, ``(8, 16) + (side,) * ndim``, so one call of
 the vectorised implementations takes about 1-50 ms on a 2-core machine.
 
 !!! Keep existing names and values stable: they key the stored history. Append only. !!!
@@ -37,7 +37,7 @@ CONFIG_NAMES = list(CONFIGS)
 DTYPES = ["float32", "float64", "uint8"]
 FLOAT_DTYPES = ["float32", "float64"]
 BATCH = (8, 16)
-ELEMENTS = 2**20
+ELEMENTS = 2**19  # (8, 16, 4096), (8, 16, 64, 64), (8, 16, 16, 16, 16)
 
 #: smoke mode (properties/test_asv_bench.py sets it): one-off measurements
 #: such as TorchRatio.setup_cache do the least that still runs every code path

@@ -1374,6 +1374,16 @@ def check_max_pool(
         Bad arguments (e.g. an ``ndim`` outside ``support.ndims``).
     ImportError
         Hypothesis is not installed.
+
+    Examples
+    --------
+    >>> import poolref.fast
+    >>> def my_pool(x, kernel_size, stride, padding, dilation, ceil_mode):
+    ...     return poolref.fast.max_pool2d(
+    ...         x, kernel_size, stride, padding, dilation, ceil_mode, return_indices=True)
+    >>> summary = check_max_pool(my_pool, max_examples=5)
+    >>> summary.not_covered, summary.examples
+    ((), 5)
     """
     _require_hypothesis()
     if isinstance(forward, Candidate):

@@ -1491,7 +1491,7 @@ def _applicable_corners(cand: Candidate, ndims) -> tuple:
 def _search(cand: Candidate, nd: int, n_examples: int, seed, features: Counter, notes: Counter, say) -> int:
     from hypothesis import HealthCheck, Phase, Verbosity, given, settings
     from hypothesis import seed as hseed
-    from hypothesis.errors import Flaky
+    from hypothesis.errors import Flaky, Unsatisfiable
 
     strategy = _case_strategy(nd, cand.support, cand.behaviour)
     state = {"calls": 0, "failures": 0, "last": None}
@@ -1534,6 +1534,12 @@ def _search(cand: Candidate, nd: int, n_examples: int, seed, features: Counter, 
             found += f", seed={seed}"
         say(f"{nd}-D search: counterexample found")
         raise AssertionError(_report(cand, case, failure, found)) from None
+    except Unsatisfiable:
+        msg = (
+            f"check_max_pool: no {nd}-D case satisfies the declared support of {cand.label} "
+            f"({cand.support}); relax it"
+        )
+        raise ValueError(msg) from None
     except Flaky as exc:
         detail = state["last"]
         text = f"the candidate {cand.label} is not deterministic: the same input passed once and failed once ({type(exc).__name__})"

@@ -469,14 +469,14 @@ def _expected(xb: np.ndarray, params: PoolParams, behaviour: Behaviour) -> _Expe
     if nan_w.any():
         features.add("NaN")
     if is_float:
-        finite_vals = vals[:, :, :][np.broadcast_to(valid[None], vals.shape)]
-        if np.isposinf(finite_vals).any():
+        valid_vals = vals[np.broadcast_to(valid[None], vals.shape)]
+        if np.isposinf(valid_vals).any():
             features.add("+inf")
-        if np.isneginf(finite_vals).any():
+        if np.isneginf(valid_vals).any():
             features.add("-inf")
         if (np.isneginf(value) & ~truly_empty).any():
             features.add("all -inf window")
-        zeros = finite_vals[finite_vals == 0]
+        zeros = valid_vals[valid_vals == 0]
         if zeros.size and np.signbit(zeros).any() and (~np.signbit(zeros)).any():
             features.add("signed zeros")
     if truly_empty.any():
@@ -594,7 +594,10 @@ def _as_array(value, what: str) -> np.ndarray:
 
 
 def _grad_output(shape, dtype, x: np.ndarray) -> np.ndarray:
-    """Quarter-integer gradients in +-[0.25, 8]: exact in float16 sums of up to 256 terms."""
+    """Quarter-integer gradients in +-[0.25, 8]: float16 sums of up to 64 of them are exact.
+
+    (No generated input puts more than 27 windows on one element.)
+    """
     seed = zlib.crc32(np.ascontiguousarray(x).tobytes()) ^ zlib.crc32(repr(shape).encode())
     rng = np.random.default_rng(seed)
     magnitude = rng.integers(1, 33, size=shape) / 4
@@ -814,27 +817,22 @@ def _check_indices(idx, exp: _Expected, beh: Behaviour, batched, n_chan, spatial
     bad = exp.index_exact & (ib != expected)
     kind = "indices"
     if not bad.any() and exp.index_member.any():
-        # any maximum of the window is acceptable there
+        # any maximum of the window is acceptable there: the index must be one of
+        # the window's valid taps and the element there must hold the output value
         o_flat = local.reshape(local.shape[0] * n_chan, -1)
-        taps = exp.taps[None]
-        member = (taps == o_flat[..., None]).any(axis=2)
-        # the element at the index must hold the output value
-        flat_vals = exp.window_values
-        hit = taps == o_flat[..., None]
-        at = np.where(hit, flat_vals, 0).sum(axis=2) if flat_vals.dtype.kind != "f" else None
-        ok = member
-        ev = exp.y.reshape(ok.shape)
-        if at is not None:
-            ok &= at == ev
-        else:
-            holds = (hit & ((flat_vals == ev[..., None]) | (np.isnan(flat_vals) & np.isnan(ev[..., None])))).any(axis=2)
-            ok &= holds
+        hit = (exp.taps[None] == o_flat[..., None]) & (exp.taps[None] >= 0)
+        ev = exp.y.reshape(o_flat.shape)[..., None]
+        wv = exp.window_values
+        holds = wv == ev
+        if wv.dtype.kind == "f":
+            holds |= np.isnan(wv) & np.isnan(ev)
+        ok = (hit & holds).any(axis=2)
         bad = exp.index_member & ~ok.reshape(exp.index_member.shape)
         kind = "indices (not a maximum of the window)"
     if bad.any():
         where = _find_first(bad)
         shown = where if batched else where[1:]
-        fmt = "global (n * C + c) * H*W... + plane index" if beh.index_format == "global" else "plane"
+        fmt = "global: (n*C + c)*plane_size + plane" if beh.index_format == "global" else "plane"
         expect = f"expected {int(expected[where])}" if exp.index_exact[where] else "expected the index of a maximum of the window"
         raise _Failure(
             kind,
@@ -848,12 +846,6 @@ def _check_indices(idx, exp: _Expected, beh: Behaviour, batched, n_chan, spatial
 # ============================================================================
 # Corner cases
 # ============================================================================
-
-
-@dataclass(frozen=True)
-class _Corner:
-    name: str
-    case: Any  # poolref.strategies.PoolCase
 
 
 def _plane_shape(nd: int, sizes: Sequence[int]) -> tuple[int, ...]:
@@ -959,6 +951,7 @@ def corner_cases(nd: int, support: Support | None = None, behaviour: Behaviour |
     inf_x = rng.choice(np.array([-np.inf, np.inf, -1.0, 0.0, 2.0]), (2, 2, *S(6, 5, 4)))
     add("+inf and -inf", inf_x, 2, 1, need_float=True)
     add("+inf ties", np.resize(np.array([np.inf, 1.0, np.inf, 2.0]), (1, 1, *S(4, 4, 4))), 2, 1, need_float=True)
+    add("all -inf windows", np.full((2, 2, *S(3, 4, 3)), -np.inf), 2, 1, need_float=True)
     add("all -inf windows, padding", np.full((1, 2, *S(3, 4, 3)), -np.inf), 2, 1, 1, need_float=True)
     add("all -inf windows, padding, channels-last layout", np.full((2, 3, *S(3, 3, 3)), -np.inf), 2, 1, 1, layout="transposed", need_float=True)
     add("-inf next to padding", np.resize(np.array([-np.inf, -np.inf, -1.0, -np.inf]), (2, 1, *S(5, 4, 3))), 3, 1, 1, need_float=True)

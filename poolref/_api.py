@@ -390,6 +390,15 @@ def _finish(fn, name: str, module: str, doc: str) -> Callable:
     return fn
 
 
+class _Cores(NamedTuple):
+    """One implementation's core functions (see the module docstring)."""
+
+    forward: Callable
+    backward_from_input: Callable | None
+    backward_from_indices: Callable
+    unpool: Callable
+
+
 def build(
     module: str,
     impl: str,
@@ -400,108 +409,103 @@ def build(
     backward_from_input: Callable | None = None,
 ) -> PublicFunctions:
     """Wrap one implementation's core functions into the nine public functions."""
+    cores = _Cores(forward, backward_from_input, backward_from_indices, unpool)
     functions: dict[str, Callable] = {}
     for nd in (1, 2, 3):
-        functions.update(
-            _build_rank(nd, module, impl, forward, backward_from_input, backward_from_indices, unpool)
-        )
+        functions.update(_build_rank(nd, module, impl, cores))
     return PublicFunctions(**functions)
 
 
-def _build_rank(nd, module, impl, core_forward, core_backward_from_input, core_backward, core_unpool):
+# The bodies of the public functions are module-level functions (the closures
+# built by _build_rank only bind nd, the name and the cores), so that they can
+# be read, profiled and mutation-tested like any other function.
+
+
+def _pool(cores, nd, fname, x, kernel_size, stride, padding, dilation, ceil_mode, return_indices):
+    params = _params.normalize_pool_args(nd, kernel_size, stride, padding, dilation, ceil_mode, func=fname)
+    with_indices = _params.check_bool(return_indices, "return_indices", fname)
+    _params.check_array(x, "x", fname, FORWARD_DTYPES)
+    batched = _params.check_pool_shape(x.shape, nd, "x", fname)
+    _params.check_output_shape(x.shape[-nd:], params, fname)
+    y, idx = cores.forward(_batched(x, batched), params, with_indices)
+    y = _unbatched(y, batched)
+    if with_indices:
+        return y, _unbatched(idx, batched)
+    return y
+
+
+def _backward_input_shape(grad_output, x, indices, bname):
+    """The forward input's shape, from ``x`` (an array, or a shape when indices are given)."""
+    if isinstance(x, np.ndarray):
+        _params.check_array(x, "x", bname, BACKWARD_DTYPES)
+        if x.dtype != grad_output.dtype:
+            msg = f"{bname}: grad_output.dtype={grad_output.dtype} must match x.dtype={x.dtype}"
+            raise TypeError(msg)
+        return x.shape
+    if indices is not None and isinstance(x, (tuple, list)) and all(_params._is_int(v) for v in x):
+        return tuple(int(v) for v in x)
+    what = "a numpy.ndarray or (with indices) a shape tuple" if indices is not None else "a numpy.ndarray"
+    msg = f"{bname}: x must be {what}, got x of type {type(x).__name__}"
+    raise TypeError(msg)
+
+
+def _pool_backward(cores, nd, bname, grad_output, x, kernel_size, stride, padding, dilation, ceil_mode, indices):
+    params = _params.normalize_pool_args(nd, kernel_size, stride, padding, dilation, ceil_mode, func=bname)
+    _params.check_array(grad_output, "grad_output", bname, BACKWARD_DTYPES)
+    input_shape = _backward_input_shape(grad_output, x, indices, bname)
+    batched = _params.check_pool_shape(input_shape, nd, "x", bname)
+    out_spatial = _params.check_output_shape(tuple(input_shape[-nd:]), params, bname)
+    expected = (*input_shape[:-nd], *out_spatial)
+    if grad_output.shape != expected:
+        msg = (
+            f"{bname}: grad_output.shape={grad_output.shape} does not match the "
+            f"forward's output shape {expected} for x.shape={tuple(input_shape)}"
+        )
+        raise ValueError(msg)
+    g = _batched(grad_output, batched)
+    if indices is not None:
+        _check_indices(indices, expected, math.prod(input_shape[-nd:]), bname)
+        grad = cores.backward_from_indices(
+            g, _batched(indices, batched), _batched(tuple(input_shape), batched), params
+        )
+    elif cores.backward_from_input is not None:
+        grad = cores.backward_from_input(g, _batched(x, batched), params)
+    else:
+        xb = _batched(x, batched)
+        _, idx = cores.forward(xb, params, True)
+        grad = cores.backward_from_indices(g, idx, xb.shape, params)
+    return _unbatched(grad, batched)
+
+
+def _unpool(cores, nd, uname, y, indices, kernel_size, stride, padding, output_size):
+    params = _params.normalize_pool_args(nd, kernel_size, stride, padding, 1, False, func=uname)
+    _params.check_array(y, "y", uname, FORWARD_DTYPES)
+    batched = _params.check_pool_shape(y.shape, nd, "y", uname)
+    out_spatial = _unpool_output_spatial(y.shape[-nd:], params, output_size, y.ndim, uname)
+    _check_indices(indices, y.shape, math.prod(out_spatial), uname)
+    out = cores.unpool(_batched(y, batched), _batched(indices, batched), out_spatial)
+    return _unbatched(out, batched)
+
+
+def _build_rank(nd, module, impl, cores):
     fname = f"max_pool{nd}d"
     bname = f"max_pool{nd}d_backward"
     uname = f"max_unpool{nd}d"
     sp = _SPATIAL[nd]
     osp = ", ".join(f"O{c}" for c in sp.replace(", ", "")) if nd > 1 else "O"
 
-    def max_pool(
-        x,
-        kernel_size,
-        stride=None,
-        padding=0,
-        dilation=1,
-        ceil_mode=False,
-        return_indices=False,
-    ):
-        params = _params.normalize_pool_args(
-            nd, kernel_size, stride, padding, dilation, ceil_mode, func=fname
-        )
-        with_indices = _params.check_bool(return_indices, "return_indices", fname)
-        _params.check_array(x, "x", fname, FORWARD_DTYPES)
-        batched = _params.check_pool_shape(x.shape, nd, "x", fname)
-        _params.check_output_shape(x.shape[-nd:], params, fname)
-        y, idx = core_forward(_batched(x, batched), params, with_indices)
-        y = _unbatched(y, batched)
-        if with_indices:
-            return y, _unbatched(idx, batched)
-        return y
+    def max_pool(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+        return _pool(cores, nd, fname, x, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
 
     def max_pool_backward(
-        grad_output,
-        x,
-        kernel_size,
-        stride=None,
-        padding=0,
-        dilation=1,
-        ceil_mode=False,
-        indices=None,
+        grad_output, x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, indices=None
     ):
-        params = _params.normalize_pool_args(
-            nd, kernel_size, stride, padding, dilation, ceil_mode, func=bname
+        return _pool_backward(
+            cores, nd, bname, grad_output, x, kernel_size, stride, padding, dilation, ceil_mode, indices
         )
-        _params.check_array(grad_output, "grad_output", bname, BACKWARD_DTYPES)
-        if isinstance(x, np.ndarray):
-            _params.check_array(x, "x", bname, BACKWARD_DTYPES)
-            if x.dtype != grad_output.dtype:
-                msg = (
-                    f"{bname}: grad_output.dtype={grad_output.dtype} must match "
-                    f"x.dtype={x.dtype}"
-                )
-                raise TypeError(msg)
-            input_shape = x.shape
-        elif indices is not None and isinstance(x, (tuple, list)) and all(
-            _params._is_int(v) for v in x
-        ):
-            input_shape = tuple(int(v) for v in x)
-        else:
-            what = "a numpy.ndarray or (with indices) a shape tuple" if indices is not None else "a numpy.ndarray"
-            msg = f"{bname}: x must be {what}, got x of type {type(x).__name__}"
-            raise TypeError(msg)
-        batched = _params.check_pool_shape(input_shape, nd, "x", bname)
-        out_spatial = _params.check_output_shape(tuple(input_shape[-nd:]), params, bname)
-        expected = (*input_shape[:-nd], *out_spatial)
-        if grad_output.shape != expected:
-            msg = (
-                f"{bname}: grad_output.shape={grad_output.shape} does not match the "
-                f"forward's output shape {expected} for x.shape={tuple(input_shape)}"
-            )
-            raise ValueError(msg)
-        if indices is not None:
-            plane = math.prod(input_shape[-nd:])
-            _check_indices(indices, expected, plane, bname)
-            grad = core_backward(
-                _batched(grad_output, batched),
-                _batched(indices, batched),
-                _batched(tuple(input_shape), batched),
-                params,
-            )
-        elif core_backward_from_input is not None:
-            grad = core_backward_from_input(_batched(grad_output, batched), _batched(x, batched), params)
-        else:
-            xb = _batched(x, batched)
-            _, idx = core_forward(xb, params, True)
-            grad = core_backward(_batched(grad_output, batched), idx, xb.shape, params)
-        return _unbatched(grad, batched)
 
     def max_unpool(y, indices, kernel_size, stride=None, padding=0, output_size=None):
-        params = _params.normalize_pool_args(nd, kernel_size, stride, padding, 1, False, func=uname)
-        _params.check_array(y, "y", uname, FORWARD_DTYPES)
-        batched = _params.check_pool_shape(y.shape, nd, "y", uname)
-        out_spatial = _unpool_output_spatial(y.shape[-nd:], params, output_size, y.ndim, uname)
-        _check_indices(indices, y.shape, math.prod(out_spatial), uname)
-        out = core_unpool(_batched(y, batched), _batched(indices, batched), out_spatial)
-        return _unbatched(out, batched)
+        return _unpool(cores, nd, uname, y, indices, kernel_size, stride, padding, output_size)
 
     params_doc = _params_doc(nd)
     ex = _EXAMPLES[nd]

@@ -28,6 +28,7 @@ Examples
 
 from __future__ import annotations
 
+import functools
 import math
 import operator
 from collections.abc import Sequence
@@ -459,8 +460,10 @@ def values(dtype, *, profile: str = "general"):
     -------
     SearchStrategy
         Python ints or floats that ``dtype`` represents exactly. Examples
-        shrink towards the first listed value of each profile (0 or -2,
-        ``np.nan`` for ``"nan"``, ``-0.0`` for ``"signed_zero"``).
+        shrink towards 0 for ``"distinct"`` and ``"general"``, and towards
+        the first value of the profile otherwise: -2 (0 for uint8) for
+        ``"ties"``, NaN for ``"nan"``, ``-inf`` for ``"inf"``, ``-0.0`` for
+        ``"signed_zero"``, -1 for ``"negative"``.
 
     Raises
     ------
@@ -477,29 +480,25 @@ def values(dtype, *, profile: str = "general"):
         raise InvalidArgument(msg)
     is_float = dtype.kind == "f"
     as_dtype = float if is_float else int
-    small_lo = 0 if dtype.kind == "u" else -2
+    # sampled_from and plain integers: one choice per element, the cheapest draws.
     if profile == "distinct":
         limit = min(_exact_int_limit(dtype), 2**20)
         lo = 0 if dtype.kind == "u" else -limit
-        return st.integers(lo, limit).map(as_dtype)
+        return st.integers(lo, limit)  # ints: exact in every dtype within this range
     if profile == "ties":
-        return st.integers(small_lo, small_lo + 4 if dtype.kind != "u" else 3).map(as_dtype)
+        small = range(0, 4) if dtype.kind == "u" else range(-2, 3)
+        return st.sampled_from([as_dtype(v) for v in small])
     if profile == "nan":
-        return st.one_of(
-            st.just(math.nan), st.integers(-2, 2).map(float), st.just(-math.inf)
-        )
+        return st.sampled_from([math.nan, -2.0, -1.0, 0.0, 1.0, 2.0, -math.inf])
     if profile == "inf":
-        return st.one_of(st.sampled_from([-math.inf, math.inf]), st.integers(-2, 2).map(float))
+        return st.sampled_from([-math.inf, math.inf, -2.0, -1.0, 0.0, 1.0, 2.0])
     if profile == "signed_zero":
         return st.sampled_from([-0.0, 0.0, -1.0])
     if profile == "negative":
         if is_float:
-            lowest_finite = float(np.finfo(dtype).min)
-            return st.one_of(
-                st.integers(-3, -1).map(float), st.sampled_from([-math.inf, lowest_finite])
-            )
+            return st.sampled_from([-1.0, -2.0, -3.0, -math.inf, float(np.finfo(dtype).min)])
         lo = int(np.iinfo(dtype).min)
-        return st.one_of(st.integers(-3, -1), st.integers(lo, lo + 2))
+        return st.sampled_from([-1, -2, -3, lo, lo + 1, lo + 2])
     # general
     if is_float:
         return hnp.from_dtype(dtype)
@@ -559,7 +558,12 @@ def _arrays(dtype: np.dtype, shape: tuple[int, ...], profile: str):
         return st.permutations(range(size)).map(
             lambda perm: grid[np.asarray(perm, dtype=np.intp)].reshape(shape)
         )
-    return hnp.arrays(dtype, shape, elements=values(dtype, profile=profile), fill=st.nothing())
+    return hnp.arrays(dtype, shape, elements=_cached_values(dtype, profile), fill=st.nothing())
+
+
+@functools.lru_cache(maxsize=None)
+def _cached_values(dtype: np.dtype, profile: str):
+    return values(dtype, profile=profile)
 
 
 # ----------------------------------------------------------------------------
@@ -726,6 +730,20 @@ def pool_cases(
             )
             raise InvalidArgument(msg)
     batched_choices = (True, False) if batched is None else (batched,)
+    # Built once: building a composite strategy inside every draw is slow.
+    params_by_nd = {
+        nd: _params_strategy(
+            nd,
+            max_kernel=max_kernel,
+            max_stride=max_stride,
+            max_dilation=max_dilation,
+            padding=padding,
+            dilation=dilation,
+            ceil_mode=ceil_mode,
+            max_extent=extents[nd],
+        )
+        for nd in nd_choices
+    }
 
     @st.composite
     def draw_case(draw):
@@ -734,18 +752,7 @@ def pool_cases(
         profile = draw(st.sampled_from(dtype_profiles[dtype]))
         layout = draw(st.sampled_from(layout_choices))
         is_batched = draw(st.sampled_from(batched_choices))
-        params = draw(
-            _params_strategy(
-                nd,
-                max_kernel=max_kernel,
-                max_stride=max_stride,
-                max_dilation=max_dilation,
-                padding=padding,
-                dilation=dilation,
-                ceil_mode=ceil_mode,
-                max_extent=extents[nd],
-            )
-        )
+        params = draw(params_by_nd[nd])
         budget = max_elements
         if profile == "distinct" and dtype.itemsize == 1:
             budget = max(min(budget, 256), extents[nd] ** nd)

@@ -16,7 +16,7 @@ from poolref import strategies as ps
 
 impls = pytest.mark.parametrize("impl", pa.IMPLEMENTATIONS, ids=pa.impl_id)
 FLOATS = ("float64", "float32", "float16")
-SMALL = {"max_elements": 256}
+SMALL = {"max_elements": 128}
 
 
 def _integer_arrays(shape, dtype=np.float64, lo=-4, hi=4):

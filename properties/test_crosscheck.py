@@ -20,7 +20,7 @@ from poolref._params import lowest
 
 checked = pytest.mark.parametrize("impl", pa.CHECKED, ids=pa.impl_id)
 FLOATS = ("float64", "float32", "float16")
-SMALL = {"max_elements": 256}
+SMALL = {"max_elements": 128}
 
 
 def _grad_outputs(y, *, integers: bool):

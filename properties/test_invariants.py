@@ -15,7 +15,7 @@ from poolref import strategies as ps
 from poolref._params import lowest
 
 impls = pytest.mark.parametrize("impl", pa.IMPLEMENTATIONS, ids=pa.impl_id)
-SMALL = {"max_elements": 256}
+SMALL = {"max_elements": 128}
 
 
 @impls

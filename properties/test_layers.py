@@ -13,7 +13,7 @@ from poolref import fast
 from poolref import strategies as ps
 
 FLOATS = ("float64", "float32", "float16")
-SMALL = {"max_elements": 256}
+SMALL = {"max_elements": 128}
 
 
 def _layer(case):

@@ -15,6 +15,7 @@ from hypothesis.extra import numpy as hnp
 
 import _assertions as pa
 from poolref import strategies as ps
+from poolref._params import lowest
 
 torch = pytest.importorskip("torch")
 F = torch.nn.functional
@@ -22,11 +23,14 @@ F = torch.nn.functional
 pytestmark = pytest.mark.torch
 impls = pytest.mark.parametrize("impl", pa.IMPLEMENTATIONS, ids=pa.impl_id)
 FLOATS = ("float64", "float32", "float16")
-SMALL = {"max_elements": 192}
+SMALL = {"max_elements": 128}
 
 
 def _tensor(x: np.ndarray, *, channels_last: bool = False):
-    t = torch.from_numpy(np.ascontiguousarray(x))  # torch refuses negative strides
+    # A fresh C-ordered copy: torch refuses negative strides, and numpy's
+    # ascontiguousarray keeps odd strides on size-1 axes, which torch may read as
+    # channels_last (a different kernel).
+    t = torch.from_numpy(np.array(x, order="C", copy=True))
     if channels_last:
         fmt = torch.channels_last if x.ndim == 4 else torch.channels_last_3d
         t = t.contiguous(memory_format=fmt)
@@ -71,10 +75,22 @@ def test_forward_values_without_indices_match_torch(impl, case):
 @impls
 @given(case=ps.pool_cases(ndims=(2, 3), batched=True, **SMALL))
 def test_channels_last_input_matches_torch(impl, case):
+    # torch 2.13's CPU channels-last kernel refuses int8/uint8 planes of more than 127
+    # elements ("Expected input_depth * input_height * input_width <= ...max()")
+    assume(case.x.dtype.itemsize > 1 or np.prod(case.x.shape[-case.nd :]) <= 127)
     y, idx = _without_empty_windows(impl, case)
     ty, tidx = _torch_pool(case, _tensor(case.x, channels_last=True), return_indices=True)
+    tidx = tidx.contiguous().numpy()
     pa.assert_pool_equal(y, ty.contiguous().numpy(), case=case, name="y", return_indices=True)
-    pa.assert_pool_equal(idx, tidx.contiguous().numpy(), case=case, name="indices", return_indices=True)
+    if case.nd == 3:
+        # torch 2.13 bug: the channels_last_3d kernel starts from a tap index without the
+        # depth offset, so a window whose maximum is the dtype's lowest value (-inf,
+        # iinfo.min) reports the wrong index; e.g. max_pool3d(full((1, 2, 3, 1, 1), -inf)
+        # in channels_last_3d, 1) -> indices 0, 0, 0 (contiguous input: 0, 1, 2).
+        kept = y != lowest(y.dtype)
+        pa.assert_pool_equal(idx[kept], tidx[kept], case=case, name="indices[y != lowest]", return_indices=True)
+    else:
+        pa.assert_pool_equal(idx, tidx, case=case, name="indices", return_indices=True)
 
 
 @impls

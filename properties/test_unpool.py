@@ -16,7 +16,7 @@ import _assertions as pa
 from poolref import strategies as ps
 
 impls = pytest.mark.parametrize("impl", pa.IMPLEMENTATIONS, ids=pa.impl_id)
-SMALL = {"max_elements": 256}
+SMALL = {"max_elements": 128}
 
 
 def _unpool_kwargs(case):

@@ -54,7 +54,7 @@ __all__ = [
 
 
 class _Geometry(NamedTuple):
-    boxes: tuple  # (tap, out_slices, in_slices) for every tap some output reads
+    boxes: tuple  # (tap, out_slices, in_slices, whole) for every tap some output reads
     overlapping: bool  # some input element is read by two (output, tap) pairs
     covering: bool  # every input element is read by some (output, tap) pair
 
@@ -93,7 +93,8 @@ def _geometry(spatial: tuple, out_spatial: tuple, params: PoolParams) -> _Geomet
         if all(r is not None for r in per_dim_tap):
             out_slices = (Ellipsis, *(r[0] for r in per_dim_tap))
             in_slices = (Ellipsis, *(r[1] for r in per_dim_tap))
-            boxes.append((tap, out_slices, in_slices))
+            whole = all(r[0] == slice(0, n) for r, n in zip(per_dim_tap, out_spatial))
+            boxes.append((tap, out_slices, in_slices, whole))
     return _Geometry(tuple(boxes), overlapping, covering)
 
 
@@ -232,7 +233,9 @@ def _max_and_codes(x: np.ndarray, params: PoolParams, out_spatial: tuple):
     exact = _needs_exact_copy(x)
     better = np.empty(out_shape, dtype=bool)
     scratch = np.empty(out_shape, dtype=code_dtype)
-    for tap, out_sl, in_sl in geometry.boxes:
+    for tap, out_sl, in_sl, whole in geometry.boxes:
+        if not whole:
+            better.fill(False)  # so the code update below can run on whole (contiguous) arrays
         acc, v, m = y[out_sl], x[in_sl], better[out_sl]
         np.greater(v, acc, out=m)
         if exact:
@@ -240,9 +243,8 @@ def _max_and_codes(x: np.ndarray, params: PoolParams, out_spatial: tuple):
             np.copyto(acc, v, where=m)
         else:
             np.maximum(acc, v, out=acc)
-        code = scratch[out_sl]
-        np.multiply(m, code_dtype.type(tap + 1), out=code)
-        np.maximum(codes[out_sl], code, out=codes[out_sl])
+        np.multiply(better, code_dtype.type(tap + 1), out=scratch)
+        np.maximum(codes, scratch, out=codes)
     # Windows whose valid taps all equal the lowest value were never updated:
     # PyTorch picks their first valid tap (the value is unchanged).
     missing = codes == 0
@@ -312,7 +314,7 @@ def _backward_from_codes(grad_output, codes, input_shape, params):
     # needed); only the write into grad_input goes through a strided view.
     mask = np.empty(codes.shape, dtype=bool)
     g_bits = _bits(g)
-    for tap, out_sl, in_sl in geometry.boxes:
+    for tap, out_sl, in_sl, _ in geometry.boxes:
         np.equal(codes, tap + 1, out=mask)
         target = grad[in_sl]
         if geometry.overlapping:

@@ -246,6 +246,11 @@ def scatter_add(grad_output: np.ndarray, indices: np.ndarray, input_shape, nd: i
     return out.reshape(input_shape).astype(grad_output.dtype)
 
 
+def integer_gradients(shape, dtype, seed: int, lo: int = -4, hi: int = 4) -> np.ndarray:
+    """Small integer-valued gradients from a seed: every partial sum is exact in any float dtype."""
+    return np.random.default_rng(seed).integers(lo, hi + 1, size=shape).astype(dtype)
+
+
 def empty_windows(indices: np.ndarray) -> bool:
     """Whether any window has no valid tap (poolref's index -1)."""
     return bool((indices == -1).any())
@@ -254,3 +259,70 @@ def empty_windows(indices: np.ndarray) -> bool:
 def source(x) -> str:
     """Python source for an array (re-exported for messages)."""
     return array_source(np.asarray(x))
+
+
+# ----------------------------------------------------------------------------
+# Hard corners, run as explicit examples (every time, before the generated ones)
+# ----------------------------------------------------------------------------
+
+
+def _corner(x, nd, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, dtype=np.float64):
+    def tup(v):
+        return (v,) * nd if isinstance(v, int) else tuple(v)
+
+    k = tup(kernel_size)
+    return PoolCase(
+        np.asarray(x, dtype=dtype), k, k if stride is None else tup(stride), tup(padding), tup(dilation), ceil_mode
+    )
+
+
+NAN, INF = np.nan, np.inf
+#: Cases that random generation reaches only now and then: several NaN in one window,
+#: ties, signed zeros, the lowest value next to padding, empty windows, ceil-mode edges.
+HARD_CASES = (
+    _corner([[NAN, 1.0, NAN, 2.0]], 1, 4),  # the last NaN wins: index 2
+    _corner([[[[1.0, NAN], [5.0, NAN]]]], 2, 2),  # index 3
+    _corner([[[[-INF, NAN], [-INF, -INF]]]], 2, 2, dtype=np.float32),
+    _corner([[[[[NAN, 1.0], [NAN, 2.0]], [[3.0, NAN], [4.0, 0.0]]]]], 3, 2, stride=1, padding=1),
+    _corner([[5.0, 5.0, 5.0, 1.0]], 1, 2, stride=1),  # ties: the first maximum
+    _corner([[[2, 2], [2, 2]]], 2, 2, dtype=np.int16),
+    _corner([[-0.0, 0.0, 0.0, -0.0]], 1, 2, stride=1),  # signed zeros follow the index
+    _corner([[-INF, -INF]], 1, 2, stride=1, padding=1),  # all -inf next to padding: first valid tap
+    _corner([[-3.0, -1.0, -2.0]], 1, 3, stride=1, padding=1, dtype=np.float32),  # negatives next to padding
+    _corner([[-128, -128, -7]], 1, 2, stride=1, padding=1, dtype=np.int8),
+    _corner([[0, 0, 3]], 1, 2, stride=1, padding=1, dtype=np.uint8),
+    _corner([[[-(2**63), -(2**63)]]], 1, 2, stride=1, padding=1, dtype=np.int64),
+    _corner([[1.0, 2.0]], 1, 2, stride=1, padding=1, dilation=3),  # an empty window
+    _corner([[[[1, 2], [3, 4]]]], 2, 2, stride=1, padding=1, dilation=3, dtype=np.int32),
+    _corner([[1.0, 3.0, 2.0, 0.0, 5.0]], 1, 2, ceil_mode=True),  # the last window hangs over
+    _corner([[1.0, 2.0, 3.0, 4.0, 5.0]], 1, 2, padding=1, ceil_mode=True),  # ceil correction: 3 outputs
+    _corner([[[[1.0, 2.0], [3.0, 4.0]]]], 2, 1, stride=2, ceil_mode=True),  # 1x1 after the correction
+    _corner([[1.0, 2.0]], 1, 3, stride=2, ceil_mode=True),  # L + 2p < eff: one output in ceil mode
+    _corner([[2048.0, 2050.0, 4096.0, 65504.0, -65504.0, 2049.0]], 1, 2, stride=1, dtype=np.float16),
+    _corner(np.arange(16.0).reshape(2, 2, 2, 2)[::-1], 3, 2),  # unbatched 3-D
+)
+
+
+def with_hard_cases(predicate=lambda case: True, **other_arguments):
+    """Add every :data:`HARD_CASES` entry accepted by ``predicate`` as an ``@example(case=...)``.
+
+    ``other_arguments`` complete the example for tests that take more than ``case``.
+    """
+    from hypothesis import example
+
+    def decorate(test):
+        for case in reversed(HARD_CASES):
+            if predicate(case):
+                test = example(case=case, **other_arguments)(test)
+        return test
+
+    return decorate
+
+
+def is_float(case: PoolCase) -> bool:
+    return case.x.dtype.kind == "f"
+
+
+def has_nan_or_signed_zero(case: PoolCase) -> bool:
+    x = case.x
+    return x.dtype.kind == "f" and bool(np.isnan(x).any() or (np.signbit(x) & (x == 0)).any())

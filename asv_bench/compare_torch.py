@@ -531,7 +531,7 @@ def ratio_table(outcomes, bandwidth: float) -> list[str]:
         if "torch" in out.times["fwd"]:
             kept = out.kept.get("torch", (0, ""))
             lines.append(
-                f"| | | torch | idx | ref | 1 | {_mark(out.ratio('fwd', 'torch-CL'), None)} | 1 | 1 "
+                f"| | | torch | idx | ref | 1 | {_mark(out.ratio('fwd', 'torch', 'torch-CL'), None)} | 1 | 1 "
                 f"| {kept[0] / out.n_out:.2g} {kept[1]} | | {_percent_bw(out, 'fwd', 'torch', bandwidth)} "
                 f"| {_percent_bw(out, 'saved', 'torch', bandwidth)} | {_percent_bw(out, 'bwd', 'torch', bandwidth)} |"
             )
@@ -644,6 +644,8 @@ def main(argv=None) -> int:
     if args.quick:
         configs = [(n, c.shrunk()) for n, c in configs]
 
+    # before anything is imported: the code measured is the code on disk now
+    sources = {impl: _git_state(f"poolref/{impl}.py") for impl in impls}
     torch = load_torch()
     started = time.perf_counter()
     probe_bytes = 1 << 25 if args.quick else 1 << 27
@@ -660,8 +662,8 @@ def main(argv=None) -> int:
     print(f"- numpy {np.__version__}, torch {torch.__version__ + ' (1 thread)' if torch else 'not installed'}, "
           f"Python {platform.python_version()}; repeat={repeat} interleaved, medians"
           + ("; --quick: N <= 2, C <= 8" if args.quick else ""))
-    for impl in impls:
-        print(f"- poolref/{impl}.py: {_git_state(f'poolref/{impl}.py')}")
+    for impl, state in sources.items():
+        print(f"- poolref/{impl}.py: {state}")
     print(f"- single-thread copy bandwidth (np.copyto of 2 x {probe_bytes >> 20} MiB, read + write): "
           f"{bandwidth / 1e9:.1f} GB/s, the best of {len(probes)} probes (before and after each configuration; "
           f"lowest {min(probes) / 1e9:.1f})")
@@ -669,6 +671,10 @@ def main(argv=None) -> int:
     print("Ratios = poolref time / torch time (lower is better; ✓ meets the target row above it). "
           "kept B/out = bytes held between forward and backward per output element. "
           "bwd peak/gi = tracemalloc peak during backward / grad_input bytes.\n")
+    big = [str(num) for num, out in outcomes if max(out.nbytes.values()) > 32 << 20]
+    if big:
+        print("Configs " + ", ".join(big) + " allocate arrays over 32 MiB: glibc malloc maps those fresh "
+              "on every call, so each call also pays their page faults (torch and poolref alike).\n")
     print("\n".join(ratio_table(outcomes, bandwidth)))
     print("\nAbsolute medians per call:\n")
     print("\n".join(absolute_table(outcomes)))

@@ -312,16 +312,21 @@ def _backward_from_codes(grad_output, codes, input_shape, params):
     # The mask and the masked product are computed on whole contiguous arrays
     # (an output never selects a tap outside its box, so no clipping is
     # needed); only the write into grad_input goes through a strided view.
-    mask = np.empty(codes.shape, dtype=bool)
     g_bits = _bits(g)
-    for tap, out_sl, in_sl, _ in geometry.boxes:
-        np.equal(codes, tap + 1, out=mask)
-        target = grad[in_sl]
-        if geometry.overlapping:
-            np.multiply(g_bits, mask, out=_bits(term))
+    if geometry.overlapping:
+        # The 0/1 mask is written straight into the term buffer as integers and
+        # multiplied in place: grad_input plus one output-sized buffer, no more.
+        term_bits = _bits(term)
+        for tap, out_sl, in_sl, _ in geometry.boxes:
+            np.equal(codes, tap + 1, out=term_bits, casting="unsafe")
+            np.multiply(g_bits, term_bits, out=term_bits)
+            target = grad[in_sl]
             np.add(target, term[out_sl], out=target)
-        else:
-            np.multiply(g_bits[out_sl], mask[out_sl], out=_bits(target))
+    else:
+        mask = np.empty(codes.shape, dtype=bool)
+        for tap, out_sl, in_sl, _ in geometry.boxes:
+            np.equal(codes, tap + 1, out=mask)
+            np.multiply(g_bits[out_sl], mask[out_sl], out=_bits(grad[in_sl]))
     return grad.astype(dtype, copy=False)
 
 

@@ -53,9 +53,9 @@ __all__ = [
 #: PyTorch's rules (the default): ties -> first, NaN -> the last NaN, plane indices.
 PYTORCH = Behaviour()
 #: onnxruntime's MaxPool with the Indices output (CPU EP): see docs/behaviours.md.
-ONNXRUNTIME = Behaviour(
-    nan="strict", index_format="global", empty_window_value="lowest_finite"
-)
+#: An empty window's value depends on the dtype there (the lowest finite value
+#: for float32/float64 and ints, -inf for float16), so it is not checked.
+ONNXRUNTIME = Behaviour(nan="strict", index_format="global", empty_window_value="any")
 #: JAX ``lax.reduce_window`` with ``lax.max``: see docs/behaviours.md.
 JAX = Behaviour(nan="propagate", signed_zero="any", padding="compared")
 
@@ -336,8 +336,8 @@ def onnxruntime(*, providers: tuple[str, ...] = ("CPUExecutionProvider",), opset
     (ONNX needs ``(N, C, ...)``). dtypes: ONNX's float16/32/64, int8 and
     uint8. Declared behaviour (:data:`ONNXRUNTIME`): ``Indices`` are global
     (``(n * C + c) * P + plane``), NaN is kept only when it is the first
-    element of its window (``nan="strict"``), and an empty window gives the
-    lowest *finite* value.
+    element of its window (``nan="strict"``), and an empty window's value is
+    not checked (the lowest *finite* value for float32/float64, ``-inf`` for float16).
     """
     onnx = _import("onnx", "onnxruntime", "install it (pip install onnx onnxruntime)")
     ort = _import("onnxruntime", "onnxruntime", "install it (pip install onnx onnxruntime)")

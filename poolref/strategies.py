@@ -637,7 +637,8 @@ def pool_cases(
         Value profiles (see :func:`values`); None (default) means every
         profile that the drawn dtype can hold. ``"distinct"`` arrays are a
         random permutation of :func:`distinct_grid`, so no two elements are
-        equal (8-bit integers: as far as 256 values allow) and, for floats,
+        equal (8-bit integers have only 256 values, so their arrays are kept to
+        256 elements unless ``min_side`` needs more) and, for floats,
         neighbouring values differ by 1 (much more than a finite-difference
         step). A dtype for which none of the profiles applies is not drawn.
     layouts : str or sequence of str, optional
@@ -730,19 +731,25 @@ def pool_cases(
             )
             raise InvalidArgument(msg)
     batched_choices = (True, False) if batched is None else (batched,)
+    # 8-bit integers have only 256 distinct values: "distinct" arrays of them get a
+    # 256-element budget (and kernels to match) unless min_side forbids it.
+    budgets = {(nd, False): (extents[nd], max_elements) for nd in nd_choices}
+    for nd in nd_choices:
+        small = min(extents[nd], _integer_root(min(256, max_elements), nd))
+        budgets[nd, True] = (small, min(256, max_elements)) if min_side <= small else budgets[nd, False]
     # Built once: building a composite strategy inside every draw is slow.
-    params_by_nd = {
-        nd: _params_strategy(
-            nd,
+    params_strategies = {
+        key: _params_strategy(
+            key[0],
             max_kernel=max_kernel,
             max_stride=max_stride,
             max_dilation=max_dilation,
             padding=padding,
             dilation=dilation,
             ceil_mode=ceil_mode,
-            max_extent=extents[nd],
+            max_extent=extent,
         )
-        for nd in nd_choices
+        for key, (extent, _) in budgets.items()
     }
 
     @st.composite
@@ -752,10 +759,9 @@ def pool_cases(
         profile = draw(st.sampled_from(dtype_profiles[dtype]))
         layout = draw(st.sampled_from(layout_choices))
         is_batched = draw(st.sampled_from(batched_choices))
-        params = draw(params_by_nd[nd])
-        budget = max_elements
-        if profile == "distinct" and dtype.itemsize == 1:
-            budget = max(min(budget, 256), extents[nd] ** nd)
+        key = (nd, profile == "distinct" and dtype.itemsize == 1)
+        params = draw(params_strategies[key])
+        budget = budgets[key][1]
         lows = [
             max(min_side, _min_length(*parts, params["ceil_mode"]))
             for parts in zip(

@@ -54,6 +54,7 @@ def test_forward_values_and_indices_match_torch(impl, case):
     # every dtype torch CPU supports (1-D ints only go through the return_indices path)
     y, idx = _without_empty_windows(impl, case)
     ty, tidx = _torch_pool(case, _tensor(case.x), return_indices=True)
+    pa.record("torch indices", tidx.numpy())
     pa.assert_pool_equal(y, ty.numpy(), case=case, name="y", return_indices=True)
     pa.assert_pool_equal(idx, tidx.numpy(), case=case, name="indices", return_indices=True)
 

@@ -30,8 +30,12 @@ def _raises(error, text):
         ({"kernel_size": (2,)}, {"kernel_size": (2.0,)}),
         ({"kernel_size": 2, "stride": 2}, {"kernel_size": 2, "stride": 2.0}),
         ({"kernel_size": 2, "padding": 1}, {"kernel_size": 2, "padding": True}),
+        (
+            {"kernel_size": (2,), "padding": (0,), "dilation": (1,)},
+            {"kernel_size": (2.0,), "padding": (0,), "dilation": (1,)},
+        ),
     ],
-    ids=["kernel_size", "kernel_size-tuple", "stride", "padding"],
+    ids=["kernel_size", "kernel_size-tuple", "stride", "padding", "all-tuples"],
 )
 def test_a_non_int_argument_is_rejected_after_an_equal_int_call_was_cached(good, bad):
     poolref.max_pool1d(X1, **good)

@@ -157,3 +157,16 @@ def test_im2col_indices_rejects_a_kernel_larger_than_the_input():
 def test_im2col_casts_a_float_pad_value_to_an_integer_input():
     x = np.array([[[5, 6]]], dtype=np.int8)
     np.testing.assert_array_equal(ic.im2col(x, 2, 2, 1, pad_value=-1.0), [[-1, 6], [5, -1]])
+
+
+def test_im2col_helpers_default_to_floor_mode_and_zero_padding_value():
+    assert ic.im2col_indices((5,), 2, 2)[1] == (2,)  # ceil mode would give 3 windows
+    x = np.arange(1.0, 6.0).reshape(1, 1, 5)
+    np.testing.assert_array_equal(ic.im2col(x, 2, 2, 1), [[0.0, 2.0, 4.0], [1.0, 3.0, 5.0]])
+    assert ic.col2im(np.ones((2, 2)), (1, 1, 5), 2, 2).shape == (1, 1, 5)
+
+
+def test_col2im_sums_float32_columns_in_float64_then_casts_once():
+    cols = np.zeros((3, 3), dtype=np.float32)  # k=3, s=1 on length 5: element 2 is read by all 3 windows
+    cols[2, 0], cols[1, 1], cols[0, 2] = 2.0**24, 1.0, 1.0  # float32: 2**24 + 1 rounds back to 2**24
+    assert ic.col2im(cols, (1, 1, 5), 3)[0, 0, 2] == np.float32(2.0**24 + 2)

@@ -54,6 +54,14 @@ class PoolParams:
     dilation: tuple[int, ...]
     ceil_mode: bool
 
+    def __post_init__(self):
+        # hashed by every cached geometry lookup: compute the hash once
+        fields = (self.kernel_size, self.stride, self.padding, self.dilation, self.ceil_mode)
+        object.__setattr__(self, "_hash", hash(fields))
+
+    def __hash__(self) -> int:
+        return self._hash
+
     @property
     def nd(self) -> int:
         return len(self.kernel_size)

@@ -136,6 +136,13 @@ def _bits(a: np.ndarray) -> np.ndarray:
     return a.view(f"u{a.dtype.itemsize}")
 
 
+#: float dtype -> (signed int dtype of the same width, the bit pattern of -0.0 read as that int)
+_NEGATIVE_ZERO_BITS = {
+    np.dtype(f): (np.dtype(i), np.iinfo(i).min)
+    for f, i in ((np.float16, np.int16), (np.float32, np.int32), (np.float64, np.int64))
+}
+
+
 def _needs_exact_copy(x: np.ndarray) -> bool:
     """True if ``np.maximum`` could pick the wrong bits: the input holds NaN or -0.0.
 
@@ -149,8 +156,8 @@ def _needs_exact_copy(x: np.ndarray) -> bool:
     largest = x.max()  # NaN if any element is NaN
     if largest != largest:
         return True
-    signed = x.view(f"i{x.dtype.itemsize}")
-    return int(signed.min()) == np.iinfo(signed.dtype).min
+    signed, negative_zero = _NEGATIVE_ZERO_BITS[x.dtype]
+    return int(x.view(signed).min()) == negative_zero
 
 
 # ----------------------------------------------------------------------------
@@ -159,21 +166,31 @@ def _needs_exact_copy(x: np.ndarray) -> bool:
 
 
 @lru_cache(maxsize=256)
-def _axis_ranges(spatial: tuple, out_spatial: tuple, params: PoolParams):
-    """Per dimension, ``[(out_slice, in_slice), ...]`` for each tap that some output reads."""
-    per_dim = []
-    for length, n_out, k, s, p, d in zip(
-        spatial, out_spatial, params.kernel_size, params.stride, params.padding, params.dilation
+def _axis_passes(spatial: tuple, out_spatial: tuple, params: PoolParams):
+    """Per dimension, the taps of a one-dimensional pass: ``[(out_index, in_index, whole), ...]``.
+
+    ``out_index``/``in_index`` index the whole array (batch, channel and the
+    other dimensions untouched); ``whole`` says every output reads that tap.
+    """
+    nd = len(spatial)
+    passes = []
+    for axis, (length, n_out, k, s, p, d) in enumerate(
+        zip(spatial, out_spatial, params.kernel_size, params.stride, params.padding, params.dilation)
     ):
-        ranges = []
+        before = (slice(None),) * (2 + axis)
+        after = (slice(None),) * (nd - axis - 1)
+        taps = []
         for j in range(k):
             offset = j * d - p
             lo = max(0, -(offset // s))
             hi = min(n_out, (length - 1 - offset) // s + 1)
             if hi > lo:
-                ranges.append((slice(lo, hi), slice(lo * s + offset, (hi - 1) * s + offset + 1, s)))
-        per_dim.append(tuple(ranges))
-    return tuple(per_dim)
+                in_slice = slice(lo * s + offset, (hi - 1) * s + offset + 1, s)
+                taps.append(
+                    ((*before, slice(lo, hi), *after), (*before, in_slice, *after), lo == 0 and hi == n_out)
+                )
+        passes.append(tuple(taps))
+    return tuple(passes)
 
 
 def _max_values(x: np.ndarray, params: PoolParams, out_spatial: tuple) -> np.ndarray:
@@ -187,16 +204,10 @@ def _max_values(x: np.ndarray, params: PoolParams, out_spatial: tuple) -> np.nda
     """
     if _needs_exact_copy(x):
         return _max_and_codes(x, params, out_spatial)[0]
-    nd = len(out_spatial)
     current = x
-    for axis, ranges in enumerate(_axis_ranges(x.shape[2:], out_spatial, params)):
-        before = (slice(None),) * (2 + axis)
-        after = (slice(None),) * (nd - axis - 1)
-        whole = slice(0, out_spatial[axis])
-        views = [(out_sl, current[(*before, in_sl, *after)]) for out_sl, in_sl in ranges]
+    for axis, taps in enumerate(_axis_passes(x.shape[2:], out_spatial, params)):
         # Start from taps that every output reads (no fill pass), then fold in the rest.
-        full = [v for out_sl, v in views if out_sl == whole]
-        rest = [(out_sl, v) for out_sl, v in views if out_sl != whole]
+        full = [current[in_index] for _, in_index, whole in taps if whole]
         if len(full) >= 2:
             reduced = np.maximum(full[0], full[1])
             full = full[2:]
@@ -208,9 +219,10 @@ def _max_values(x: np.ndarray, params: PoolParams, out_spatial: tuple) -> np.nda
             reduced = np.full(shape, lowest(x.dtype), dtype=x.dtype)
         for v in full:
             np.maximum(reduced, v, out=reduced)
-        for out_sl, v in rest:
-            acc = reduced[(*before, out_sl, *after)]
-            np.maximum(acc, v, out=acc)
+        for out_index, in_index, whole in taps:
+            if not whole:
+                acc = reduced[out_index]
+                np.maximum(acc, current[in_index], out=acc)
         current = reduced
     return current
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numbers
 import operator
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from functools import lru_cache
 
 import numpy as np
@@ -68,13 +68,7 @@ class PoolParams:
 
     def as_kwargs(self) -> dict:
         """The parameters as keyword arguments of the public functions."""
-        return {
-            "kernel_size": self.kernel_size,
-            "stride": self.stride,
-            "padding": self.padding,
-            "dilation": self.dilation,
-            "ceil_mode": self.ceil_mode,
-        }
+        return {f.name: getattr(self, f.name) for f in fields(self)}
 
 
 def _is_int(value) -> bool:

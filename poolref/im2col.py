@@ -44,7 +44,7 @@ import operator
 import numpy as np
 
 from . import _api
-from ._params import BACKWARD_DTYPES, FORWARD_DTYPES, lowest
+from ._params import BACKWARD_DTYPES, FORWARD_DTYPES, PoolParams, lowest
 
 __all__ = [
     "max_pool1d",
@@ -470,23 +470,6 @@ _public = _api.build(
 # ----------------------------------------------------------------------------
 
 
-class _LayerParams:
-    """The subset of :class:`poolref._params.PoolParams` the cores read (no padding or dilation)."""
-
-    def __init__(self, kernel_size, stride):
-        self.kernel_size, self.stride = kernel_size, stride
-        self.padding, self.dilation, self.ceil_mode = (0, 0), (1, 1), False
-
-    def as_kwargs(self):
-        return {
-            "kernel_size": self.kernel_size,
-            "stride": self.stride,
-            "padding": self.padding,
-            "dilation": self.dilation,
-            "ceil_mode": self.ceil_mode,
-        }
-
-
 class Maxpool:
     """The deepnet tutorial's 2-D max-pool layer, with PyTorch's selection rules.
 
@@ -576,7 +559,7 @@ class Maxpool:
         self.h_out = (self.h_X - kernel[0]) // steps[0] + 1
         self.w_out = (self.w_X - kernel[1]) // steps[1] + 1
         self.out_dim = (self.d_X, self.h_out, self.w_out)
-        self._params = _LayerParams(kernel, steps)
+        self._params = PoolParams(kernel, steps, (0, 0), (1, 1), False)  # the tutorial: no padding or dilation
         self.n_X = None  # batch size of the last forward (the tutorial's attribute)
         self._max_rows = None  # argmax rows of the last forward, kept for backward
         self._n_rows = None

@@ -32,20 +32,7 @@ import numpy as np
 from . import _api, _params
 from ._params import PoolParams, lowest
 
-__all__ = [
-    "max_pool1d",
-    "max_pool2d",
-    "max_pool3d",
-    "max_pool1d_backward",
-    "max_pool2d_backward",
-    "max_pool3d_backward",
-    "max_unpool1d",
-    "max_unpool2d",
-    "max_unpool3d",
-    "MaxPool1d",
-    "MaxPool2d",
-    "MaxPool3d",
-]
+__all__ = [*_api.PublicFunctions._fields, "MaxPool1d", "MaxPool2d", "MaxPool3d"]
 
 
 # ----------------------------------------------------------------------------

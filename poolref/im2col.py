@@ -46,22 +46,7 @@ import numpy as np
 from . import _api
 from ._params import BACKWARD_DTYPES, FORWARD_DTYPES, PoolParams, lowest
 
-__all__ = [
-    "max_pool1d",
-    "max_pool2d",
-    "max_pool3d",
-    "max_pool1d_backward",
-    "max_pool2d_backward",
-    "max_pool3d_backward",
-    "max_unpool1d",
-    "max_unpool2d",
-    "max_unpool3d",
-    "Maxpool",
-    "col2im",
-    "im2col",
-    "im2col_indices",
-    "output_length",
-]
+__all__ = [*_api.PublicFunctions._fields, "Maxpool", "col2im", "im2col", "im2col_indices", "output_length"]
 
 
 # ----------------------------------------------------------------------------

@@ -34,17 +34,7 @@ import numpy as np
 from . import _api
 from ._params import lowest
 
-__all__ = [
-    "max_pool1d",
-    "max_pool2d",
-    "max_pool3d",
-    "max_pool1d_backward",
-    "max_pool2d_backward",
-    "max_pool3d_backward",
-    "max_unpool1d",
-    "max_unpool2d",
-    "max_unpool3d",
-]
+__all__ = [*_api.PublicFunctions._fields]
 
 
 def _window_starts(length, k, s, p, d, ceil_mode):

@@ -232,16 +232,28 @@ def _max_and_codes(x: np.ndarray, params: PoolParams, out_spatial: tuple):
     exact = _needs_exact_copy(x)
     better = np.empty(out_shape, dtype=bool)
     scratch = np.empty(out_shape, dtype=code_dtype)
+    spare = None  # second value buffer for taps every output reads (see below)
     for tap, out_sl, in_sl, whole in geometry.boxes:
-        if not whole:
-            better.fill(False)  # so the code update below can run on whole (contiguous) arrays
-        acc, v, m = y[out_sl], x[in_sl], better[out_sl]
-        np.greater(v, acc, out=m)
-        if exact:
-            m |= np.isnan(v)
-            np.copyto(acc, v, where=m)
+        v = x[in_sl]
+        if whole and not exact:
+            # Read the strided tap once: take the maximum into a second buffer,
+            # then compare two contiguous arrays (max(acc, v) > acc iff v > acc
+            # without NaN), and swap the buffers.
+            if spare is None:
+                spare = np.empty_like(y)
+            np.maximum(y, v, out=spare)
+            np.greater(spare, y, out=better)
+            y, spare = spare, y
         else:
-            np.maximum(acc, v, out=acc)
+            if not whole:
+                better.fill(False)  # so the code update below can run on whole (contiguous) arrays
+            acc, m = y[out_sl], better[out_sl]
+            np.greater(v, acc, out=m)
+            if exact:
+                m |= np.isnan(v)
+                np.copyto(acc, v, where=m)
+            else:
+                np.maximum(acc, v, out=acc)
         np.multiply(better, code_dtype.type(tap + 1), out=scratch)
         np.maximum(codes, scratch, out=codes)
     # Windows whose valid taps all equal the lowest value were never updated:

@@ -379,11 +379,11 @@ Examples
 """
 
 
-def _params_doc(nd: int) -> str:
+def _params_doc(nd: int) -> str:  # pragma: no mutate block
     return _PARAMS_DOC.format(nd=nd, k_tuple=", ".join(["k"] * nd) + ("," if nd == 1 else ""))
 
 
-def _finish(fn, name: str, module: str, doc: str) -> Callable:
+def _finish(fn, name: str, module: str, doc: str) -> Callable:  # pragma: no mutate block
     fn.__name__ = fn.__qualname__ = name
     fn.__module__ = module
     fn.__doc__ = doc
@@ -407,7 +407,7 @@ def build(
     backward_from_indices: Callable,
     unpool: Callable,
     backward_from_input: Callable | None = None,
-) -> PublicFunctions:
+) -> PublicFunctions:  # pragma: no mutate block
     """Wrap one implementation's core functions into the nine public functions."""
     cores = _Cores(forward, backward_from_input, backward_from_indices, unpool)
     functions: dict[str, Callable] = {}
@@ -487,7 +487,7 @@ def _unpool(cores, nd, uname, y, indices, kernel_size, stride, padding, output_s
     return _unbatched(out, batched)
 
 
-def _build_rank(nd, module, impl, cores):
+def _build_rank(nd, module, impl, cores):  # pragma: no mutate block
     fname = f"max_pool{nd}d"
     bname = f"max_pool{nd}d_backward"
     uname = f"max_unpool{nd}d"

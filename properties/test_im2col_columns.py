@@ -170,3 +170,8 @@ def test_col2im_sums_float32_columns_in_float64_then_casts_once():
     cols = np.zeros((3, 3), dtype=np.float32)  # k=3, s=1 on length 5: element 2 is read by all 3 windows
     cols[2, 0], cols[1, 1], cols[0, 2] = 2.0**24, 1.0, 1.0  # float32: 2**24 + 1 rounds back to 2**24
     assert ic.col2im(cols, (1, 1, 5), 3)[0, 0, 2] == np.float32(2.0**24 + 2)
+
+
+def test_im2col_defaults_to_floor_mode_dropping_a_partial_last_window():
+    x = np.arange(1.0, 6.0).reshape(1, 1, 5)  # k=2, s=2 on length 5: ceil mode would add window [5, pad]
+    np.testing.assert_array_equal(ic.im2col(x, 2, 2), [[1.0, 3.0], [2.0, 4.0]])

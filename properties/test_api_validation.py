@@ -1,0 +1,202 @@
+"""The public wrapper (``poolref._api``): exact messages of the checks it runs, one claim per test.
+
+Every implementation (``fast``, ``im2col``, ``naive``) gets its nine public
+functions from ``poolref._api.build``; each error names the public function
+that raised it (``max_pool1d_backward``, ``max_unpool1d``, ...) and the
+argument (``x``, ``y``, ``grad_output``, ``indices``). The last tests check the
+core contract of ``build``: the backward hands its ``backward_from_indices``
+core the normalised ``PoolParams``.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+
+from poolref import _api, fast, im2col, naive
+from poolref._params import PoolParams
+
+IMPLS = pytest.mark.parametrize("impl", [fast, im2col, naive], ids=lambda m: m.__name__)
+
+X1 = np.zeros((1, 1, 6))
+G1 = np.zeros((1, 1, 3))  # max_pool1d(X1, 2)'s output shape
+I1 = np.zeros((1, 1, 3), dtype=np.int64)
+
+
+def _raises(error, text):
+    return pytest.raises(error, match="^" + re.escape(text) + "$")
+
+
+# ---------------------------------------------------------------------------- forward
+
+
+@IMPLS
+def test_forward_names_itself_when_return_indices_is_not_a_bool(impl):
+    with _raises(TypeError, "max_pool1d: return_indices must be a bool, got return_indices=1 (type int)"):
+        impl.max_pool1d(X1, 2, return_indices=1)
+
+
+@IMPLS
+def test_forward_names_itself_and_x_for_an_input_of_the_wrong_rank(impl):
+    text = "max_pool2d: x must have shape (N, C, H, W) or (C, H, W), i.e. ndim 4 or 3, got x.shape=(6,) (ndim 1)"
+    with _raises(ValueError, text):
+        impl.max_pool2d(np.zeros(6), 2)
+
+
+@IMPLS
+def test_forward_names_itself_when_the_output_would_be_empty(impl):
+    text = (
+        "max_pool1d: computed output size (0,) is too small (every size must be >= 1) for input spatial "
+        "size (1,) with kernel_size=(2,), stride=(2,), padding=(0,), dilation=(1,), ceil_mode=False"
+    )
+    with _raises(ValueError, text):
+        impl.max_pool1d(np.zeros((1, 1, 1)), 2)
+
+
+# ---------------------------------------------------------------------------- backward
+
+
+@IMPLS
+def test_backward_names_itself_for_a_bad_parameter(impl):
+    with _raises(ValueError, "max_pool1d_backward: kernel_size must be >= 1 in every dimension, got kernel_size=0"):
+        impl.max_pool1d_backward(G1, X1, 0)
+
+
+@IMPLS
+def test_backward_names_itself_for_an_integer_grad_output(impl):
+    text = "max_pool1d_backward: grad_output.dtype=int64 is not supported; expected one of float16, float32, float64"
+    with _raises(TypeError, text):
+        impl.max_pool1d_backward(G1.astype(np.int64), X1, 2)
+
+
+@IMPLS
+def test_backward_names_itself_for_an_integer_x(impl):
+    text = "max_pool1d_backward: x.dtype=int64 is not supported; expected one of float16, float32, float64"
+    with _raises(TypeError, text):
+        impl.max_pool1d_backward(G1, X1.astype(np.int64), 2)
+
+
+@IMPLS
+def test_backward_without_indices_asks_for_an_array_x(impl):
+    with _raises(TypeError, "max_pool1d_backward: x must be a numpy.ndarray, got x of type list"):
+        impl.max_pool1d_backward(G1, [0.0] * 6, 2)
+
+
+@IMPLS
+def test_backward_with_indices_asks_for_an_array_or_a_shape_tuple_x(impl):
+    text = "max_pool1d_backward: x must be a numpy.ndarray or (with indices) a shape tuple, got x of type str"
+    with _raises(TypeError, text):
+        impl.max_pool1d_backward(G1, "x", 2, indices=I1)
+
+
+@IMPLS
+def test_backward_names_itself_and_x_for_an_input_shape_of_the_wrong_rank(impl):
+    text = "max_pool1d_backward: x must have shape (N, C, L) or (C, L), i.e. ndim 3 or 2, got x.shape=(6,) (ndim 1)"
+    with _raises(ValueError, text):
+        impl.max_pool1d_backward(G1, (6,), 2, indices=I1)
+
+
+@IMPLS
+def test_backward_names_itself_when_the_forward_output_would_be_empty(impl):
+    text = (
+        "max_pool1d_backward: computed output size (0,) is too small (every size must be >= 1) for input "
+        "spatial size (1,) with kernel_size=(2,), stride=(2,), padding=(0,), dilation=(1,), ceil_mode=False"
+    )
+    with _raises(ValueError, text):
+        impl.max_pool1d_backward(np.zeros((1, 1, 0)), np.zeros((1, 1, 1)), 2)
+
+
+@IMPLS
+def test_backward_names_itself_for_an_index_out_of_range(impl):
+    text = (
+        "max_pool1d_backward: indices[0, 0, 0]=6 is out of range; every index must be in [0, 6) "
+        "(or -1 for an empty window)"
+    )
+    with _raises(ValueError, text):
+        impl.max_pool1d_backward(G1, (1, 1, 6), 2, indices=np.full((1, 1, 3), 6, dtype=np.int64))
+
+
+# ---------------------------------------------------------------------------- unpool
+
+
+@IMPLS
+def test_unpool_names_itself_for_a_bad_parameter(impl):
+    with _raises(ValueError, "max_unpool1d: kernel_size must be >= 1 in every dimension, got kernel_size=0"):
+        impl.max_unpool1d(G1, I1, 0)
+
+
+@IMPLS
+def test_unpool_names_itself_and_y_for_an_unsupported_dtype(impl):
+    text = (
+        "max_unpool1d: y.dtype=bool is not supported; expected one of float16, float32, float64, "
+        "int8, int16, int32, int64, uint8"
+    )
+    with _raises(TypeError, text):
+        impl.max_unpool1d(G1.astype(bool), I1, 2)
+
+
+@IMPLS
+def test_unpool_names_itself_and_y_for_an_input_of_the_wrong_rank(impl):
+    text = "max_unpool1d: y must have shape (N, C, L) or (C, L), i.e. ndim 3 or 2, got y.shape=(3,) (ndim 1)"
+    with _raises(ValueError, text):
+        impl.max_unpool1d(np.zeros(3), np.zeros(3, dtype=np.int64), 2)
+
+
+@IMPLS
+def test_unpool_names_itself_for_an_output_size_out_of_range(impl):
+    text = "max_unpool1d: invalid output_size=(9,): spatial dim 0 must be strictly between 4 and 8, got 9"
+    with _raises(ValueError, text):
+        impl.max_unpool1d(G1, I1, 2, output_size=(9,))
+
+
+@IMPLS
+def test_unpool_names_itself_for_an_index_out_of_range(impl):
+    text = "max_unpool1d: indices[0, 0, 0]=6 is out of range; every index must be in [0, 6) (or -1 for an empty window)"
+    with _raises(ValueError, text):
+        impl.max_unpool1d(G1, np.full((1, 1, 3), 6, dtype=np.int64), 2)
+
+
+# ---------------------------------------------------------------------------- core contract of build
+
+
+def _spy_functions(seen, *, with_backward_from_input):
+    """naive's cores behind ``build``, recording the params that reach ``backward_from_indices``."""
+
+    def backward_from_indices(grad_output, indices, input_shape, params):
+        seen.append(params)
+        return naive._backward_from_indices(grad_output, indices, input_shape, params)
+
+    def backward_from_input(grad_output, x, params):
+        raise AssertionError("not called in these tests")
+
+    return _api.build(
+        "spy",
+        "spy",
+        forward=naive._forward,
+        backward_from_indices=backward_from_indices,
+        unpool=naive._unpool,
+        backward_from_input=backward_from_input if with_backward_from_input else None,
+    )
+
+
+EXPECTED = PoolParams((3,), (2,), (1,), (1,), True)
+
+
+def test_backward_with_indices_hands_the_core_the_normalised_params():
+    seen = []
+    spy = _spy_functions(seen, with_backward_from_input=True)
+    x = np.arange(6.0).reshape(1, 1, 6)
+    _, idx = spy.max_pool1d(x, 3, stride=2, padding=1, ceil_mode=True, return_indices=True)
+    spy.max_pool1d_backward(np.ones(idx.shape), x, 3, stride=2, padding=1, ceil_mode=True, indices=idx)
+    assert seen == [EXPECTED]
+
+
+def test_backward_that_recomputes_indices_hands_the_core_the_normalised_params():
+    seen = []
+    spy = _spy_functions(seen, with_backward_from_input=False)
+    x = np.arange(6.0).reshape(1, 1, 6)
+    y = spy.max_pool1d(x, 3, stride=2, padding=1, ceil_mode=True)
+    spy.max_pool1d_backward(np.ones(y.shape), x, 3, stride=2, padding=1, ceil_mode=True)
+    assert seen == [EXPECTED]

@@ -258,6 +258,15 @@ def _call(impl, case, kind, kwargs, x):
     return pa.backward(impl, case.nd)(g, x, **kwargs)
 
 
+def _same_contents(a: np.ndarray, b: np.ndarray) -> bool:
+    """Bitwise equal (NaN included); object arrays: the very same objects."""
+    if a.dtype != b.dtype or a.shape != b.shape:
+        return False
+    if a.dtype == object:
+        return all(u is v for u, v in zip(a.ravel(), b.ravel()))
+    return a.tobytes() == b.tobytes()
+
+
 @impls
 @given(call=invalid_calls())
 def test_invalid_argument_raises_value_or_type_error_naming_it(impl, call):
@@ -268,7 +277,7 @@ def test_invalid_argument_raises_value_or_type_error_naming_it(impl, call):
     needle = name if not name.isidentifier() else f"{name}="
     assert needle in str(info.value), f"message does not name {needle!r}: {info.value}"
     if before is not None:
-        np.testing.assert_array_equal(x, before, strict=True)
+        assert _same_contents(x, before), f"the call modified its input: {x!r} was {before!r}"
 
 
 # ----------------------------------------------------------------------------

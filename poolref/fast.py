@@ -46,12 +46,28 @@ class _Geometry(NamedTuple):
     covering: bool  # every input element is read by some (output, tap) pair
 
 
+def _dim_taps(length: int, n_out: int, k: int, s: int, p: int, d: int) -> list:
+    """Along one dimension, per tap ``j``: ``(out_slice, in_slice)`` of the outputs that read it, or None.
+
+    Tap ``j`` of output ``o`` reads input ``o * s + j * d - p``; the outputs for
+    which that lies in ``[0, L)`` form the range ``[lo, hi)``.
+    """
+    ranges = []
+    for j in range(k):
+        offset = j * d - p
+        lo = max(0, -(offset // s))  # first o with o * s + offset >= 0
+        hi = min(n_out, (length - 1 - offset) // s + 1)  # past the last o inside the input
+        ranges.append(
+            (slice(lo, hi), slice(lo * s + offset, (hi - 1) * s + offset + 1, s)) if hi > lo else None
+        )
+    return ranges
+
+
 @lru_cache(maxsize=256)
 def _geometry(spatial: tuple, out_spatial: tuple, params: PoolParams) -> _Geometry:
     """Per tap, the box of outputs that read a valid input element, and where they read it.
 
-    Along one dimension, tap ``j`` of output ``o`` reads input ``o * s + j * d - p``;
-    the outputs for which that lies in ``[0, L)`` form the range ``[lo, hi)``.
+    The box is the product of the per-dimension ranges of :func:`_dim_taps`.
     Taps are numbered in row-major order over the kernel. Validity is a
     product over dimensions, so overlap and coverage are decided per dimension.
     """
@@ -60,18 +76,11 @@ def _geometry(spatial: tuple, out_spatial: tuple, params: PoolParams) -> _Geomet
     for length, n_out, k, s, p, d in zip(
         spatial, out_spatial, params.kernel_size, params.stride, params.padding, params.dilation
     ):
-        ranges = []
+        ranges = _dim_taps(length, n_out, k, s, p, d)
         reads = np.zeros(length, dtype=np.int64)
-        for j in range(k):
-            offset = j * d - p
-            lo = max(0, -(offset // s))  # first o with o * s + offset >= 0
-            hi = min(n_out, (length - 1 - offset) // s + 1)  # past the last o inside the input
-            if hi > lo:
-                in_slice = slice(lo * s + offset, (hi - 1) * s + offset + 1, s)
-                reads[in_slice] += 1
-                ranges.append((slice(lo, hi), in_slice))
-            else:
-                ranges.append(None)
+        for r in ranges:
+            if r is not None:
+                reads[r[1]] += 1
         overlapping |= bool((reads > 1).any())
         covering &= bool((reads > 0).all())
         per_dim.append(ranges)
@@ -166,16 +175,10 @@ def _axis_passes(spatial: tuple, out_spatial: tuple, params: PoolParams):
     ):
         before = (slice(None),) * (2 + axis)
         after = (slice(None),) * (nd - axis - 1)
-        taps = []
-        for j in range(k):
-            offset = j * d - p
-            lo = max(0, -(offset // s))
-            hi = min(n_out, (length - 1 - offset) // s + 1)
-            if hi > lo:
-                in_slice = slice(lo * s + offset, (hi - 1) * s + offset + 1, s)
-                taps.append(
-                    ((*before, slice(lo, hi), *after), (*before, in_slice, *after), lo == 0 and hi == n_out)
-                )
+        taps = [
+            ((*before, out_sl, *after), (*before, in_sl, *after), out_sl == slice(0, n_out))
+            for out_sl, in_sl in filter(None, _dim_taps(length, n_out, k, s, p, d))
+        ]
         passes.append(tuple(taps))
     return tuple(passes)
 

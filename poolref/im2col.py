@@ -44,7 +44,7 @@ import operator
 import numpy as np
 
 from . import _api
-from ._params import BACKWARD_DTYPES, FORWARD_DTYPES, PoolParams, lowest
+from ._params import BACKWARD_DTYPES, FORWARD_DTYPES, PoolParams, check_array, lowest
 
 __all__ = [*_api.PublicFunctions._fields, "Maxpool", "col2im", "im2col", "im2col_indices", "output_length"]
 
@@ -554,12 +554,7 @@ class Maxpool:
 
     def forward(self, X):
         """Pool ``X`` of shape ``(N, C, H, W)``; returns ``(N, C, h_out, w_out)`` in ``X``'s dtype."""
-        if not isinstance(X, np.ndarray):
-            msg = f"Maxpool.forward: X must be a numpy.ndarray, got X of type {type(X).__name__}"
-            raise TypeError(msg)
-        if X.dtype not in FORWARD_DTYPES:
-            msg = f"Maxpool.forward: X.dtype={X.dtype} is not supported; expected a float or int dtype"
-            raise TypeError(msg)
+        check_array(X, "X", "Maxpool.forward", FORWARD_DTYPES)
         if X.ndim != 4 or X.shape[1:] != (self.d_X, self.h_X, self.w_X):
             msg = (
                 f"Maxpool.forward: X must have shape (N, {self.d_X}, {self.h_X}, {self.w_X}) "
@@ -583,12 +578,7 @@ class Maxpool:
         if self._max_rows is None:
             msg = "Maxpool.backward: called before forward(); run forward(X) first"
             raise RuntimeError(msg)
-        if not isinstance(dout, np.ndarray):
-            msg = f"Maxpool.backward: dout must be a numpy.ndarray, got dout of type {type(dout).__name__}"
-            raise TypeError(msg)
-        if dout.dtype not in BACKWARD_DTYPES:
-            msg = f"Maxpool.backward: dout.dtype={dout.dtype} is not supported; expected float16, float32 or float64"
-            raise TypeError(msg)
+        check_array(dout, "dout", "Maxpool.backward", BACKWARD_DTYPES)
         expected = (self.n_X, *self.out_dim)
         if dout.shape != expected:
             msg = f"Maxpool.backward: dout.shape={dout.shape} does not match the last output's shape {expected}"

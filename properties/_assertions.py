@@ -105,12 +105,8 @@ def fail(message: str, *, case: PoolCase | None = None, func: str | None = None,
     raise exc
 
 
-def assert_pool_equal(actual, expected, *, case: PoolCase | None, name: str, func: str | None = None, **extra):
-    """``actual`` is ``expected`` exactly: dtype, shape, values (NaN equal to NaN, sign of zero).
-
-    ``case`` and ``func`` describe the call that produced ``actual``; ``extra``
-    keywords (``return_indices=True``, ...) go into the reproduction snippet.
-    """
+def _same_dtype_and_shape(actual, expected, *, case, name, func, **extra):
+    """Both as arrays, after failing on a dtype or shape difference (checked before values)."""
     __tracebackhide__ = True
     actual = np.asarray(actual)
     expected = np.asarray(expected)
@@ -118,6 +114,17 @@ def assert_pool_equal(actual, expected, *, case: PoolCase | None, name: str, fun
         fail(f"{name}.dtype={actual.dtype}, but should be {expected.dtype}", case=case, func=func, **extra)
     if actual.shape != expected.shape:
         fail(f"{name}.shape={actual.shape}, but should be {expected.shape}", case=case, func=func, **extra)
+    return actual, expected
+
+
+def assert_pool_equal(actual, expected, *, case: PoolCase | None, name: str, func: str | None = None, **extra):
+    """``actual`` is ``expected`` exactly: dtype, shape, values (NaN equal to NaN, sign of zero).
+
+    ``case`` and ``func`` describe the call that produced ``actual``; ``extra``
+    keywords (``return_indices=True``, ...) go into the reproduction snippet.
+    """
+    __tracebackhide__ = True
+    actual, expected = _same_dtype_and_shape(actual, expected, case=case, name=name, func=func, **extra)
     same = _same_values(actual, expected)
     if not np.all(same):
         bad = np.argwhere(~same)
@@ -140,12 +147,7 @@ def assert_pool_close(
     :func:`summation_tolerance`) replaces the table's tolerances.
     """
     __tracebackhide__ = True
-    actual = np.asarray(actual)
-    expected = np.asarray(expected)
-    if actual.dtype != expected.dtype:
-        fail(f"{name}.dtype={actual.dtype}, but should be {expected.dtype}", case=case, func=func, **extra)
-    if actual.shape != expected.shape:
-        fail(f"{name}.shape={actual.shape}, but should be {expected.shape}", case=case, func=func, **extra)
+    actual, expected = _same_dtype_and_shape(actual, expected, case=case, name=name, func=func, **extra)
     tol = GRAD_TOLERANCE[actual.dtype] if atol is None else {"rtol": 0.0, "atol": atol}
     close = np.isclose(actual, expected, equal_nan=True, **tol)
     if not np.all(close):

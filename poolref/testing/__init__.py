@@ -51,8 +51,8 @@ from typing import Any
 
 import numpy as np
 
-from . import _params
-from ._params import PoolParams, lowest, output_shape
+from .. import _params
+from .._params import PoolParams, lowest, output_shape
 
 __all__ = [
     "ALL_DTYPES",
@@ -500,7 +500,7 @@ def _expected(xb: np.ndarray, params: PoolParams, behaviour: Behaviour) -> _Expe
 
 def _reference(xb: np.ndarray, params: PoolParams):
     """poolref's oracle (:mod:`poolref.naive`) on batched input: ``(y, indices)``."""
-    from . import naive
+    from .. import naive
 
     fn = getattr(naive, f"max_pool{params.nd}d")
     return fn(xb, **params.as_kwargs(), return_indices=True)
@@ -536,7 +536,7 @@ def _fmt_scalar(value) -> str:
 
 
 def _array_text(a: np.ndarray, limit: int = 400) -> str:
-    from .strategies import array_source
+    from ..strategies import array_source
 
     text = array_source(np.asarray(a))
     if len(text) > limit:
@@ -546,7 +546,7 @@ def _array_text(a: np.ndarray, limit: int = 400) -> str:
 
 def _layout_of(x: np.ndarray, batched: bool) -> str | None:
     """Name of the :data:`poolref.strategies.LAYOUTS` entry that gives ``x``'s strides."""
-    from .strategies import LAYOUTS, with_layout
+    from ..strategies import LAYOUTS, with_layout
 
     base = np.ascontiguousarray(x)
     if x.strides == base.strides:
@@ -720,7 +720,7 @@ def _check_case(cand: Candidate, case, stats: Counter | None = None) -> set:
     g = np.where(grad_routed, g, np.zeros((), dtype=x.dtype)).astype(x.dtype)
     g_call = g if batched else g[0]
     if not x.flags.c_contiguous:
-        from .strategies import with_layout
+        from ..strategies import with_layout
 
         g_call = with_layout(g_call, "F" if x.flags.f_contiguous else "transposed", channel_axis=1 if batched else 0)
     g_before = g_call.copy(order="K")
@@ -857,7 +857,7 @@ def _per_dim(nd, values):
 
 
 def _distinct(rng, dtype, shape):
-    from .strategies import distinct_grid
+    from ..strategies import distinct_grid
 
     n = math.prod(shape)
     return rng.permutation(distinct_grid(dtype, n)).reshape(shape)
@@ -870,7 +870,7 @@ def corner_cases(nd: int, support: Support | None = None, behaviour: Behaviour |
     only the cases inside ``support`` (dtypes are substituted when the
     case's own dtype is not supported and the point of the case allows it).
     """
-    from .strategies import PoolCase, with_layout
+    from ..strategies import PoolCase, with_layout
 
     support = support or Support()
     behaviour = behaviour or Behaviour()
@@ -1007,7 +1007,7 @@ def _valid_call(x, k, s, p, d, ceil) -> bool:
 
 def _shrink(cand: Candidate, case, failure: _Failure, budget: int = 60):
     """Greedily make a failing corner case smaller while the same check still fails."""
-    from .strategies import PoolCase, with_layout
+    from ..strategies import PoolCase, with_layout
 
     best, best_failure = case, failure
     tries = 0
@@ -1083,7 +1083,7 @@ def _case_strategy(nd: int, support: Support, behaviour: Behaviour):
     from hypothesis import strategies as st
     from hypothesis.extra import numpy as hnp
 
-    from . import strategies as ps
+    from .. import strategies as ps
 
     profiles = tuple(
         p for p in ps.PROFILES if not (behaviour.nan == "untested" and p in ("nan", "general"))

@@ -40,14 +40,16 @@ The package has one job per module: ``_declare`` (what a candidate
 declares), ``_expect`` (what is correct), ``_check`` (the checks for one
 case), ``_corners`` (the fixed corner cases), ``_search`` (the Hypothesis
 search and the shrinker), ``_report`` (failure reports and the summary) and
-``_run`` (:func:`check_max_pool`, which ties them together).
+``_index`` (index formats), ``_probe`` (capability probing), ``_infer`` (kinds of
+difference and the named rules that explain them), ``_summary`` (the result, as text,
+JSON and JUnit XML) and ``_run`` (:func:`check_max_pool`, which ties them together).
 """
 
 from __future__ import annotations
 
 from ._corners import corner_cases
 from ._declare import ALL_DTYPES, BUDGETS, FLOAT_DTYPES, Behaviour, Candidate, Support
-from ._report import HARD_CORNERS, Summary
+from ._summary import HARD_CORNERS, Difference, Summary
 from ._run import check_max_pool
 
 __all__ = [
@@ -57,6 +59,7 @@ __all__ = [
     "HARD_CORNERS",
     "Behaviour",
     "Candidate",
+    "Difference",
     "Summary",
     "Support",
     "check_max_pool",

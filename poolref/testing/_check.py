@@ -150,7 +150,7 @@ def _check_case(cand: Candidate, case, stats: Counter | None = None) -> set:
     if cand.support.indices:
         features.add("indices")
         local = _check_indices(_as_array(idx, "indices"), c, cand.behaviour)
-        _check_value_at_index(y, local, c)
+        _check_value_at_index(y, local, c, cand.behaviour.signed_zero)
     if _backward_applies(cand, c, case.params, stats):
         _check_backward(cand, c)
         features.add("backward")
@@ -251,6 +251,7 @@ def _check_values(yb: np.ndarray, c: _Case, beh: Behaviour) -> None:
         extra=c.window(where)
         + f"\nexpected output = {_array_text(c.unbatch(e))}"
         + f"\nactual output   = {_array_text(c.unbatch(yb))}",
+        where=where,
     )
 
 
@@ -286,6 +287,7 @@ def _check_indices(idx: np.ndarray, c: _Case, beh: Behaviour) -> np.ndarray:
             extra=c.window(where)
             + f"\nexpected indices = {_array_text(c.unbatch(expected))}"
             + f"\nactual indices   = {_array_text(idx)}",
+            where=where,
         )
     return local
 
@@ -302,13 +304,13 @@ def _points_at_a_maximum(local: np.ndarray, c: _Case) -> np.ndarray:
     return (hit & holds).any(axis=2).reshape(local.shape)
 
 
-def _check_value_at_index(y: np.ndarray, local: np.ndarray, c: _Case) -> None:
+def _check_value_at_index(y: np.ndarray, local: np.ndarray, c: _Case, signed_zero: str) -> None:
     """The output is the input at the returned index (where the index is meaningful).
 
-    Bit-exact, sign of zero included, whatever the declarations: ``signed_zero="any"`` lets
-    either zero be *the* maximum, but the value returned and the element its index points at
-    must still be the same one (unpool and the gradient read the index). Checked wherever an
-    index is checked at all, so ties declared ``"any"`` do not hide such a pair either.
+    Checked wherever an index is checked at all, so ties declared ``"any"`` (where the index
+    may be any maximum) still need the value there. The sign of a zero is compared under
+    ``signed_zero="index"`` (the output *is* the input at the index); ``"any"`` accepts
+    ``np.max`` with ``np.argmax``, which may pick different zeros of a ``-0.0``/``+0.0`` tie.
     """
     exp = c.exp
     yb = y if c.batched else y[np.newaxis]
@@ -320,7 +322,8 @@ def _check_value_at_index(y: np.ndarray, local: np.ndarray, c: _Case) -> None:
     picked = picked.reshape(local.shape)
     if yb.dtype.kind == "f":
         same = (picked == yb) | (np.isnan(picked) & np.isnan(yb))
-        same &= np.signbit(picked) == np.signbit(yb)
+        if signed_zero == "index":
+            same &= np.signbit(picked) == np.signbit(yb)
     else:
         same = picked == yb
     bad = meaningful & ~same
@@ -331,6 +334,7 @@ def _check_value_at_index(y: np.ndarray, local: np.ndarray, c: _Case) -> None:
             f"{_fmt_index('output', c.shown(where))} = {_fmt_scalar(yb[where])} but the input at "
             f"its index ({int(local[where])}, plane format) is {_fmt_scalar(picked[where])}",
             extra=c.window(where),
+            where=where,
         )
 
 
@@ -447,6 +451,7 @@ def _compare_gradient(gb: np.ndarray, plan: _GradPlan, c: _Case, context: dict) 
             + f"\nexpected grad_input = {_array_text(c.unbatch(plan.expected))}"
             + f"\nactual grad_input   = {_array_text(c.unbatch(gb))}",
             grad_output=context["grad_output"],
+            where=where,
         )
     if plan.member.any():
         _check_tie_mass(residual, plan, c, maxima, context)

@@ -1,0 +1,604 @@
+"""Running the target in a worker process: exits, signals and timeouts become failures.
+
+A target under test may ``sys.exit(0)``, ``os._exit(0)``, segfault, abort or
+hang; in the harness's own process any of these ends the run (an exit with
+status 0 even reads as a pass). :func:`isolated` runs the candidate in a
+worker process instead and gives back a proxy :class:`~poolref.testing.Candidate`
+whose ``forward``/``backward`` call into that worker. A call that ends the
+worker raises :class:`TargetCrashed`; the harness reports it as a failure of
+the case that was running.
+
+What the worker protects beyond the crash itself:
+
+* **memory layout**: arrays are sent as the bytes of the memory they span
+  plus their strides and offset, and rebuilt with the same strides in the
+  worker (pickle alone would make a Fortran-order, transposed, strided or
+  reversed input C-contiguous, hiding layout bugs);
+* **aliasing and mutation**: :func:`guarded_call` runs in the worker on the
+  original objects and raises :class:`TargetMisbehaved` for an output that
+  shares memory with an input or an input whose shape or strides changed;
+  values written into an input are copied back into the caller's array, so
+  the harness's own "input modified" check sees them as it would in-process.
+
+The worker is started once and reused; after a crash or a timeout the next
+call starts a fresh one. The target's standard output goes to standard error
+so that it does not mix with the harness's report.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import dataclasses
+import multiprocessing
+import os
+import pickle
+import signal
+import sys
+import traceback
+from collections.abc import Callable, Iterator
+from multiprocessing.connection import wait
+
+import numpy as np
+
+__all__ = ["DEFAULT_TIMEOUT", "TargetCrashed", "TargetMisbehaved", "guarded_call", "isolated"]
+
+#: Seconds one call of the target may take before it counts as a hang.
+DEFAULT_TIMEOUT = 60.0
+#: Starting the worker (interpreter, NumPy, the target's import) may take at least this long.
+MIN_START_TIMEOUT = 60.0
+
+_ROLE_ARRAYS = {"forward": ("x",), "backward": ("grad_output", "x"), "accepts": ("x",)}
+
+
+class TargetCrashed(Exception):
+    """The target ended its process or did not return in time.
+
+    ``kind`` is ``"exit"`` (``sys.exit``/``os._exit``; ``detail`` is the exit
+    status), ``"signal"`` (``detail`` is the signal's name, e.g. ``SIGSEGV``)
+    or ``"timeout"`` (``detail`` is the limit in seconds). ``role`` names the
+    call (``"forward"``, ``"backward"``, or ``"loading the target"``).
+    """
+
+    def __init__(self, kind: str, detail, role: str = "forward"):
+        self.kind = kind
+        self.detail = detail
+        self.role = role
+        super().__init__(self.explanation)
+
+    @property
+    def check(self) -> str:
+        """Short name of the failure, e.g. ``target crashed (signal SIGSEGV)``."""
+        if self.kind == "exit":
+            return f"target exited (status {self.detail})"
+        if self.kind == "signal":
+            return f"target crashed (signal {self.detail})"
+        return f"timeout ({self.detail:g} s)"
+
+    @property
+    def explanation(self) -> str:
+        if self.kind == "exit":
+            return (
+                f"the process running the {self.role} exited with status {self.detail} "
+                "(sys.exit or os._exit in the target)"
+            )
+        if self.kind == "signal":
+            return f"the process running the {self.role} was killed by {self.detail}"
+        return f"the {self.role} did not return within {self.detail:g} s (the worker process was killed)"
+
+
+class TargetMisbehaved(Exception):
+    """The target broke a rule the harness cannot see from a copy: ``check`` names it."""
+
+    def __init__(self, check: str, detail: str):
+        self.check = check
+        self.detail = detail
+        super().__init__(f"[{check}] {detail}")
+
+
+# ============================================================================
+# The checks that need the original objects (run where the target runs)
+# ============================================================================
+
+
+def _exit_status(code) -> int:
+    if code is None:
+        return 0
+    return code if isinstance(code, int) else 1
+
+
+def _as_array_or_none(value):
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return None
+    if isinstance(value, np.ndarray):
+        return value
+    try:
+        return np.asarray(value)
+    except Exception:  # noqa: BLE001 - the harness reports unconvertible outputs itself
+        return None
+
+
+def _shares_memory(a: np.ndarray, b: np.ndarray) -> bool:
+    if not np.may_share_memory(a, b):
+        return False
+    too_hard = getattr(np, "exceptions", np).TooHardError
+    try:
+        return bool(np.shares_memory(a, b, max_work=10**6))
+    except too_hard:
+        return True  # overlapping bounds and too costly to decide: assume it does
+
+
+def _outputs(role: str, result) -> list:
+    if isinstance(result, (tuple, list)):
+        names = ("output", "indices") if role == "forward" and len(result) == 2 else None
+        return [(names[i] if names else f"element {i} of the result", r) for i, r in enumerate(result)]
+    return [("output" if role == "forward" else "gradient", result)]
+
+
+def guarded_call(fn: Callable, role: str, args: tuple):
+    """``fn(*args)``, raising for what a copy of the inputs would hide.
+
+    ``role`` is ``"forward"`` (``args[0]`` is ``x``) or ``"backward"``
+    (``args[0]`` is ``grad_output``, ``args[1]`` is ``x``). Raises
+    :class:`TargetCrashed` for ``sys.exit`` in the target and
+    :class:`TargetMisbehaved` (``input reshaped``, ``grad_output reshaped``,
+    ``output aliases input``, ``gradient aliases input``) when an input's
+    shape or strides changed or a result shares memory with an input.
+    Whatever else ``fn`` raises propagates.
+    """
+    inputs = [
+        (name, a, a.shape, a.strides)
+        for name, a in zip(_ROLE_ARRAYS[role], args)
+        if isinstance(a, np.ndarray)
+    ]
+    try:
+        result = fn(*args)
+    except SystemExit as exc:
+        raise TargetCrashed("exit", _exit_status(exc.code), role) from None
+    for name, a, shape, strides in inputs:
+        if a.shape != shape or a.strides != strides:
+            check = "input reshaped" if name == "x" else f"{name} reshaped"
+            raise TargetMisbehaved(
+                check,
+                f"the {role} changed its input {name} in place from shape {shape}, strides {strides} "
+                f"to shape {a.shape}, strides {a.strides}",
+            )
+    for what, value in _outputs(role, result):
+        out = _as_array_or_none(value)
+        for name, a, _, _ in inputs:
+            if out is not None and _shares_memory(out, a):
+                check = "output aliases input" if role == "forward" else "gradient aliases input"
+                raise TargetMisbehaved(check, f"the {role}'s {what} shares memory with its input {name} (a view, not a new array)")
+    return result
+
+
+# ============================================================================
+# Arrays across the process boundary, with their exact memory layout
+# ============================================================================
+
+
+def _extent(a: np.ndarray) -> tuple[int, int]:
+    """Byte offsets (relative to ``a[0, ..., 0]``) of the lowest and one past the highest byte."""
+    low = sum((n - 1) * s for n, s in zip(a.shape, a.strides) if s < 0)
+    high = sum((n - 1) * s for n, s in zip(a.shape, a.strides) if s > 0) + a.itemsize
+    return low, high
+
+
+def _span_bytes(a: np.ndarray) -> np.ndarray:
+    """Copy of every byte from ``a``'s lowest to its highest element (gaps included)."""
+    low, high = _extent(a)
+    lowest = a[tuple(slice(n - 1, None) if s < 0 else slice(0, 1) for n, s in zip(a.shape, a.strides))]
+    first_bytes = lowest.reshape(1).view(np.uint8)
+    return np.lib.stride_tricks.as_strided(first_bytes, shape=(high - low,), strides=(1,)).copy()
+
+
+@dataclasses.dataclass
+class _Packed:
+    """An array as the bytes it spans plus its shape, strides and offset."""
+
+    raw: np.ndarray  # uint8
+    dtype: np.dtype
+    shape: tuple
+    strides: tuple
+    offset: int
+
+    def unpack(self) -> np.ndarray:
+        return np.ndarray(self.shape, self.dtype, buffer=self.raw, offset=self.offset, strides=self.strides)
+
+
+def _pack(a):
+    if not isinstance(a, np.ndarray) or a.size == 0 or a.dtype.hasobject:
+        return a
+    low, _ = _extent(a)
+    return _Packed(_span_bytes(a), a.dtype, a.shape, a.strides, -low)
+
+
+def _unpack(v):
+    return v.unpack() if isinstance(v, _Packed) else v
+
+
+# ============================================================================
+# Results and exceptions across the process boundary
+# ============================================================================
+
+
+@dataclasses.dataclass
+class _Unsendable:
+    """Stands for a result the worker could not send; NumPy cannot convert it."""
+
+    type_name: str
+    message: str
+
+
+def _sendable(value):
+    """``value`` as plain data: arrays stay arrays, array-likes become arrays."""
+    if value is None or isinstance(value, (bool, int, float, str, np.ndarray, np.generic)):
+        return value
+    if isinstance(value, (tuple, list)):
+        return type(value)(_sendable(v) for v in value)
+    try:
+        converted = np.asarray(value)
+        if not converted.dtype.hasobject:
+            return converted
+        pickle.dumps(converted)
+        return converted
+    except Exception as exc:  # noqa: BLE001
+        return _Unsendable(type(value).__name__, f"{type(exc).__name__}: {exc}")
+
+
+_PLACEHOLDERS: dict = {}
+
+
+def _placeholder(info: _Unsendable):
+    """An object with the result's type name that NumPy cannot convert (as the original)."""
+    cls = _PLACEHOLDERS.get(info.type_name)
+    if cls is None:
+
+        def __array__(self, *args, **kwargs):  # noqa: N807
+            raise TypeError(self.message)
+
+        cls = type(info.type_name, (), {"__array__": __array__, "__module__": "target"})
+        _PLACEHOLDERS[info.type_name] = cls
+    obj = cls()
+    obj.message = info.message
+    return obj
+
+
+def _received(value):
+    if isinstance(value, _Unsendable):
+        return _placeholder(value)
+    if isinstance(value, (tuple, list)):
+        return type(value)(_received(v) for v in value)
+    return value
+
+
+def _exception_info(exc: BaseException) -> tuple:
+    """(module, qualname, nearest builtin base, message) of an exception raised by the target."""
+    cls = type(exc)
+    base = next(b for b in cls.__mro__ if b.__module__ == "builtins")
+    return cls.__module__, cls.__qualname__, base.__name__, str(exc)
+
+
+_REMOTE_EXCEPTIONS: dict = {}
+
+
+def _rebuilt_exception(info: tuple) -> Exception:
+    """An exception with the original's class name, ``str`` and builtin base, without importing its module.
+
+    ``type(exc).__name__`` and ``str(exc)`` read as the original's, and
+    ``isinstance(exc, ValueError)`` holds when the original was a ValueError.
+    """
+    import builtins
+
+    module, qualname, base_name, message = info
+    key = (module, qualname, base_name)
+    cls = _REMOTE_EXCEPTIONS.get(key)
+    if cls is None:
+        base = getattr(builtins, base_name, Exception)
+        if not (isinstance(base, type) and issubclass(base, Exception)):
+            base = Exception
+        namespace = {"__module__": module, "__qualname__": qualname, "__str__": lambda self: self.args[0]}
+        cls = type(qualname.rpartition(".")[2], (base,), namespace)
+        _REMOTE_EXCEPTIONS[key] = cls
+    exc = cls.__mro__[1].__new__(cls)
+    exc.args = (message,)
+    return exc
+
+
+# ============================================================================
+# The worker process
+# ============================================================================
+
+
+def _describe(cand) -> dict:
+    """What the parent needs to build its proxy: the candidate without its callables."""
+    callables = {}
+    support = cand.support
+    for f in dataclasses.fields(support):
+        if callable(getattr(support, f.name)):
+            callables[f.name] = True
+            support = dataclasses.replace(support, **{f.name: None})
+    identity = {}
+    for role in ("forward", "backward"):
+        fn = getattr(cand, role)
+        if fn is not None:
+            identity[role] = {a: getattr(fn, a, None) for a in ("__module__", "__qualname__", "__name__")}
+    return {
+        "name": cand.name or cand.label,
+        "source": cand.source,
+        "budget_scale": cand.budget_scale,
+        "support": support,
+        "support_callables": tuple(callables),
+        "behaviour": cand.behaviour,
+        "identity": identity,
+    }
+
+
+def _build(payload):
+    """The candidate inside the worker: unpickle the recipe (bytes) and call it unless it is one."""
+    from . import Candidate
+
+    recipe = pickle.loads(payload) if isinstance(payload, bytes) else payload
+    cand = recipe if isinstance(recipe, Candidate) else recipe()
+    if not isinstance(cand, Candidate):
+        msg = f"the recipe built a {type(cand).__name__}, not a Candidate"
+        raise TypeError(msg)
+    return cand
+
+
+def _serve_call(cand, role: str, packed: tuple):
+    args = tuple(_unpack(v) for v in packed)
+    if role in ("forward", "backward"):
+        before = [(i, v.raw.copy()) for i, v in enumerate(packed) if isinstance(v, _Packed)]
+        result = guarded_call(getattr(cand, role), role, args)
+        changed = [(i, packed[i]) for i, raw in before if not np.array_equal(packed[i].raw, raw)]
+        return ("ok", _sendable(result), changed)
+    field = role.partition(".")[2]  # "support.accepts"
+    return ("ok", bool(getattr(cand.support, field)(*args)), [])
+
+
+def _child_main(conn, payload) -> None:
+    """The worker's loop: build the candidate, then answer calls until the pipe closes."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the harness's to handle
+    with contextlib.suppress(OSError, AttributeError, ValueError):
+        sys.stdout.flush()
+        os.dup2(2, 1)  # the target's prints (C-level ones too) go to stderr, not into the report
+        sys.stdout = sys.stderr
+    try:
+        cand = _build(payload)
+        conn.send(("ready", _describe(cand)))
+    except SystemExit as exc:
+        conn.send(("crashed", "exit", _exit_status(exc.code)))
+        return
+    except BaseException as exc:  # noqa: BLE001 - reported to the parent
+        conn.send(("failed", _exception_info(exc), traceback.format_exc(limit=-3)))
+        return
+    while True:
+        try:
+            role, packed = conn.recv()
+        except (EOFError, OSError):
+            return  # the parent is gone
+        try:
+            reply = _serve_call(cand, role, packed)
+        except TargetCrashed as exc:
+            reply = ("crashed", exc.kind, exc.detail)
+        except TargetMisbehaved as exc:
+            reply = ("misbehaved", exc.check, exc.detail)
+        except Exception as exc:  # noqa: BLE001
+            reply = ("raised", _exception_info(exc))
+        conn.send(reply)
+
+
+class WorkerError(RuntimeError):
+    """The worker could not build the candidate (the recipe raised)."""
+
+    def __init__(self, exc: Exception, trace: str):
+        self.original = exc
+        self.trace = trace
+        super().__init__(f"{type(exc).__name__}: {exc}")
+
+
+class _Worker:
+    """One worker process running the candidate; restarted after a crash or a timeout."""
+
+    def __init__(self, payload, method: str, timeout: float):
+        self.payload = payload
+        self.context = multiprocessing.get_context(method)
+        self.timeout = float(timeout)
+        self.process = None
+        self.conn = None
+        self.description = None
+        atexit.register(self.close)
+
+    def start(self) -> dict:
+        parent, child = self.context.Pipe()
+        self.process = self.context.Process(target=_child_main, args=(child, self.payload), name="poolref-target")
+        self.process.start()
+        child.close()
+        self.conn = parent
+        reply = self._receive("loading the target", max(self.timeout, MIN_START_TIMEOUT))
+        if reply[0] == "failed":
+            self.close()
+            raise WorkerError(_rebuilt_exception(reply[1]), reply[2])
+        if reply[0] == "crashed":
+            self.close()
+            raise TargetCrashed(reply[1], reply[2], "loading the target")
+        self.description = reply[1]
+        return self.description
+
+    def call(self, role: str, args: tuple):
+        """``role(*args)`` in the worker; returns its result or raises what the target did."""
+        if self.process is None or not self.process.is_alive():
+            self.close()
+            self.start()
+        packed = tuple(_pack(a) for a in args)
+        try:
+            self.conn.send((role, packed))
+        except (BrokenPipeError, ConnectionError, EOFError):
+            raise self._died(role) from None
+        reply = self._receive(role, self.timeout)
+        kind = reply[0]
+        if kind == "ok":
+            for i, after in reply[2]:
+                _copy_back(args[i], after.unpack(), role, i)
+            return _received(reply[1])
+        if kind == "crashed":
+            raise TargetCrashed(reply[1], reply[2], role)
+        if kind == "misbehaved":
+            raise TargetMisbehaved(reply[1], reply[2])
+        raise _rebuilt_exception(reply[1])
+
+    def _receive(self, role: str, timeout: float):
+        ready = wait([self.conn, self.process.sentinel], timeout)
+        if self.conn in ready:
+            try:
+                return self.conn.recv()
+            except (EOFError, OSError):
+                pass
+        if not ready:
+            self.close(grace=0)
+            raise TargetCrashed("timeout", timeout, role)
+        raise self._died(role)
+
+    def _died(self, role: str) -> TargetCrashed:
+        self.process.join(5)
+        code = self.process.exitcode
+        self.close()
+        if code is not None and code < 0:
+            try:
+                name = signal.Signals(-code).name
+            except ValueError:
+                name = f"signal {-code}"
+            return TargetCrashed("signal", name, role)
+        return TargetCrashed("exit", code, role)
+
+    def close(self, grace: float = 1.0) -> None:
+        """Stop the worker: it ends when its pipe closes; killed if still alive after ``grace`` seconds."""
+        if self.conn is not None:
+            self.conn.close()
+            self.conn = None
+        if self.process is not None:
+            self.process.join(grace)
+            if self.process.is_alive():
+                self.process.kill()
+                self.process.join(5)
+            self.process = None
+
+
+def _copy_back(original, after: np.ndarray, role: str, position: int) -> None:
+    """Write into the caller's array what the target wrote into the worker's copy."""
+    name = _ROLE_ARRAYS[role][position] if position < len(_ROLE_ARRAYS[role]) else f"argument {position}"
+    try:
+        np.copyto(original, after)
+    except (ValueError, TypeError):  # read-only: report it without the detail
+        check = "input modified" if name == "x" else f"{name} modified"
+        raise TargetMisbehaved(check, f"the {role} changed its input {name}") from None
+
+
+class _Remote:
+    """Stands in for the target's forward or backward: calls it in the worker.
+
+    Carries the original's ``__module__``/``__qualname__``/``__name__`` so that
+    labels and reproduction snippets name the target, not this proxy.
+    """
+
+    def __init__(self, worker: _Worker, role: str, identity: dict | None = None):
+        self._worker = worker
+        self._role = role
+        for attr, value in (identity or {}).items():
+            if value is not None:
+                setattr(self, attr, value)
+
+    def __call__(self, *args):
+        return self._worker.call(self._role, args)
+
+
+# ============================================================================
+# The proxy candidate
+# ============================================================================
+
+
+def _check_timeout(timeout) -> float:
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not 0 < timeout < float("inf"):
+        msg = f"timeout must be a number of seconds > 0, got timeout={timeout!r}"
+        raise ValueError(msg)
+    return float(timeout)
+
+
+def _payload(recipe) -> tuple:
+    """What the worker gets (pickled bytes, or the object itself for a fork) and the start method."""
+    from . import Candidate
+
+    try:
+        return pickle.dumps(recipe), "spawn"
+    except Exception as exc:  # noqa: BLE001 - closures, lambdas, local classes
+        if isinstance(recipe, Candidate) and "fork" in multiprocessing.get_all_start_methods():
+            return recipe, "fork"
+        msg = f"cannot run {getattr(recipe, 'label', recipe)!r} in a worker process: it does not pickle ({exc})"
+        raise TypeError(msg) from None
+
+
+def _identity(fn) -> dict:
+    return {a: getattr(fn, a, None) for a in ("__module__", "__qualname__", "__name__")}
+
+
+def _proxy(recipe, worker: _Worker, description: dict):
+    from . import Candidate
+
+    if isinstance(recipe, Candidate):  # the parent has the original: keep all but the calls
+        backward = None if recipe.backward is None else _Remote(worker, "backward", _identity(recipe.backward))
+        return dataclasses.replace(recipe, forward=_Remote(worker, "forward", _identity(recipe.forward)), backward=backward)
+    d = description
+    remote = {name: _Remote(worker, f"support.{name}") for name in d["support_callables"]}
+    backward = d["identity"].get("backward")
+    return Candidate(
+        _Remote(worker, "forward", d["identity"]["forward"]),
+        None if backward is None else _Remote(worker, "backward", backward),
+        dataclasses.replace(d["support"], **remote) if remote else d["support"],
+        d["behaviour"],
+        name=d["name"],
+        source=d["source"],
+        budget_scale=d["budget_scale"],
+    )
+
+
+@contextlib.contextmanager
+def isolated(recipe, *, timeout: float = DEFAULT_TIMEOUT) -> Iterator:
+    """A proxy :class:`~poolref.testing.Candidate` whose calls run in a worker process.
+
+    ``recipe`` is either a :class:`~poolref.testing.Candidate` (sent to the
+    worker by pickle and started with ``spawn``; one that does not pickle,
+    e.g. with closures, is inherited through ``fork`` where the platform has
+    it) or a picklable zero-argument callable that returns one inside the
+    worker (the command line uses this, so its own process never imports the
+    target). Each call may take ``timeout`` seconds; starting the worker may
+    take ``max(timeout, MIN_START_TIMEOUT)``.
+
+    The proxy's ``forward``/``backward`` raise :class:`TargetCrashed` when the
+    target exits, dies of a signal or times out (the next call starts a fresh
+    worker), :class:`TargetMisbehaved` for an aliased output or a reshaped
+    input, and otherwise what the target raised (same class name, message and
+    builtin base class). Leaving the ``with`` block stops the worker.
+
+    Raises :class:`TargetCrashed` (role ``"loading the target"``) if the
+    worker dies while building the candidate, and :class:`WorkerError` if the
+    recipe raised there.
+    """
+    from . import Candidate
+
+    timeout = _check_timeout(timeout)
+    payload, method = _payload(recipe)
+    worker = _Worker(payload, method, timeout)
+    try:
+        try:
+            description = worker.start()
+        except WorkerError:
+            if not (isinstance(recipe, Candidate) and method == "spawn" and "fork" in multiprocessing.get_all_start_methods()):
+                raise
+            worker.close()  # pickled but could not be unpickled in a fresh interpreter: inherit it instead
+            worker.payload, worker.context = recipe, multiprocessing.get_context("fork")
+            description = worker.start()
+        yield _proxy(recipe, worker, description)
+    finally:
+        worker.close()
+        atexit.unregister(worker.close)

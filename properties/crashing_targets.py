@@ -97,3 +97,21 @@ def reads_memory_as_c_order(x, kernel_size, stride, padding, dilation, ceil_mode
         x = x.copy()  # (reading forward from the data pointer would leave the buffer)
     raw = np.lib.stride_tricks.as_strided(x, shape=(x.size,), strides=(x.itemsize,))
     return _pool(raw.reshape(x.shape).copy(), kernel_size, stride, padding, dilation, ceil_mode)
+
+
+def layout_seen(x, kernel_size, stride, padding, dilation, ceil_mode):
+    """Not a pooling: returns the strides and the bytes of the memory ``x`` spans, as the target saw them."""
+    low = sum((n - 1) * s for n, s in zip(x.shape, x.strides) if s < 0)
+    high = sum((n - 1) * s for n, s in zip(x.shape, x.strides) if s > 0) + x.itemsize
+    start = x[tuple(slice(n - 1, None) if s < 0 else slice(0, 1) for n, s in zip(x.shape, x.strides))]
+    span = np.lib.stride_tricks.as_strided(start.reshape(1).view(np.uint8), shape=(high - low,), strides=(1,))
+    return np.array(x.strides), span.copy()
+
+
+def raises_value_error(x, kernel_size, stride, padding, dilation, ceil_mode):
+    raise ValueError(f"expected a 4-D array, got {x.ndim}-D")
+
+
+def two_arguments(x, kernel_size):
+    """The wrong signature for a forward."""
+    return x

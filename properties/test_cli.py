@@ -89,8 +89,8 @@ def test_argparse_errors_exit_2(capsys):
 
 
 def test_missing_torch_is_a_usage_error(capsys, monkeypatch):
-    monkeypatch.setitem(sys.modules, "torch", None)  # import torch -> ImportError
-    code, _, err = run(capsys, "verify", "torch")
+    monkeypatch.setitem(sys.modules, "torch", None)  # import torch -> ImportError (in this process only)
+    code, _, err = run(capsys, "verify", "torch", "--in-process")
     assert code == 2
     assert "the 'torch' adapter needs torch" in err and "pip install torch" in err
     assert len(err.strip().splitlines()) == 1

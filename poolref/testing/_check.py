@@ -20,6 +20,7 @@ from ._report import (
     _fmt_scalar,
     _window_description,
 )
+from ._worker import TargetCrashed, TargetMisbehaved, guarded_call, same_layout_copy
 
 
 def _same_bits(a: np.ndarray, b: np.ndarray) -> bool:
@@ -58,6 +59,25 @@ def _first_changed(now: np.ndarray, before: np.ndarray) -> tuple:
 
 def _find_first(bad: np.ndarray):
     return tuple(int(i) for i in np.argwhere(bad)[0])
+
+
+def _call(fn, role: str, args: tuple, **report):
+    """``fn(*args)``; whatever goes wrong in the call (an exception, a crash, a timeout, a
+    returned view of an input, a reshaped input) becomes a :class:`_Failure`.
+
+    A crash's failure has ``crash`` set to its kind (``exit``/``signal``/``timeout``):
+    the search does not shrink it (every try would restart, or wait for, the target).
+    """
+    try:
+        return guarded_call(fn, role, args)
+    except TargetCrashed as exc:
+        failure = _Failure(exc.check, str(exc), **report)
+        failure.crash = exc.kind
+    except TargetMisbehaved as exc:
+        failure = _Failure(exc.check, exc.detail, **report)
+    except Exception as exc:  # noqa: BLE001 - report whatever the candidate raised
+        failure = _Failure(f"{role} raised", f"{type(exc).__name__}: {exc}", **report)
+    raise failure
 
 
 def _check_case(cand: Candidate, case, stats: Counter | None = None) -> set:
@@ -104,13 +124,11 @@ def _check_case(cand: Candidate, case, stats: Counter | None = None) -> set:
         features.add("8-bit plane > 256")
 
     kargs = (params.kernel_size, params.stride, params.padding, params.dilation, params.ceil_mode)
-    x_before = x.copy(order="K")
+    x_before = x  # the target gets a copy with x's exact strides: whatever it does, the case stays as generated
+    x = same_layout_copy(x)
 
     # ---- forward ----------------------------------------------------------
-    try:
-        out = cand.forward(x, *kargs)
-    except Exception as exc:  # noqa: BLE001 - report whatever the candidate raised
-        raise _Failure("forward raised", f"{type(exc).__name__}: {exc}") from None
+    out = _call(cand.forward, "forward", (x, *kargs))
     if not _same_bits(x, x_before):
         bad = _first_changed(x, x_before)
         raise _Failure(
@@ -159,10 +177,7 @@ def _check_case(cand: Candidate, case, stats: Counter | None = None) -> set:
         g_call = with_layout(g_call, "F" if x.flags.f_contiguous else "transposed", channel_axis=1 if batched else 0)
     g_before = g_call.copy(order="K")
     expected_grad = _scatter(g, exp.index, grad_routed, xb.shape).astype(x.dtype)
-    try:
-        grad = cand.backward(g_call, x, *kargs)
-    except Exception as exc:  # noqa: BLE001
-        raise _Failure("backward raised", f"{type(exc).__name__}: {exc}", extra=_array_line("grad_output", g_call), grad_output=g_before) from None
+    grad = _call(cand.backward, "backward", (g_call, x, *kargs), extra=_array_line("grad_output", g_call), grad_output=g_before)
     if not _same_bits(x, x_before):
         raise _Failure("input modified", "the backward changed its input x")
     if not _same_bits(g_call, g_before):

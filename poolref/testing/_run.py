@@ -12,6 +12,7 @@ from ._corners import corner_cases
 from ._declare import BUDGETS, FLOAT_DTYPES, Behaviour, Candidate, Support
 from ._report import HARD_CORNERS, Summary, _Failure, _report
 from ._search import _require_hypothesis, _search, _shrink
+from ._worker import DEFAULT_TIMEOUT, isolated
 
 _PYTORCH = Behaviour()
 
@@ -29,6 +30,8 @@ def check_max_pool(
     corners: bool = True,
     name: str | None = None,
     progress: Callable[[str], None] | None = None,
+    isolate: bool = False,
+    timeout: float | None = None,
 ) -> Summary:
     """Check a max-pooling implementation against poolref; raise ``AssertionError`` if it is wrong.
 
@@ -66,6 +69,15 @@ def check_max_pool(
         Label used in messages.
     progress : callable, optional
         Called with one-line progress messages.
+    isolate : bool
+        Run the candidate in a worker process (default False): a call that
+        exits the process (``sys.exit``, ``os._exit``), dies of a signal
+        (segfault, abort) or exceeds ``timeout`` fails the case instead of
+        ending or hanging the run. The candidate is sent by pickle, or
+        inherited through ``fork`` when it does not pickle. Each call costs
+        about a millisecond more.
+    timeout : float, optional
+        Seconds one call may take with ``isolate=True`` (default 60).
 
     Returns
     -------
@@ -79,6 +91,10 @@ def check_max_pool(
         dtype, layout, parameters, the input, expected and actual values at the
         first difference (with that output's window), and a snippet that
         reproduces it.
+        A crash, a timeout, a returned view of the input or a reshaped input
+        is a failure of the case too ("target crashed (signal SIGSEGV)",
+        "timeout (60 s)", "output aliases input", "input reshaped"); a crash
+        or timeout is reported unshrunk.
     ValueError, TypeError
         Bad arguments (e.g. an ``ndim`` outside ``support.ndims``).
     ImportError
@@ -133,6 +149,15 @@ def check_max_pool(
         n_examples = int(max_examples)
     if n_examples < 0:
         msg = f"check_max_pool: max_examples must be >= 0, got max_examples={max_examples!r}"
+        raise ValueError(msg)
+    if isolate:
+        with isolated(cand, timeout=DEFAULT_TIMEOUT if timeout is None else timeout) as proxy:
+            return check_max_pool(
+                proxy, ndim=ndim, budget=budget, max_examples=max_examples, seed=seed,
+                corners=corners, progress=progress,
+            )
+    if timeout is not None:
+        msg = f"check_max_pool: timeout={timeout!r} needs isolate=True (a call in this process cannot be stopped)"
         raise ValueError(msg)
     say = progress or (lambda message: None)
     start = time.perf_counter()

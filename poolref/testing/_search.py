@@ -16,7 +16,12 @@ from ._report import _Failure, _layout_of, _report
 
 
 def _shrink(cand: Candidate, case, failure: _Failure, budget: int = 60):
-    """Greedily make a failing corner case smaller while the same check still fails."""
+    """Greedily make a failing corner case smaller while the same check still fails.
+
+    A crash or a timeout is not shrunk: every try would restart (or wait for) the target.
+    """
+    if getattr(failure, "crash", None):
+        return case, failure
 
     best, best_failure = case, failure
     tries = 0
@@ -166,6 +171,10 @@ def _case_strategy(nd: int, support: Support, behaviour: Behaviour):
 # ============================================================================
 
 
+class _Crashed(BaseException):
+    """Ends a Hypothesis search at once when the target crashed (state["last"] holds the case)."""
+
+
 def _search(cand: Candidate, nd: int, n_examples: int, seed, features: Counter, notes: Counter, say) -> int:
     from hypothesis import HealthCheck, Phase, Verbosity, given, settings
     from hypothesis import seed as hseed
@@ -194,6 +203,8 @@ def _search(cand: Candidate, nd: int, n_examples: int, seed, features: Counter, 
         except _Failure as failure:
             state["failures"] += 1
             state["last"] = (case, failure)
+            if getattr(failure, "crash", None):
+                raise _Crashed from None  # not an Exception: Hypothesis stops without shrinking
             raise
         if state["failures"] == 0:
             features.update(got)
@@ -211,6 +222,13 @@ def _search(cand: Candidate, nd: int, n_examples: int, seed, features: Counter, 
         if seed is not None:
             found += f", seed={seed}"
         say(f"{nd}-D search: counterexample found")
+        raise AssertionError(_report(cand, case, failure, found)) from None
+    except _Crashed:
+        case, failure = state["last"]
+        found = f"Hypothesis search ({nd}-D), example {state['calls']}; not shrunk (the target crashed)"
+        if seed is not None:
+            found += f", seed={seed}"
+        say(f"{nd}-D search: the target crashed")
         raise AssertionError(_report(cand, case, failure, found)) from None
     except Unsatisfiable:
         msg = (

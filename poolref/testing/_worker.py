@@ -41,7 +41,7 @@ from multiprocessing.connection import wait
 
 import numpy as np
 
-__all__ = ["DEFAULT_TIMEOUT", "TargetCrashed", "TargetMisbehaved", "guarded_call", "isolated"]
+__all__ = ["DEFAULT_TIMEOUT", "TargetCrashed", "TargetMisbehaved", "guarded_call", "isolated", "same_layout_copy"]
 
 #: Seconds one call of the target may take before it counts as a hang.
 DEFAULT_TIMEOUT = 60.0
@@ -56,8 +56,9 @@ class TargetCrashed(Exception):
 
     ``kind`` is ``"exit"`` (``sys.exit``/``os._exit``; ``detail`` is the exit
     status), ``"signal"`` (``detail`` is the signal's name, e.g. ``SIGSEGV``)
-    or ``"timeout"`` (``detail`` is the limit in seconds). ``role`` names the
-    call (``"forward"``, ``"backward"``, or ``"loading the target"``).
+    or ``"timeout"`` (``detail`` is the limit in seconds). ``role`` names what
+    was running: ``"forward"``, ``"backward"``, ``"support.accepts"`` or
+    ``"load"`` (building the candidate in the worker, i.e. importing the target).
     """
 
     def __init__(self, kind: str, detail, role: str = "forward"):
@@ -77,14 +78,12 @@ class TargetCrashed(Exception):
 
     @property
     def explanation(self) -> str:
+        during = "while it was being loaded (imported)" if self.role == "load" else f"during a call of its {self.role}"
         if self.kind == "exit":
-            return (
-                f"the process running the {self.role} exited with status {self.detail} "
-                "(sys.exit or os._exit in the target)"
-            )
+            return f"the target exited with status {self.detail} {during} (sys.exit or os._exit in the target)"
         if self.kind == "signal":
-            return f"the process running the {self.role} was killed by {self.detail}"
-        return f"the {self.role} did not return within {self.detail:g} s (the worker process was killed)"
+            return f"the target's process was killed by {self.detail} {during}"
+        return f"the target did not finish within {self.detail:g} s {during}; its process was killed"
 
 
 class TargetMisbehaved(Exception):
@@ -211,6 +210,12 @@ def _pack(a):
         return a
     low, _ = _extent(a)
     return _Packed(_span_bytes(a), a.dtype, a.shape, a.strides, -low)
+
+
+def same_layout_copy(a: np.ndarray) -> np.ndarray:
+    """A copy of ``a`` with the same shape, strides and bytes in between (unlike ``copy(order="K")``)."""
+    packed = _pack(a)
+    return packed.unpack() if isinstance(packed, _Packed) else a.copy()
 
 
 def _unpack(v):
@@ -398,43 +403,105 @@ class WorkerError(RuntimeError):
         super().__init__(f"{type(exc).__name__}: {exc}")
 
 
+class _Spawned:
+    """A fresh interpreter (``python -c``) that gets the parent's ``sys.path`` and the pickled recipe.
+
+    Not ``multiprocessing``'s spawn: that re-runs the caller's main script in
+    the worker, which a script without an ``if __name__ == "__main__"`` guard
+    does not survive.
+    """
+
+    def __init__(self, payload: bytes):
+        import socket
+        import subprocess
+        from multiprocessing.connection import Connection
+
+        import poolref
+
+        ours, theirs = socket.socketpair()
+        root = os.path.dirname(os.path.dirname(os.path.abspath(poolref.__file__)))
+        code = (
+            f"import sys; sys.path.insert(0, {root!r}); "
+            f"from poolref.testing._worker import _spawned_main; _spawned_main({theirs.fileno()})"
+        )
+        self.popen = subprocess.Popen(  # noqa: S603 - our own interpreter and code
+            [sys.executable, "-c", code], pass_fds=(theirs.fileno(),), stdin=subprocess.DEVNULL, stdout=2
+        )
+        theirs.close()
+        self.conn = Connection(ours.detach())
+        self.conn.send((list(sys.path), payload))
+
+    def exitcode(self, wait: float):
+        try:
+            return self.popen.wait(wait)
+        except Exception:  # noqa: BLE001 - subprocess.TimeoutExpired: still running
+            return None
+
+    def kill(self) -> None:
+        self.popen.kill()
+        self.popen.wait()
+
+
+class _Forked:
+    """A ``fork`` of this process, for a candidate that does not pickle (it inherits it)."""
+
+    def __init__(self, candidate):
+        context = multiprocessing.get_context("fork")
+        ours, theirs = context.Pipe()
+        self.process = context.Process(target=_child_main, args=(theirs, candidate), name="poolref-target")
+        self.process.start()
+        theirs.close()
+        self.conn = ours
+
+    def exitcode(self, wait: float):
+        self.process.join(wait)
+        return self.process.exitcode
+
+    def kill(self) -> None:
+        self.process.kill()
+        self.process.join()
+
+
+def _spawned_main(fd: int) -> None:
+    """Entry point of a :class:`_Spawned` worker."""
+    from multiprocessing.connection import Connection
+
+    conn = Connection(fd)
+    sys.path[:], payload = conn.recv()
+    _child_main(conn, payload)
+
+
 class _Worker:
     """One worker process running the candidate; restarted after a crash or a timeout."""
 
-    def __init__(self, payload, method: str, timeout: float):
-        self.payload = payload
-        self.context = multiprocessing.get_context(method)
+    def __init__(self, payload, timeout: float):
+        self.payload = payload  # bytes: a fresh interpreter; else the object itself, by fork
         self.timeout = float(timeout)
-        self.process = None
-        self.conn = None
+        self.child = None
         self.description = None
         atexit.register(self.close)
 
     def start(self) -> dict:
-        parent, child = self.context.Pipe()
-        self.process = self.context.Process(target=_child_main, args=(child, self.payload), name="poolref-target")
-        self.process.start()
-        child.close()
-        self.conn = parent
-        reply = self._receive("loading the target", max(self.timeout, MIN_START_TIMEOUT))
+        self.close()
+        self.child = _Spawned(self.payload) if isinstance(self.payload, bytes) else _Forked(self.payload)
+        reply = self._receive("load", max(self.timeout, MIN_START_TIMEOUT))
         if reply[0] == "failed":
             self.close()
             raise WorkerError(_rebuilt_exception(reply[1]), reply[2])
         if reply[0] == "crashed":
             self.close()
-            raise TargetCrashed(reply[1], reply[2], "loading the target")
+            raise TargetCrashed(reply[1], reply[2], "load")
         self.description = reply[1]
         return self.description
 
     def call(self, role: str, args: tuple):
         """``role(*args)`` in the worker; returns its result or raises what the target did."""
-        if self.process is None or not self.process.is_alive():
-            self.close()
+        if self.child is None or self.child.exitcode(0) is not None:
             self.start()
         packed = tuple(_pack(a) for a in args)
         try:
-            self.conn.send((role, packed))
-        except (BrokenPipeError, ConnectionError, EOFError):
+            self.child.conn.send((role, packed))
+        except OSError:  # BrokenPipeError, ConnectionResetError: it died
             raise self._died(role) from None
         reply = self._receive(role, self.timeout)
         kind = reply[0]
@@ -449,20 +516,16 @@ class _Worker:
         raise _rebuilt_exception(reply[1])
 
     def _receive(self, role: str, timeout: float):
-        ready = wait([self.conn, self.process.sentinel], timeout)
-        if self.conn in ready:
-            try:
-                return self.conn.recv()
-            except (EOFError, OSError):
-                pass
-        if not ready:
+        if not wait([self.child.conn], timeout):
             self.close(grace=0)
             raise TargetCrashed("timeout", timeout, role)
-        raise self._died(role)
+        try:
+            return self.child.conn.recv()
+        except (EOFError, OSError):  # its end closed: it is gone
+            raise self._died(role) from None
 
     def _died(self, role: str) -> TargetCrashed:
-        self.process.join(5)
-        code = self.process.exitcode
+        code = self.child.exitcode(5)
         self.close()
         if code is not None and code < 0:
             try:
@@ -474,15 +537,12 @@ class _Worker:
 
     def close(self, grace: float = 1.0) -> None:
         """Stop the worker: it ends when its pipe closes; killed if still alive after ``grace`` seconds."""
-        if self.conn is not None:
-            self.conn.close()
-            self.conn = None
-        if self.process is not None:
-            self.process.join(grace)
-            if self.process.is_alive():
-                self.process.kill()
-                self.process.join(5)
-            self.process = None
+        if self.child is None:
+            return
+        child, self.child = self.child, None
+        child.conn.close()
+        if child.exitcode(grace) is None:
+            child.kill()
 
 
 def _copy_back(original, after: np.ndarray, role: str, position: int) -> None:
@@ -525,15 +585,19 @@ def _check_timeout(timeout) -> float:
     return float(timeout)
 
 
-def _payload(recipe) -> tuple:
-    """What the worker gets (pickled bytes, or the object itself for a fork) and the start method."""
+def _can_fork() -> bool:
+    return "fork" in multiprocessing.get_all_start_methods()
+
+
+def _payload(recipe):
+    """What the worker gets: the pickled recipe (a fresh interpreter), or the candidate itself (a fork)."""
     from . import Candidate
 
     try:
-        return pickle.dumps(recipe), "spawn"
+        return pickle.dumps(recipe)
     except Exception as exc:  # noqa: BLE001 - closures, lambdas, local classes
-        if isinstance(recipe, Candidate) and "fork" in multiprocessing.get_all_start_methods():
-            return recipe, "fork"
+        if isinstance(recipe, Candidate) and _can_fork():
+            return recipe
         msg = f"cannot run {getattr(recipe, 'label', recipe)!r} in a worker process: it does not pickle ({exc})"
         raise TypeError(msg) from None
 
@@ -580,23 +644,22 @@ def isolated(recipe, *, timeout: float = DEFAULT_TIMEOUT) -> Iterator:
     input, and otherwise what the target raised (same class name, message and
     builtin base class). Leaving the ``with`` block stops the worker.
 
-    Raises :class:`TargetCrashed` (role ``"loading the target"``) if the
+    Raises :class:`TargetCrashed` (role ``"load"``) if the
     worker dies while building the candidate, and :class:`WorkerError` if the
     recipe raised there.
     """
     from . import Candidate
 
     timeout = _check_timeout(timeout)
-    payload, method = _payload(recipe)
-    worker = _Worker(payload, method, timeout)
+    worker = _Worker(_payload(recipe), timeout)
     try:
         try:
             description = worker.start()
         except WorkerError:
-            if not (isinstance(recipe, Candidate) and method == "spawn" and "fork" in multiprocessing.get_all_start_methods()):
+            if not (isinstance(recipe, Candidate) and isinstance(worker.payload, bytes) and _can_fork()):
                 raise
-            worker.close()  # pickled but could not be unpickled in a fresh interpreter: inherit it instead
-            worker.payload, worker.context = recipe, multiprocessing.get_context("fork")
+            # it pickled but does not unpickle in a fresh interpreter (defined in __main__?): inherit it
+            worker.payload = recipe
             description = worker.start()
         yield _proxy(recipe, worker, description)
     finally:

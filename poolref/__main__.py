@@ -17,8 +17,18 @@ cases, and prints a short report.
 * a named adapter      ``torch``, ``torch-channels-last``, ``torch-cuda``, ``jax``,
   ``onnxruntime``, ... (``poolref verify --list``).
 
-Exit status: 0 no counterexample, 1 counterexample found, 2 usage error
-(bad TARGET, import failure, missing framework or Hypothesis).
+TARGET runs in a worker process (``poolref.testing._worker``): a call that
+exits the process, dies of a signal (segfault, abort) or takes longer than
+``--timeout`` seconds (default 60) fails the case that was running, and this
+process always ends with its verdict. ``--in-process`` runs TARGET here
+instead (no worker start, about a millisecond less per call; a crash or a
+hang then ends or stalls the run). ``poolref verify`` without a target
+checks poolref itself, in-process.
+
+Exit status: 0 no counterexample, 1 counterexample found (a crash, an exit
+or a timeout of TARGET included), 2 usage error (bad TARGET, a target that
+cannot be called with the harness's arguments, import failure, an exit or
+crash while importing TARGET, missing framework or Hypothesis).
 """
 
 from __future__ import annotations
@@ -397,8 +407,8 @@ def _verify_self(args) -> int:
         adapters.layer(im2col.Maxpool, dtypes=testing.ALL_DTYPES, name="poolref.im2col.Maxpool (tutorial layer)"),
     ]
     examples = args.examples
-    import numpy as np
     import hypothesis
+    import numpy as np
 
     from . import __version__
 

@@ -259,7 +259,7 @@ def _placeholder(info: _Unsendable):
     cls = _PLACEHOLDERS.get(info.type_name)
     if cls is None:
 
-        def __array__(self, *args, **kwargs):  # noqa: N807
+        def __array__(self, *args, **kwargs):
             raise TypeError(self.message)
 
         cls = type(info.type_name, (), {"__array__": __array__, "__module__": "target"})
@@ -424,7 +424,7 @@ class _Spawned:
             f"import sys; sys.path.insert(0, {root!r}); "
             f"from poolref.testing._worker import _spawned_main; _spawned_main({theirs.fileno()})"
         )
-        self.popen = subprocess.Popen(  # noqa: S603 - our own interpreter and code
+        self.popen = subprocess.Popen(
             [sys.executable, "-c", code], pass_fds=(theirs.fileno(),), stdin=subprocess.DEVNULL, stdout=2
         )
         theirs.close()

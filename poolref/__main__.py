@@ -489,6 +489,9 @@ def main(argv=None) -> int:
             if args.backward:
                 msg = "--backward needs a TARGET"
                 raise UsageError(msg)
+            if args.timeout is not None:
+                msg = "--timeout needs a TARGET (poolref's own implementations run in this process)"
+                raise UsageError(msg)
             return _verify_self(args)
         return _verify_target(args)
     except UsageError as exc:

@@ -139,3 +139,11 @@ def test_isolation_adds_little_for_a_correct_target():
     assert isolated_summary.features == inside.features
     calls = inside.corner_cases + inside.examples
     assert (end - middle) - (middle - start) < 10 + 0.02 * calls  # start-up + 20 ms a call, generously
+
+
+def test_a_crash_found_by_the_search_ends_it_without_shrinking():
+    with pytest.raises(AssertionError) as info:
+        check_max_pool(ct.segfaults_on_ceil_mode, ndim=1, corners=False, max_examples=100, isolate=True)
+    report = str(info.value)
+    assert "[target crashed (signal SIGSEGV)]" in report and "ceil_mode=True" in report
+    assert "not shrunk (the target crashed)" in report

@@ -19,6 +19,7 @@ import time
 import numpy as np
 
 import poolref.fast
+from poolref.testing import Candidate, Support
 
 
 def _pool(x, kernel_size, stride, padding, dilation, ceil_mode):
@@ -115,3 +116,17 @@ def raises_value_error(x, kernel_size, stride, padding, dilation, ceil_mode):
 def two_arguments(x, kernel_size):
     """The wrong signature for a forward."""
     return x
+
+
+def _stride_2_forward(x, kernel_size, stride, padding, dilation, ceil_mode):
+    if any(s != 2 for s in stride):
+        raise NotImplementedError(f"stride {stride}: only 2")
+    return _pool(x, kernel_size, stride, padding, dilation, ceil_mode)
+
+
+#: Declares its restriction with a filter that does not pickle (a lambda).
+stride_2_only = Candidate(
+    _stride_2_forward,
+    support=Support(accepts=lambda x, kernel_size, stride, *rest: all(s == 2 for s in stride)),
+    name="crashing_targets.stride_2_only",
+)

@@ -61,9 +61,13 @@ def test_an_exit_while_importing_the_target_is_a_one_line_usage_error():
 
 @pytest.mark.parametrize(
     ("target", "check"),
-    [("returns_view_for_kernel_1", "[output aliases input]"), ("reshapes_input", "[input reshaped]")],
+    [
+        ("returns_view_for_kernel_1", "[output aliases input]"),
+        ("reshapes_input", "[input reshaped]"),
+        ("exits_on_padding", "[target exited (status 0)]"),  # sys.exit is an exception here
+    ],
 )
-def test_in_process_a_view_or_a_reshape_of_the_input_fails_its_case(target, check):
+def test_in_process_a_view_a_reshape_or_sys_exit_fails_its_case(target, check):
     with pytest.raises(AssertionError) as info:
         check_max_pool(getattr(ct, target), ndim=1, max_examples=0)
     report = str(info.value)
@@ -147,3 +151,13 @@ def test_a_crash_found_by_the_search_ends_it_without_shrinking():
     report = str(info.value)
     assert "[target crashed (signal SIGSEGV)]" in report and "ceil_mode=True" in report
     assert "not shrunk (the target crashed)" in report
+
+
+def test_a_support_filter_that_does_not_pickle_runs_in_the_worker(capsys):
+    """The CLI's process never imports TARGET: a Support(accepts=lambda ...) is called in the worker."""
+    from poolref.__main__ import main
+
+    code = main(["verify", "crashing_targets:stride_2_only", "--ndim", "1", "--examples", "5", "--no-corners"])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "accepts=<filter>" in out and "\nPASS: crashing_targets.stride_2_only: no counterexample" in out

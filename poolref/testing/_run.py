@@ -93,7 +93,7 @@ def check_max_pool(
         reproduces it.
         A crash, a timeout, a returned view of the input or a reshaped input
         is a failure of the case too ("target crashed (signal SIGSEGV)",
-        "timeout (60 s)", "output aliases input", "input reshaped"); a crash
+        "timeout (60 s)", "output aliases input", "input modified"); a crash
         or timeout is reported unshrunk.
     ValueError, TypeError
         Bad arguments (e.g. an ``ndim`` outside ``support.ndims``).

@@ -140,7 +140,7 @@ def guarded_call(fn: Callable, role: str, args: tuple):
     ``role`` is ``"forward"`` (``args[0]`` is ``x``) or ``"backward"``
     (``args[0]`` is ``grad_output``, ``args[1]`` is ``x``). Raises
     :class:`TargetCrashed` for ``sys.exit`` in the target and
-    :class:`TargetMisbehaved` (``input reshaped``, ``grad_output reshaped``,
+    :class:`TargetMisbehaved` (``input modified``, ``grad_output modified``,
     ``output aliases input``, ``gradient aliases input``) when an input's
     shape, strides or dtype changed or a result shares memory with an input.
     Whatever else ``fn`` raises propagates.
@@ -156,11 +156,11 @@ def guarded_call(fn: Callable, role: str, args: tuple):
         raise TargetCrashed("exit", _exit_status(exc.code), role) from None
     for name, a, (shape, strides, dtype) in inputs:
         if (a.shape, a.strides, a.dtype) != (shape, strides, dtype):
-            check = "input reshaped" if name == "x" else f"{name} reshaped"
+            check = "input modified" if name == "x" else f"{name} modified"
             raise TargetMisbehaved(
                 check,
-                f"the {role} changed its input {name} in place from shape {shape}, strides {strides}, "
-                f"dtype {dtype} to shape {a.shape}, strides {a.strides}, dtype {a.dtype}",
+                f"the {role} changed its input {name} in place: shape {shape} with strides {strides} "
+                f"({dtype}) became {a.shape} with strides {a.strides} ({a.dtype})",
             )
     for what, value in _outputs(role, result):
         out = _as_array_or_none(value)

@@ -71,23 +71,17 @@ class _Parser(argparse.ArgumentParser):
 
 def _ranks(value: str) -> tuple[int, ...]:
     """``--ndim`` takes one value, ``2`` or ``1,2``: a space-separated list would swallow TARGET."""
-    try:
-        ranks = tuple(int(v) for v in value.split(","))
-    except ValueError:
-        ranks = ()
-    if not ranks or any(n not in (1, 2, 3) for n in ranks):
+    ranks = tuple(int(v) if v.strip() in ("1", "2", "3") else 0 for v in value.split(","))
+    if 0 in ranks:
         msg = f"invalid choice: {value!r} (choose 1, 2 or 3, or several as 1,2)"
         raise argparse.ArgumentTypeError(msg)
     return ranks
 
 
 def _seconds(value: str) -> float:
-    try:
-        seconds = float(value)
-    except ValueError:
-        seconds = float("nan")
+    seconds = float(value) if value.replace(".", "", 1).isdigit() else 0.0
     if not 0 < seconds < float("inf"):
-        msg = f"must be a number of seconds > 0, got {value!r}"
+        msg = f"must be a number of seconds > 0 such as 60 or 2.5, got {value!r}"
         raise argparse.ArgumentTypeError(msg)
     return seconds
 
@@ -176,23 +170,24 @@ def _resolve(spec: str, what: str):
     return obj
 
 
-_FORWARD_CALL = "f(x, kernel_size, stride, padding, dilation, ceil_mode)"
-_BACKWARD_CALL = "b(grad_output, x, kernel_size, stride, padding, dilation, ceil_mode)"
-_LAYER_CALL = "Class(X_dim, size, stride)"
-
-
 def _check_signature(fn, call: str, what: str) -> None:
     """A usage error if ``fn`` cannot take the harness's positional arguments (``call``)."""
     try:
         signature = inspect.signature(fn)
     except (TypeError, ValueError):  # builtins and some C functions have none: let the call decide
         return
-    n_args = call.count(",") + 1
     try:
-        signature.bind(*range(n_args))
+        signature.bind(*range(call.count(",") + 1))
     except TypeError as exc:
         msg = f"{what} cannot be called as {call}: {exc} (its signature is {signature})"
         raise UsageError(msg) from None
+
+
+def _check_signatures(cand, args) -> None:
+    _check_signature(cand.forward, "f(x, kernel_size, stride, padding, dilation, ceil_mode)", f"TARGET {args.target!r}")
+    if args.backward:
+        call = "b(grad_output, x, kernel_size, stride, padding, dilation, ceil_mode)"
+        _check_signature(cand.backward, call, f"--backward {args.backward!r}")
 
 
 def _csv(value: str | None):
@@ -219,7 +214,7 @@ def _candidate(args):
         if isinstance(obj, testing.Candidate):
             cand = obj
         elif isinstance(obj, type):
-            _check_signature(obj, _LAYER_CALL, f"TARGET {target!r}")
+            _check_signature(obj, "Class(X_dim, size, stride)", f"TARGET {target!r}")
             cand = adapters.layer(obj)
         elif callable(obj):
             cand = testing.Candidate(obj, name=target)
@@ -232,9 +227,7 @@ def _candidate(args):
             msg = f"--backward {args.backward!r} is not callable"
             raise UsageError(msg)
         cand = dataclasses.replace(cand, backward=backward)
-    _check_signature(cand.forward, _FORWARD_CALL, f"TARGET {target!r}")
-    if args.backward:
-        _check_signature(cand.backward, _BACKWARD_CALL, f"--backward {args.backward!r}")
+    _check_signatures(cand, args)
     changes = {field: False for flag, field in _DECLARATION_FLAGS.items() if getattr(args, flag)}
     if args.square:
         changes["square"] = True

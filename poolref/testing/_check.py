@@ -17,6 +17,7 @@ import numpy as np
 
 from ..arrays import with_layout
 from . import _index
+from ._boundary import TargetCrashed, TargetMisbehaved, guarded_call, same_layout_copy
 from ._declare import Behaviour, Candidate
 from ._expect import _Expected, _expected, _scatter
 from ._report import (
@@ -27,7 +28,6 @@ from ._report import (
     _fmt_scalar,
     _window_description,
 )
-from ._worker import TargetCrashed, TargetMisbehaved, guarded_call, same_layout_copy
 
 #: Relative tolerance of a gradient element: a few units in the last place of the dtype.
 _GRAD_RTOL = {"float16": 2.0**-9, "float32": 2.0**-21, "float64": 2.0**-49}
@@ -194,12 +194,8 @@ def _check_not_a_view(result: np.ndarray, inputs: dict, what: str) -> None:
 
 
 def _call(fn, role: str, args: tuple, **report):
-    """``fn(*args)``; whatever goes wrong in the call (an exception, a crash, a timeout, a
-    returned view of an input, a reshaped input) becomes a :class:`_Failure`.
-
-    A crash's failure has ``crash`` set to its kind (``exit``/``signal``/``timeout``):
-    the search does not shrink it (every try would restart, or wait for, the target).
-    """
+    """``fn(*args)``; an exception, crash, timeout, view or reshape of an input becomes a :class:`_Failure`
+    (for a crash with ``crash`` set to its kind: the search does not shrink those)."""
     try:
         return guarded_call(fn, role, args)
     except _Failure:

@@ -150,15 +150,9 @@ def check_max_pool(
     if n_examples < 0:
         msg = f"check_max_pool: max_examples must be >= 0, got max_examples={max_examples!r}"
         raise ValueError(msg)
-    if isolate:
-        with isolated(cand, timeout=DEFAULT_TIMEOUT if timeout is None else timeout) as proxy:
-            return check_max_pool(
-                proxy, ndim=ndim, budget=budget, max_examples=max_examples, seed=seed,
-                corners=corners, progress=progress,
-            )
-    if timeout is not None:
-        msg = f"check_max_pool: timeout={timeout!r} needs isolate=True (a call in this process cannot be stopped)"
-        raise ValueError(msg)
+    if isolate or timeout is not None:
+        run = {"ndim": ndim, "budget": budget, "max_examples": max_examples, "seed": seed, "corners": corners, "progress": progress}
+        return _check_isolated(cand, isolate, timeout, **run)
     say = progress or (lambda message: None)
     start = time.perf_counter()
     features: Counter = Counter()
@@ -187,6 +181,15 @@ def check_max_pool(
     summary.notes = dict(notes)
     summary.seconds = time.perf_counter() - start
     return summary
+
+
+def _check_isolated(cand: Candidate, isolate: bool, timeout, **run) -> Summary:
+    """:func:`check_max_pool` on a proxy of ``cand`` whose calls run in a worker process."""
+    if not isolate:
+        msg = f"check_max_pool: timeout={timeout!r} needs isolate=True (a call in this process cannot be stopped)"
+        raise ValueError(msg)
+    with isolated(cand, timeout=DEFAULT_TIMEOUT if timeout is None else timeout) as proxy:
+        return check_max_pool(proxy, **run)
 
 
 def _applicable_corners(cand: Candidate, ndims) -> tuple:

@@ -174,20 +174,13 @@ def _search(cand: Candidate, nd: int, n_examples: int, seed, features: Counter, 
         run = hseed(seed)(run)
     try:
         run()
-    except _Failure as failure:
-        case = state["last"][0]  # the final (shrunk) replay raised `failure` for this case
-        examples = state["calls"]
-        found = f"Hypothesis search ({nd}-D), shrunk after {examples} calls"
+    except (_Failure, _Crashed) as stop:
+        case, failure = state["last"]  # the final (shrunk) replay raised `failure` for this case
+        how = "not shrunk (the target crashed)" if isinstance(stop, _Crashed) else "shrunk"
+        found = f"Hypothesis search ({nd}-D), {how} after {state['calls']} calls"
         if seed is not None:
             found += f", seed={seed}"
         say(f"{nd}-D search: counterexample found")
-        raise AssertionError(_report(cand, case, failure, found)) from None
-    except _Crashed:
-        case, failure = state["last"]
-        found = f"Hypothesis search ({nd}-D), example {state['calls']}; not shrunk (the target crashed)"
-        if seed is not None:
-            found += f", seed={seed}"
-        say(f"{nd}-D search: the target crashed")
         raise AssertionError(_report(cand, case, failure, found)) from None
     except Unsatisfiable:
         msg = (

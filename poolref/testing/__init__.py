@@ -44,7 +44,9 @@ declares), ``_expect`` (what is correct), ``_check`` (the checks for one
 case), ``_corners`` (the fixed corner cases), ``_search`` (the Hypothesis
 search and the shrinker), ``_report`` (failure reports and the summary),
 ``_worker`` (running the candidate in a worker process, so that an exit, a
-crash or a hang fails its case: ``check_max_pool(..., isolate=True)``) and
+crash or a hang fails its case: ``check_max_pool(..., isolate=True)``),
+``_boundary`` (the checks around one call, and what crosses the process
+boundary: arrays with their exact strides, results, exceptions) and
 ``_run`` (:func:`check_max_pool`, which ties them together).
 """
 

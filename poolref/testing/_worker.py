@@ -77,15 +77,21 @@ def _describe(cand) -> dict:
         fn = getattr(cand, role)
         if fn is not None:
             identity[role] = {a: getattr(fn, a, None) for a in ("__module__", "__qualname__", "__name__")}
-    return {
-        "name": cand.name or cand.label,
-        "source": cand.source,
-        "budget_scale": cand.budget_scale,
-        "support": support,
-        "support_callables": tuple(callables),
-        "behaviour": cand.behaviour,
-        "identity": identity,
+    fields = {  # every other field that is plain data (the parent must not import the target's modules)
+        f.name: getattr(cand, f.name)
+        for f in dataclasses.fields(cand)
+        if f.name not in ("forward", "backward", "support") and _plain(getattr(cand, f.name))
     }
+    fields["name"] = cand.name or cand.label
+    return {"fields": fields, "support": support, "support_callables": tuple(callables), "identity": identity}
+
+
+def _plain(value) -> bool:
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return True
+    if isinstance(value, (tuple, list)):
+        return all(_plain(v) for v in value)
+    return dataclasses.is_dataclass(value) and type(value).__module__.startswith("poolref.")
 
 
 def _build(payload):
@@ -371,10 +377,7 @@ def _proxy(recipe, worker: _Worker, description: dict):
         _Remote(worker, "forward", d["identity"]["forward"]),
         None if backward is None else _Remote(worker, "backward", backward),
         dataclasses.replace(d["support"], **remote) if remote else d["support"],
-        d["behaviour"],
-        name=d["name"],
-        source=d["source"],
-        budget_scale=d["budget_scale"],
+        **d["fields"],
     )
 
 

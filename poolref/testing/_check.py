@@ -17,6 +17,7 @@ import numpy as np
 
 from ..arrays import with_layout
 from . import _index
+from ._boundary import TargetCrashed, TargetMisbehaved, guarded_call, same_layout_copy
 from ._declare import Behaviour, Candidate
 from ._expect import _Expected, _expected, _scatter
 from ._report import (
@@ -36,7 +37,7 @@ _GRAD_RTOL = {"float16": 2.0**-9, "float32": 2.0**-21, "float64": 2.0**-49}
 class _Case:
     """One case, batched, with what is expected of it."""
 
-    x: np.ndarray  # as passed to the candidate
+    x: np.ndarray  # as passed to the candidate: a copy of the case's input with the same strides
     xb: np.ndarray  # batched view of x
     batched: bool
     n_chan: int
@@ -53,7 +54,7 @@ class _Case:
         spatial = tuple(xb.shape[2:])
         kargs = (params.kernel_size, params.stride, params.padding, params.dilation, params.ceil_mode)
         return cls(
-            case.x, xb, batched, xb.shape[1], spatial, math.prod(spatial), kargs,
+            same_layout_copy(case.x), xb, batched, xb.shape[1], spatial, math.prod(spatial), kargs,
             _expected(xb, params, behaviour),
         )
 
@@ -192,16 +193,28 @@ def _check_not_a_view(result: np.ndarray, inputs: dict, what: str) -> None:
             )
 
 
+def _call(fn, role: str, args: tuple, **report):
+    """``fn(*args)``; an exception, crash, timeout, view or reshape of an input becomes a :class:`_Failure`
+    (for a crash with ``crash`` set to its kind: the search does not shrink those)."""
+    try:
+        return guarded_call(fn, role, args)
+    except _Failure:
+        raise
+    except TargetCrashed as exc:
+        failure = _Failure(exc.check, str(exc), **report)
+        failure.crash = exc.kind
+    except TargetMisbehaved as exc:
+        failure = _Failure(exc.check, exc.detail, **report)
+    except Exception as exc:  # noqa: BLE001 - report whatever the candidate raised
+        failure = _Failure(f"{role} raised", f"{type(exc).__name__}: {exc}", **report)
+    raise failure
+
+
 def _run_forward(cand: Candidate, c: _Case):
     """Call the forward; return ``(output, indices or None)`` after the call-level checks."""
     x = c.x
     x_before = _Snapshot(x)
-    try:
-        out = cand.forward(x, *c.kargs)
-    except _Failure:
-        raise
-    except Exception as exc:  # noqa: BLE001 - report whatever the candidate raised
-        raise _Failure("forward raised", f"{type(exc).__name__}: {exc}") from None
+    out = _call(cand.forward, "forward", (x, *c.kargs))
     _check_unchanged(x, x_before, "forward")
     idx = None
     if isinstance(out, (tuple, list)):
@@ -409,12 +422,7 @@ def _check_backward(cand: Candidate, c: _Case) -> None:
         g_call = with_layout(g_call, layout, channel_axis=1 if c.batched else 0)
     g_before, x_before = g_call.copy(order="K"), _Snapshot(x)
     context = {"extra": _array_line("grad_output", g_call), "grad_output": g_before}
-    try:
-        grad = cand.backward(g_call, x, *c.kargs)
-    except _Failure:
-        raise
-    except Exception as exc:  # noqa: BLE001
-        raise _Failure("backward raised", f"{type(exc).__name__}: {exc}", **context) from None
+    grad = _call(cand.backward, "backward", (g_call, x, *c.kargs), **context)
     _check_unchanged(x, x_before, "backward")
     if not _same_bits(g_call, g_before):
         raise _Failure("grad_output modified", "the backward changed grad_output", **context)

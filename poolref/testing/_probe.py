@@ -16,7 +16,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..arrays import PoolCase, distinct_grid
+from ._boundary import TargetCrashed, TargetMisbehaved
 from ._declare import Candidate, Support
+from ._report import _Failure
 
 
 @dataclass(frozen=True)
@@ -75,8 +77,9 @@ def _call(cand: Candidate, case: PoolCase):
 
 
 def _is_crash(exc: BaseException) -> bool:
-    """Crashes, exits and timeouts of an isolated target are failures, never 'unsupported'."""
-    return bool(getattr(exc, "poolref_crash", False))
+    """Crashes, exits, timeouts and misbehaviour of an isolated target are failures, never
+    'unsupported': the probe leaves them to the corner cases and the search, which report them."""
+    return isinstance(exc, (TargetCrashed, TargetMisbehaved))
 
 
 def probe(cand: Candidate, nd: int) -> tuple[Candidate, list[Unsupported]]:
@@ -96,6 +99,8 @@ def probe(cand: Candidate, nd: int) -> tuple[Candidate, list[Unsupported]]:
         out = _call(cand, _case(_base_x(nd, base_dtype), nd))
     except Exception:  # noqa: BLE001 - the basic case failing is the search's to report
         return cand, []
+    if isinstance(out, _Failure):
+        return cand, []
     if sup.indices and not (isinstance(out, (tuple, list)) and len(out) == 2):
         found.append(Unsupported("indices", {"indices": False}, "the forward returns the output only"))
     for capability, change, case in _probes(sup, nd, base_dtype):
@@ -103,7 +108,7 @@ def probe(cand: Candidate, nd: int) -> tuple[Candidate, list[Unsupported]]:
             _call(cand, case)
         except Exception as exc:  # noqa: BLE001 - any clear exception means "not supported"
             if _is_crash(exc):
-                raise
+                continue
             text = str(exc).splitlines()[0] if str(exc) else ""
             found.append(Unsupported(capability, change, f"forward raised {type(exc).__name__}: {text}"[:160]))
     return _restrict(cand, found), found

@@ -18,6 +18,7 @@ from ._declare import BUDGETS, FLOAT_DTYPES, Behaviour, Candidate, Support
 from ._report import _Failure, _report
 from ._search import _require_hypothesis, _search, _shrink
 from ._summary import HARD_CORNERS, Difference, Summary
+from ._worker import DEFAULT_TIMEOUT, isolated
 
 #: How many times the search restarts after a new kind of difference, per rank.
 MAX_SEARCH_ROUNDS = 8
@@ -39,6 +40,8 @@ def check_max_pool(
     strict: bool | None = None,
     max_cases: int | None = None,
     time_budget: float | None = None,
+    isolate: bool = False,
+    timeout: float | None = None,
 ) -> Summary:
     """Check a max-pooling implementation against poolref; raise ``AssertionError`` if it is wrong.
 
@@ -94,6 +97,15 @@ def check_max_pool(
         what is left).
     time_budget : float, optional
         Seconds after which no new case starts (the current one finishes and is reported).
+    isolate : bool
+        Run the candidate in a worker process (default False): a call that
+        exits the process (``sys.exit``, ``os._exit``), dies of a signal
+        (segfault, abort) or exceeds ``timeout`` fails the case instead of
+        ending or hanging the run. The candidate is sent by pickle, or
+        inherited through ``fork`` when it does not pickle. Each call costs
+        a few milliseconds more.
+    timeout : float, optional
+        Seconds one call may take with ``isolate=True`` (default 60).
 
     Returns
     -------
@@ -109,6 +121,10 @@ def check_max_pool(
         shapes, dtype, layout, parameters, the input, expected and actual values at the
         first difference (with that output's window), the rule that explains it if any, and
         a snippet that reproduces it. Its ``summary`` attribute is the :class:`Summary`.
+        A crash, a timeout, a returned view of the input or a reshaped input
+        is a failure of the case too ("target crashed (signal SIGSEGV)",
+        "timeout (60 s)", "output aliases input", "input modified"); a crash
+        or timeout is reported unshrunk.
     ValueError, TypeError
         Bad arguments (e.g. an ``ndim`` outside ``support.ndims``).
     ImportError
@@ -132,6 +148,13 @@ def check_max_pool(
         raise ValueError(msg)
     ndims = _ndims(cand, ndim)
     n_examples = _examples(cand, budget, max_examples)
+    if isolate or timeout is not None:
+        options = {
+            "ndim": ndim, "behaviour": behaviour if isinstance(behaviour, str) else None, "budget": budget,
+            "max_examples": max_examples, "seed": seed, "corners": corners, "progress": progress,
+            "strict": declared if strict is None else strict, "max_cases": max_cases, "time_budget": time_budget,
+        }
+        return _check_isolated(cand, isolate, timeout, **options)
     run = _Run(cand, auto=auto, strict=declared if strict is None else bool(strict), say=progress)
     run.ndims = ndims
     run.limit(max_cases, time_budget)
@@ -374,6 +397,15 @@ class _Run:
                 blocks.append(f"\n--- difference {i} of {len(failed)}: {diff.kind}\n{diff.report}")
         blocks.append("\n" + str(self.summary()))
         return "\n".join(blocks)
+
+
+def _check_isolated(cand: Candidate, isolate: bool, timeout, **run) -> Summary:
+    """:func:`check_max_pool` on a proxy of ``cand`` whose calls run in a worker process."""
+    if not isolate:
+        msg = f"check_max_pool: timeout={timeout!r} needs isolate=True (a call in this process cannot be stopped)"
+        raise ValueError(msg)
+    with isolated(cand, timeout=DEFAULT_TIMEOUT if timeout is None else timeout) as proxy:
+        return check_max_pool(proxy, **run)
 
 
 def _applicable_corners(cand: Candidate, ndims) -> tuple:

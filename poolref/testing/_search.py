@@ -20,8 +20,11 @@ def _shrink(cand: Candidate, case, failure: _Failure, budget: int = 60, *, same=
     """Greedily make a failing corner case smaller while the same kind of failure shows.
 
     ``same(case, failure)`` decides whether a smaller case's failure is the same kind
-    (default: the same check).
+    (default: the same check). A crash or a timeout is not shrunk: every try would restart
+    (or wait for) the target.
     """
+    if getattr(failure, "crash", None):
+        return case, failure
     same = same or (lambda trial, f: f.check == best_failure.check)
 
     best, best_failure = case, failure
@@ -132,6 +135,10 @@ def _case_strategy(nd: int, support: Support, behaviour: Behaviour):
 # ============================================================================
 
 
+class _Crashed(BaseException):
+    """Ends a Hypothesis search at once when the target crashed (state["last"] holds the case)."""
+
+
 @dataclass
 class SearchResult:
     """One Hypothesis search: the examples run and the (shrunk) failure it found, if any."""
@@ -148,7 +155,8 @@ def _search(cand: Candidate, nd: int, n_examples: int, seed, features: Counter, 
 
     ``known(case, failure)`` says whether a failure is of a kind already reported: such cases
     count as passing, so the search goes on to the next kind. Past ``deadline``
-    (``time.perf_counter()``) the remaining examples are skipped.
+    (``time.perf_counter()``) the remaining examples are skipped. A crash ends the search at
+    once, unshrunk.
     """
     from hypothesis import HealthCheck, Phase, Verbosity, given, settings
     from hypothesis import seed as hseed
@@ -181,6 +189,8 @@ def _search(cand: Candidate, nd: int, n_examples: int, seed, features: Counter, 
                 return
             state["failures"] += 1
             state["last"] = (case, failure)
+            if getattr(failure, "crash", None):
+                raise _Crashed from None  # not an Exception: Hypothesis stops without shrinking
             raise
         if state["failures"] == 0:
             features.update(got)
@@ -192,9 +202,10 @@ def _search(cand: Candidate, nd: int, n_examples: int, seed, features: Counter, 
     where = f"seed={seed}" if seed is not None else "derandomized" if derandomize else "random"
     try:
         run()
-    except _Failure as failure:
-        case = state["last"][0]  # the final (shrunk) replay raised `failure` for this case
-        found = f"Hypothesis search ({nd}-D), shrunk after {state['calls']} calls, {where}"
+    except (_Failure, _Crashed) as stop:
+        case, failure = state["last"]  # the final (shrunk) replay raised `failure` for this case
+        how = "not shrunk (the target crashed)" if isinstance(stop, _Crashed) else "shrunk"
+        found = f"Hypothesis search ({nd}-D), {how} after {state['calls']} calls, {where}"
         say(f"{nd}-D search: difference found ({failure.check})")
         return SearchResult(min(state["calls"], n_examples), case, failure, found)
     except Unsatisfiable:

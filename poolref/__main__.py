@@ -58,6 +58,17 @@ _DECLARATION_FLAGS = {
 }
 
 
+_VALUE_DOMAINS = ("any", "finite", "nonnegative", "positive")  # poolref.testing.Support.values
+_BEHAVIOUR_DEST = {"padding": "padding_rule"}
+
+
+def _behaviour_rules() -> dict:
+    """The named rules (``poolref.testing._declare.BEHAVIOUR_RULES``): one flag per field."""
+    from .testing._declare import BEHAVIOUR_RULES
+
+    return BEHAVIOUR_RULES
+
+
 class UsageError(Exception):
     """A problem with the command line or the environment (exit status 2)."""
 
@@ -117,7 +128,12 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--examples", type=int, metavar="N", help="Hypothesis examples per rank (overrides --profile; 0: corner cases only)")
     run.add_argument("--seed", type=int, help="seed for the Hypothesis search (default: random; derandomized when CI is set)")
     run.add_argument("--no-corners", action="store_true", help="skip the fixed corner cases")
+    run.add_argument("--max-cases", type=int, metavar="N", help="cap on the cases of the run (the corner cases are sampled too)")
+    run.add_argument("--time-budget", type=_seconds, metavar="SECONDS", help="start no new case after this many seconds")
     run.add_argument("-q", "--quiet", action="store_true", help="print only the verdict")
+    out = verify.add_argument_group("results for CI")
+    out.add_argument("--json", metavar="FILE", help="write the full report (verdict, profile, differences with their cases) as JSON")
+    out.add_argument("--junit-xml", metavar="FILE", help="write the result as JUnit XML (a test case per difference)")
     iso = verify.add_argument_group("isolation (TARGET runs in a worker process, so a crash or a hang fails its case)")
     iso.add_argument("--timeout", type=_seconds, metavar="SECONDS", help=f"seconds one call of the target may take (default {_DEFAULT_TIMEOUT:g})")
     iso.add_argument("--in-process", action="store_true", help="run TARGET in this process: faster, but an exit, a crash or a hang ends the run")
@@ -133,14 +149,19 @@ def _parser() -> argparse.ArgumentParser:
     sup.add_argument("--no-backward-dilation", action="store_true", help="no backward with dilation > 1")
     sup.add_argument("--square", action="store_true", help="only kernel_size and stride equal in every dimension")
     sup.add_argument("--exact-fit", action="store_true", help="only sizes the windows tile exactly: (L + 2p - eff) %% stride == 0")
+    sup.add_argument("--same-stride", action="store_true", help="only one stride for every dimension (kernels may differ)")
+    sup.add_argument("--values", choices=_VALUE_DOMAINS, help="the values it handles (generated within, never filtered)")
+    sup.add_argument("--finite", action="store_const", const="finite", dest="values", help="no NaN or infinity (= --values finite)")
+    sup.add_argument("--strict", action="store_true", help="a capability the target rejects is a failure, not 'not supported'")
     beh = verify.add_argument_group("implementation-defined behaviour it follows (default: PyTorch's)")
-    beh.add_argument("--ties", choices=("first", "any"))
-    beh.add_argument("--nan", choices=("last", "first", "strict", "propagate", "ignore", "untested"))
-    beh.add_argument("--index-format", choices=("plane", "global"))
-    beh.add_argument("--signed-zero", choices=("index", "any"))
-    beh.add_argument("--empty-window-value", choices=("lowest", "lowest_finite", "any"))
-    beh.add_argument("--empty-window-index", choices=("any", "-1"))
-    beh.add_argument("--padding-rule", choices=("skipped", "compared"), help="padding never selected / compared as the lowest value")
+    beh.add_argument(
+        "--behaviour", choices=("pytorch", "auto"), default="pytorch",
+        help="pytorch: a difference from PyTorch fails (the report names a rule that explains it); "
+        "auto: a difference a named rule explains is accepted and printed as the target's profile",
+    )
+    for name, choices in _behaviour_rules().items():
+        flag = "--padding-rule" if name == "padding" else "--" + name.replace("_", "-")
+        beh.add_argument(flag, dest=_BEHAVIOUR_DEST.get(name, name), choices=[c for c in choices if c is not None])
     return parser
 
 
@@ -233,6 +254,10 @@ def _candidate(args):
         changes["square"] = True
     if args.exact_fit:
         changes["exact_fit"] = True
+    if args.same_stride:
+        changes["same_stride"] = True
+    if args.values is not None:
+        changes["values"] = args.values
     if args.dtypes is not None:
         changes["dtypes"] = _csv(args.dtypes)
         if args.backward_dtypes is None:
@@ -240,17 +265,9 @@ def _candidate(args):
     if args.backward_dtypes is not None:
         changes["backward_dtypes"] = _csv(args.backward_dtypes)
     behaviour = {
-        name: getattr(args, dest)
-        for name, dest in (
-            ("ties", "ties"),
-            ("nan", "nan"),
-            ("index_format", "index_format"),
-            ("signed_zero", "signed_zero"),
-            ("empty_window_value", "empty_window_value"),
-            ("empty_window_index", "empty_window_index"),
-            ("padding", "padding_rule"),
-        )
-        if getattr(args, dest) is not None
+        name: getattr(args, _BEHAVIOUR_DEST.get(name, name))
+        for name in _behaviour_rules()
+        if getattr(args, _BEHAVIOUR_DEST.get(name, name)) is not None
     }
     try:
         if changes:
@@ -268,7 +285,13 @@ def _candidate(args):
 
 
 class _Progress:
-    """Progress lines on stderr; counters overwrite each other on a terminal."""
+    """Progress lines on stderr; counters overwrite each other on a terminal.
+
+    When stderr is not a terminal (piped to a file or a CI log), a counter is printed as its own
+    line every :attr:`EVERY` examples, so a slow run still shows it is alive.
+    """
+
+    EVERY = 100
 
     def __init__(self, quiet: bool, prefix: str = "  ", *, transient: bool = False):
         self.quiet = quiet
@@ -281,7 +304,7 @@ class _Progress:
         if self.quiet:
             return
         counter = self.transient or ("/" in message and "examples" in message)
-        if counter and not self.tty:
+        if counter and not self.tty and not self._every(message):
             return
         if self.tty:
             end = "" if counter else "\n"
@@ -290,6 +313,10 @@ class _Progress:
         else:
             sys.stderr.write(self.prefix + message + "\n")
         sys.stderr.flush()
+
+    def _every(self, message: str) -> bool:
+        done = message.split("/")[0].split()[-1] if "/" in message else ""
+        return done.isdigit() and int(done) % self.EVERY == 0
 
     def done(self):
         if self.pending:
@@ -367,18 +394,50 @@ def _check_target(cand, args) -> int:
             seed=args.seed,
             corners=not args.no_corners,
             progress=progress,
+            behaviour=args.behaviour,
+            strict=True if args.strict else (False if ":" in args.target else None),
+            max_cases=args.max_cases,
+            time_budget=args.time_budget,
         )
     except AssertionError as exc:
         progress.done()
         print(str(exc))
-        print(f"FAIL: {cand.label}: counterexample found (see above)")
+        summary = getattr(exc, "summary", None)
+        _write_results(summary, args)
+        found = f"{len(summary.failed)} distinct difference(s)" if summary is not None else "a counterexample"
+        print(f"FAIL: {cand.label}: {found} (see above)")
         return EXIT_FAIL
     except (TypeError, ValueError) as exc:
         progress.done()
         raise UsageError(str(exc)) from None
     progress.done()
+    _write_results(summary, args)
     print(f"PASS: {summary}")
+    if summary.profile and summary.profile != "pytorch (no difference)":
+        print(f"  declare it: {_profile_flags(summary.profile)}")
     return EXIT_PASS
+
+
+def _profile_flags(profile: str) -> str:
+    """``nan=first signed_zero=any`` as the flags that declare it: ``--nan first --signed-zero any``."""
+    flags = []
+    for item in profile.split():
+        name, _, value = item.partition("=")
+        flag = "--padding-rule" if name == "padding" else "--" + name.replace("_", "-")
+        flags.append(f"{flag} {value}")
+    return " ".join(flags)
+
+
+def _write_results(summary, args) -> None:
+    if summary is None:
+        return
+    for path, text in ((args.json, summary.to_json), (args.junit_xml, summary.to_junit_xml)):
+        if path:
+            try:
+                with open(path, "w", encoding="utf-8") as handle:
+                    handle.write(text())
+            except OSError as exc:
+                print(f"poolref verify: cannot write {path}: {exc}", file=sys.stderr)
 
 
 def _verify_self(args) -> int:

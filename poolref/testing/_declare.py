@@ -175,6 +175,20 @@ class Support:
         return True
 
 
+#: The catalogue of named rules: every Behaviour field with a fixed set of values (the first is
+#: PyTorch's). The CLI's behaviour flags are generated from it.
+BEHAVIOUR_RULES = {
+    "ties": ("first", "any"),
+    "nan": _NAN_RULES,
+    "nan_backward": (None, *_NAN_RULES),
+    "index_format": INDEX_FORMATS,
+    "signed_zero": ("index", "any"),
+    "empty_window_value": ("lowest", "lowest_finite", "any"),
+    "empty_window_index": ("any", "-1"),
+    "padding": ("skipped", "compared", "zero"),
+}
+
+
 @dataclass(frozen=True)
 class Behaviour:
     """The implementation-defined rules a candidate follows (PyTorch's by default).
@@ -248,17 +262,7 @@ class Behaviour:
     padding: str = "skipped"
 
     def __post_init__(self):
-        allowed = {
-            "ties": ("first", "any"),
-            "nan": _NAN_RULES,
-            "nan_backward": (None, *_NAN_RULES),
-            "index_format": INDEX_FORMATS,
-            "signed_zero": ("index", "any"),
-            "empty_window_value": ("lowest", "lowest_finite", "any"),
-            "empty_window_index": ("any", "-1"),
-            "padding": ("skipped", "compared", "zero"),
-        }
-        for name, choices in allowed.items():
+        for name, choices in BEHAVIOUR_RULES.items():
             value = getattr(self, name)
             if value not in choices:
                 msg = f"Behaviour: {name} must be one of {choices}, got {name}={value!r}"

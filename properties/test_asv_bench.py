@@ -1,7 +1,7 @@
 """Meta-tests of the asv suite in asv_bench/ and of asv_bench/compare_torch.py.
 
 asv itself does not notice a ``params``/``param_names`` length mismatch
-(ECOSYSTEM.md §1f), and a benchmark that raises only shows up in a full
+(``asv check`` only counts the arguments of each method), and a benchmark that raises only shows up in a full
 ``asv run``. These tests import every benchmark module the way asv discovers
 it, check each class's parameter grid, and run ``setup`` plus one call of
 every benchmark on the first parameter combination that is not skipped (the

@@ -153,15 +153,21 @@ def _exact_int_limit(dtype: np.dtype) -> int:
 
 
 
-def distinct_grid(dtype, n: int) -> np.ndarray:
+def distinct_grid(dtype, n: int, *, domain: str = "any") -> np.ndarray:
     """``n`` distinct values of ``dtype`` in increasing order, centred on zero where possible.
 
     Integers while the dtype holds them exactly (float16: up to 2048 in
     magnitude, so up to 4097 values); beyond that, float16 uses consecutive
     representable values (every finite float16 is distinct); 8-bit integers
     have only 256 values, so larger ``n`` repeat them cyclically.
+    ``domain="nonnegative"`` (or ``"positive"``) keeps the grid at ``>= 0``
+    (``> 0``); ``"any"`` and ``"finite"`` change nothing (the grid is finite).
     """
     dtype = np.dtype(dtype)
+    if domain in ("nonnegative", "positive"):
+        wide = distinct_grid(dtype, 2 * n + 2)
+        kept = wide[wide > 0] if domain == "positive" else wide[wide >= 0]
+        return np.resize(kept, n)
     if dtype.kind in "iu":
         info = np.iinfo(dtype)
         width = int(info.max) - int(info.min) + 1

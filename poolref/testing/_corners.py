@@ -11,7 +11,7 @@ import numpy as np
 from .. import _params
 from .._params import output_shape
 from ..arrays import PoolCase, distinct_grid, with_layout
-from ._declare import ALL_DTYPES, Behaviour, Support
+from ._declare import ALL_DTYPES, Behaviour, Support, _in_domain
 
 
 def _plane_shape(nd: int, sizes: Sequence[int]) -> tuple[int, ...]:
@@ -26,6 +26,24 @@ def _distinct(rng, dtype, shape):
 
     n = math.prod(shape)
     return rng.permutation(distinct_grid(dtype, n)).reshape(shape)
+
+
+def _into_domain(x: np.ndarray, domain: str) -> np.ndarray | None:
+    """``x`` moved into a value domain by a shift that keeps its order, or None if impossible.
+
+    Non-finite values cannot be moved (the case is then skipped); a shift keeps every
+    comparison, so ties, orders and windows stay what the case is about.
+    """
+    if _in_domain(x, domain):
+        return x
+    if domain == "any" or (x.dtype.kind == "f" and not np.isfinite(x).all()) or x.size == 0:
+        return None if domain != "any" else x
+    shift = (1 if domain == "positive" else 0) - x.min().item()
+    moved = x.astype(np.float64) + shift
+    if x.dtype.kind in "iu" and moved.max() > np.iinfo(x.dtype).max:
+        return None
+    out = moved.astype(x.dtype)
+    return out if _in_domain(out, domain) and np.array_equal(np.argsort(out, axis=None, kind="stable"), np.argsort(x, axis=None, kind="stable")) else None
 
 
 def corner_cases(nd: int, support: Support | None = None, behaviour: Behaviour | None = None):
@@ -63,6 +81,9 @@ def corner_cases(nd: int, support: Support | None = None, behaviour: Behaviour |
                 if not np.array_equal(new.astype(np.float64), x.astype(np.float64)):
                     return
                 x = new
+        x = _into_domain(x, support.values)
+        if x is None:
+            return
         if layout != "C":
             x = with_layout(x, layout, channel_axis=1 if x.ndim == nd + 2 else 0)
         if not _valid_call(x, k, s, p, d, ceil):

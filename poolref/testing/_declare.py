@@ -9,10 +9,15 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ._index import INDEX_FORMATS
+
 #: Every dtype poolref's forward accepts (names).
 ALL_DTYPES = ("float16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8")
 #: Every dtype poolref's backward accepts.
 FLOAT_DTYPES = ("float16", "float32", "float64")
+
+#: The value domains of ``Support.values``.
+VALUE_DOMAINS = ("any", "finite", "nonnegative", "positive")
 
 #: Hypothesis examples per spatial rank for each named budget (the corner cases always run).
 BUDGETS = {"quick": 200, "thorough": 2000}
@@ -35,6 +40,19 @@ def _dtype_names(values, name: str) -> tuple[str, ...]:
             raise ValueError(msg)
         out.append(dtype.name)
     return tuple(dict.fromkeys(out))
+
+
+def _in_domain(x: np.ndarray, domain: str) -> bool:
+    """True if every element of ``x`` lies in the value domain ``domain``."""
+    if domain == "any" or x.size == 0:
+        return True
+    if x.dtype.kind == "f" and not np.isfinite(x).all():
+        return False
+    if domain == "nonnegative":
+        return bool((x >= 0).all())
+    if domain == "positive":
+        return bool((x > 0).all())
+    return True
 
 
 @dataclass(frozen=True)
@@ -62,13 +80,21 @@ class Support:
         The backward works with dilation > 1 (JAX's does not).
     square : bool
         Only ``kernel_size`` and ``stride`` equal in every dimension.
+    same_stride : bool
+        Only ``stride`` equal in every dimension (kernels may differ).
+    values : {"any", "finite", "nonnegative", "positive"}
+        The values the candidate handles: any value of the dtype (default),
+        no NaN or infinity, only values ``>= 0``, or only values ``> 0``.
+        Cases are generated inside the domain, never filtered.
     exact_fit : bool
         Only input sizes the windows tile exactly: ``(L + 2p - eff) % stride == 0``.
     max_batch, max_channels : int
         Upper bounds for ``N`` and ``C`` in generated cases.
     accepts : callable or None
         Extra filter ``accepts(x, kernel_size, stride, padding, dilation,
-        ceil_mode) -> bool`` for anything else (``x`` is the input array).
+        ceil_mode) -> bool`` for anything the fields above cannot say (``x``
+        is the input array). Prefer the fields: they are generated within,
+        while ``accepts`` rejects what was drawn and slows the search.
     """
 
     ndims: tuple[int, ...] = (1, 2, 3)
@@ -82,6 +108,8 @@ class Support:
     non_contiguous: bool = True
     backward_dilation: bool = True
     square: bool = False
+    same_stride: bool = False
+    values: str = "any"
     exact_fit: bool = False
     max_batch: int = 3
     max_channels: int = 3
@@ -103,6 +131,9 @@ class Support:
             msg = f"Support: backward_dtypes must be float dtypes, got backward_dtypes={backward!r}"
             raise ValueError(msg)
         object.__setattr__(self, "backward_dtypes", backward)
+        if self.values not in VALUE_DOMAINS:
+            msg = f"Support: values must be one of {VALUE_DOMAINS}, got values={self.values!r}"
+            raise ValueError(msg)
         for name in ("max_batch", "max_channels"):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
@@ -129,6 +160,10 @@ class Support:
         if not self.non_contiguous and not x.flags.c_contiguous:
             return False
         if self.square and (len(set(kernel_size)) > 1 or len(set(stride)) > 1):
+            return False
+        if self.same_stride and len(set(stride)) > 1:
+            return False
+        if not _in_domain(x, self.values):
             return False
         if self.exact_fit:
             for n, k, s, p, d in zip(x.shape[-nd:], kernel_size, stride, padding, dilation):
@@ -164,10 +199,18 @@ class Behaviour:
         ``"propagate"``: NaN, but index and gradient are unspecified (JAX).
         ``"ignore"``: NaN is skipped like padding (TF's forward; all-NaN
         windows unchecked). ``"untested"``: no NaN is ever generated.
-    index_format : {"plane", "global"}
+    nan_backward : str or None
+        The NaN rule of the gradient when it differs from the forward's
+        (one of the ``nan`` rules; None: the same as ``nan``). TensorFlow's
+        forward ignores NaN while its gradient follows another rule.
+    index_format : {"plane", "global", "window", "nhwc", "nhwc_batch"}
         ``"plane"``: flat row-major index inside each ``(n, c)`` plane of the
         unpadded input (PyTorch). ``"global"``: ``(n * C + c) * P + plane``
         over the whole tensor (ONNX ``Indices``, ``storage_order=0``).
+        ``"window"``: the position inside the window, row-major over the
+        kernel taps (chainer). ``"nhwc"``: ``plane * C + c``, flat over a
+        channels-last sample (TF ``max_pool_with_argmax``); ``"nhwc_batch"``:
+        ``(n * P + plane) * C + c`` (its ``include_batch_in_index=True``).
     index_dtype : str or None
         Required dtype of the indices (``"int64"``), or None for any integer dtype.
     signed_zero : {"index", "any"}
@@ -183,15 +226,19 @@ class Behaviour:
         the backward is not called for inputs that have one (PyTorch returns
         an out-of-range index there and its backward writes out of bounds).
         ``"-1"``: the index must be -1 and the backward must skip it (poolref).
-    padding : {"skipped", "compared"}
+    padding : {"skipped", "compared", "zero"}
         ``"skipped"``: padded positions are never selected (PyTorch, ONNX, TF).
         ``"compared"``: padding holds the dtype's lowest value and takes part
         in the comparison (JAX ``reduce_window``), so in a window whose maximum
         equals that value the index and gradient are unspecified.
+        ``"zero"``: padding holds 0 and takes part (``np.pad`` then max):
+        a padded window's output is at least 0, and where it is 0 the index
+        and gradient are unspecified.
     """
 
     ties: str = "first"
     nan: str = "last"
+    nan_backward: str | None = None
     index_format: str = "plane"
     index_dtype: str | None = "int64"
     signed_zero: str = "index"
@@ -203,11 +250,12 @@ class Behaviour:
         allowed = {
             "ties": ("first", "any"),
             "nan": _NAN_RULES,
-            "index_format": ("plane", "global"),
+            "nan_backward": (None, *_NAN_RULES),
+            "index_format": INDEX_FORMATS,
             "signed_zero": ("index", "any"),
             "empty_window_value": ("lowest", "lowest_finite", "any"),
             "empty_window_index": ("any", "-1"),
-            "padding": ("skipped", "compared"),
+            "padding": ("skipped", "compared", "zero"),
         }
         for name, choices in allowed.items():
             value = getattr(self, name)
@@ -218,6 +266,13 @@ class Behaviour:
             object.__setattr__(
                 self, "index_dtype", _dtype_names(self.index_dtype, "Behaviour.index_dtype")[0]
             )
+
+    @property
+    def gradient_rules(self) -> Behaviour:
+        """The rules the gradient follows (``nan`` replaced by ``nan_backward`` if set)."""
+        if self.nan_backward is None or self.nan_backward == self.nan:
+            return self
+        return dataclasses.replace(self, nan=self.nan_backward, nan_backward=None)
 
     def differences(self) -> list[str]:
         """The fields that differ from PyTorch's rules, as ``name=value`` strings."""

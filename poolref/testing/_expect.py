@@ -132,6 +132,16 @@ def _expected(xb: np.ndarray, params: PoolParams, behaviour: Behaviour) -> _Expe
         at_pad = (~valid).any(axis=1)[None, :] & (value == low)
         index_exact &= ~at_pad
         index_member &= ~at_pad
+    if behaviour.padding == "zero":
+        # padding holds 0 and competes: a padded window's output is at least 0 and, where it
+        # is 0, padding may have been selected (index, gradient and sign unspecified)
+        padded = (~valid).any(axis=1)[None, :]
+        at_zero = padded & ~nan_w & ~(value > 0)
+        value = np.where(at_zero, np.zeros((), dtype=xb.dtype), value).astype(xb.dtype)
+        value_checked |= at_zero
+        index_exact &= ~at_zero
+        index_member &= ~at_zero
+        truly_empty = truly_empty & ~at_zero
 
     shape = (n_batch, n_chan, *out_spatial)
     features = set()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import os
 from collections import Counter
 
@@ -89,75 +88,35 @@ def _require_hypothesis():
 
 
 def _case_strategy(nd: int, support: Support, behaviour: Behaviour):
-    from hypothesis import strategies as st
-    from hypothesis.extra import numpy as hnp
+    """Cases inside the declared support, drawn constructively by :func:`poolref.strategies.pool_cases`.
 
+    Only a user's ``Support.accepts`` predicate filters what was drawn.
+    """
     from .. import strategies as ps
 
     profiles = tuple(
         p for p in ps.PROFILES if not (behaviour.nan == "untested" and p in ("nan", "general"))
     )
-    layouts = ps.LAYOUTS if support.non_contiguous else ("C",)
-    batched = None if support.unbatched else True
-    ceil = None if support.ceil_mode else False
-    max_side = 7
-    if not (support.square or support.exact_fit):
-        strat = ps.pool_cases(
-            ndims=(nd,),
-            dtypes=support.dtypes,
-            profiles=profiles,
-            layouts=layouts,
-            batched=batched,
-            padding=support.padding,
-            dilation=support.dilation,
-            ceil_mode=ceil,
-            max_side=max_side,
-            max_batch=support.max_batch,
-            max_channels=support.max_channels,
-            max_elements={1: 96, 2: 256, 3: 384}[nd],
-        )
-    else:
-
-        @st.composite
-        def constrained(draw):
-            dtype = np.dtype(draw(st.sampled_from(support.dtypes)))
-            profile = draw(st.sampled_from([p for p in profiles if p in ps.profiles_for(dtype)]))
-            layout = draw(st.sampled_from(layouts))
-            is_batched = draw(st.sampled_from((True, False) if batched is None else (True,)))
-            ks, ss, ps_, ds, sizes = [], [], [], [], []
-            for i in range(nd):
-                if support.square and i > 0:
-                    k, s = ks[0], ss[0]
-                else:
-                    k = draw(st.integers(1, 3))
-                    s = draw(st.integers(1, 3))
-                p = draw(st.integers(0, k // 2)) if support.padding else 0
-                d = draw(st.integers(1, 2)) if support.dilation and k > 1 else 1
-                eff = d * (k - 1) + 1
-                o_min = 1
-                while (o_min - 1) * s + eff - 2 * p < 1:
-                    o_min += 1
-                o_max = max(o_min, (max_side - eff + 2 * p) // s + 1)
-                o = draw(st.integers(o_min, o_max))
-                ks.append(k)
-                ss.append(s)
-                ps_.append(p)
-                ds.append(d)
-                sizes.append((o - 1) * s + eff - 2 * p)
-            ceil_mode = draw(st.booleans()) if ceil is None else False
-            c = draw(st.integers(1, support.max_channels))
-            lead = (draw(st.integers(1, support.max_batch)), c) if is_batched else (c,)
-            shape = (*lead, *sizes)
-            if profile == "distinct":
-                size = math.prod(shape)
-                grid = ps.distinct_grid(dtype, size)
-                x = draw(st.permutations(range(size)).map(lambda perm: grid[np.asarray(perm, dtype=np.intp)].reshape(shape)))
-            else:
-                x = draw(hnp.arrays(dtype, shape, elements=ps.values(dtype, profile=profile), fill=st.nothing()))
-            x = ps.with_layout(x, layout, channel_axis=len(lead) - 1)
-            return ps.PoolCase(x, tuple(ks), tuple(ss), tuple(ps_), tuple(ds), ceil_mode)
-
-        strat = constrained()
+    strat = ps.pool_cases(
+        ndims=(nd,),
+        dtypes=support.dtypes,
+        profiles=profiles,
+        layouts=ps.LAYOUTS if support.non_contiguous else ("C",),
+        batched=None if support.unbatched else True,
+        padding=support.padding,
+        dilation=support.dilation,
+        ceil_mode=None if support.ceil_mode else False,
+        max_side=7,
+        max_batch=support.max_batch,
+        max_channels=support.max_channels,
+        max_elements={1: 96, 2: 256, 3: 384}[nd],
+        square=support.square,
+        same_stride=support.same_stride,
+        exact_fit=support.exact_fit,
+        domain=support.values,
+    )
+    if support.accepts is None:
+        return strat
     return strat.filter(lambda case: support.allows(case.x, *case[1:]))
 
 

@@ -7,6 +7,8 @@ every public name of their module.
 
 from __future__ import annotations
 
+import ast
+import dataclasses
 import doctest
 import importlib
 import re
@@ -100,3 +102,54 @@ def test_api_page_documents_every_public_name(module_name):
     assert f".. automodule:: {module_name}\n" in page
     assert sorted(set(public) - documented) == [], f"{API_PAGES[module_name]} lacks these"
     assert sorted(set(public) - listed) == [], f"the summary table of {API_PAGES[module_name]} lacks these"
+
+
+def _table_rows(text: str, heading: str) -> dict[str, str]:
+    """``{first cell: whole row}`` of the first table after ``heading``, one key per `name` in it."""
+    section = text[text.index(heading) :]
+    rows = {}
+    for line in section.splitlines()[2:]:
+        if line.startswith("## "):
+            break
+        if line.startswith("| `"):
+            first = line.split("|")[1]
+            for name in re.findall(r"`(\w+)`", first):
+                rows[name] = line
+    return rows
+
+
+def _allowed_values(field: str) -> tuple:
+    from poolref.testing import Behaviour  # noqa: PLC0415
+
+    with pytest.raises(ValueError, match="must be one of") as info:
+        Behaviour(**{field: "__not_a_rule__"})
+    return ast.literal_eval(re.search(r"must be one of (\(.*?\)), got", str(info.value)).group(1))
+
+
+def test_harness_page_lists_every_declaration_and_value():
+    from poolref.testing import Behaviour, Support  # noqa: PLC0415
+
+    text = (DOCS / "harness.md").read_text()
+    support = _table_rows(text, "## What it supports")
+    assert sorted({f.name for f in dataclasses.fields(Support)} - set(support)) == []
+    behaviour = _table_rows(text, "## Which rules it follows")
+    assert sorted({f.name for f in dataclasses.fields(Behaviour)} - set(behaviour)) == []
+    for name, row in behaviour.items():
+        if name in ("index_dtype", "nan_backward"):
+            continue  # any integer dtype name; the nan row's rules
+        values = [v for v in _allowed_values(name) if v is not None]
+        missing = [v for v in values if f'"{v}"' not in row]
+        assert missing == [], f"the {name} row of harness.md lacks {missing}"
+
+
+def test_every_flag_the_pages_name_exists():
+    pytest.importorskip("hypothesis")
+    help_text = subprocess.run(
+        [sys.executable, "-m", "poolref", "verify", "--help"],
+        cwd=ROOT, capture_output=True, text=True, check=True, timeout=120,
+        env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
+    ).stdout  # fmt: skip
+    known = set(re.findall(r"(--[a-z][a-z0-9-]*)", help_text))
+    for page in ("harness.md", "getting-started.md"):
+        named = set(re.findall(r"(--[a-z][a-z0-9-]*)", (DOCS / page).read_text()))
+        assert sorted(named - known) == [], f"{page} names flags poolref verify does not have"

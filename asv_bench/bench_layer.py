@@ -12,6 +12,7 @@ from .common import (
     impl_module,
     input_shape,
     make_input,
+    lacks_layers,
     outside_trimmed_grid,
     pool_args,
     skip_holes,
@@ -20,7 +21,7 @@ from .compare_torch import kept_state, peak_bytes
 
 PARAMS = [IMPLS, NDIMS, CONFIG_NAMES, FLOAT_DTYPES]
 PARAM_NAMES = ["impl", "ndim", "config", "dtype"]
-_holes = skip_holes(PARAMS, PARAM_NAMES, outside_trimmed_grid)
+_holes = skip_holes(PARAMS, PARAM_NAMES, outside_trimmed_grid, lacks_layers)
 
 
 class MaxPoolLayer(Benchmark):

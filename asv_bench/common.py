@@ -3,7 +3,8 @@
 Grids are plain lists of strings and numbers, so asv shows readable ids such
 as ``MaxPoolForward.time_forward('fast', 2, 'k3s2p1', 'float32')``. They are
 the same on every commit. The holes of a grid (an integer dtype for
-backward, a dtype other than float32 outside 2-D) are declared on each
+backward, a dtype other than float32 outside 2-D, layer classes of an
+implementation that has none) are declared on each
 benchmark with asv_runner's ``skip_for_params`` (:func:`holes`), so asv
 neither sets them up nor logs them as skipped; they show as ``n/a``. Only an
 implementation or feature missing from an old commit is skipped in ``setup``
@@ -126,6 +127,16 @@ def impl_attr(module, name: str):
 def outside_trimmed_grid(ndim: int, dtype: str) -> bool:
     """dtype effects are measured once, in 2-D: other dtypes than float32 only there."""
     return dtype != "float32" and ndim != 2
+
+
+#: the implementations with the ``MaxPool{1,2,3}d`` layer classes (im2col has the tutorial's
+#: ``Maxpool`` instead); properties/test_asv_bench.py checks this against the package
+LAYER_IMPLS = ("fast",)
+
+
+def lacks_layers(impl: str) -> bool:
+    """The layer benchmarks apply to ``LAYER_IMPLS`` only."""
+    return impl not in LAYER_IMPLS
 
 
 def not_float(dtype: str) -> bool:

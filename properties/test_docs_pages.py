@@ -153,3 +153,22 @@ def test_every_flag_the_pages_name_exists():
     for page in ("harness.md", "getting-started.md"):
         named = set(re.findall(r"(--[a-z][a-z0-9-]*)", (DOCS / page).read_text()))
         assert sorted(named - known) == [], f"{page} names flags poolref verify does not have"
+
+
+def _toctree_entries(page: Path) -> set[Path]:
+    entries = set()
+    for block in re.findall(r"```\{toctree\}\n(.*?)```", page.read_text(), flags=re.S):
+        for line in block.splitlines():
+            if line.strip() and not line.startswith(":"):
+                target = re.sub(r"^.*<(.+)>$", r"\1", line.strip())
+                entries.add((page.parent / f"{target}.md").resolve())
+    return entries
+
+
+def test_every_page_is_in_a_toctree():
+    """Sphinx -W fails on a page no toctree lists: add a new page to index.md or a section page."""
+    listed = set().union(*(_toctree_entries(p) for p in PAGES))
+    orphans = [p.relative_to(DOCS).as_posix() for p in PAGES if p.name != "index.md" and p.resolve() not in listed]
+    assert orphans == []
+    missing = [p.relative_to(DOCS).as_posix() for p in listed if not p.is_file()]
+    assert missing == []

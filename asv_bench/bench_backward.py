@@ -12,21 +12,24 @@ from .common import (
     impl_module,
     input_shape,
     make_input,
+    not_float,
+    outside_trimmed_grid,
     pool_args,
-    require_float,
-    trim_grid,
+    skip_holes,
 )
+
+PARAMS = [IMPLS, NDIMS, CONFIG_NAMES, DTYPES]
+PARAM_NAMES = ["impl", "ndim", "config", "dtype"]
+_holes = skip_holes(PARAMS, PARAM_NAMES, outside_trimmed_grid, not_float)
 
 
 class MaxPoolBackward(Benchmark):
     """``max_pool{ndim}d_backward(grad_output, x or x.shape, k, s, p[, indices=...])``."""
 
-    params = [IMPLS, NDIMS, CONFIG_NAMES, DTYPES]
-    param_names = ["impl", "ndim", "config", "dtype"]
+    params = PARAMS
+    param_names = PARAM_NAMES
 
     def setup(self, impl, ndim, config, dtype):
-        trim_grid(ndim, dtype)
-        require_float(dtype, "backward")
         module = impl_module(impl)
         pool = impl_attr(module, f"max_pool{ndim}d")
         self.backward = impl_attr(module, f"max_pool{ndim}d_backward")
@@ -35,11 +38,14 @@ class MaxPoolBackward(Benchmark):
         y, self.indices = pool(self.x, *self.args, return_indices=True)
         self.grad_output = make_input(y.shape, dtype, seed=1)
 
+    @_holes
     def time_backward_from_indices(self, impl, ndim, config, dtype):
         self.backward(self.grad_output, self.x.shape, *self.args, indices=self.indices)
 
+    @_holes
     def time_backward_from_input(self, impl, ndim, config, dtype):
         self.backward(self.grad_output, self.x, *self.args)
 
+    @_holes
     def peakmem_backward_from_indices(self, impl, ndim, config, dtype):
         self.backward(self.grad_output, self.x.shape, *self.args, indices=self.indices)

@@ -12,31 +12,39 @@ from .common import (
     impl_module,
     input_shape,
     make_input,
+    outside_trimmed_grid,
     pool_args,
-    trim_grid,
+    skip_holes,
 )
+
+PARAMS = [IMPLS, NDIMS, CONFIG_NAMES, DTYPES]
+PARAM_NAMES = ["impl", "ndim", "config", "dtype"]
+_holes = skip_holes(PARAMS, PARAM_NAMES, outside_trimmed_grid)
 
 
 class MaxPoolForward(Benchmark):
     """``max_pool{ndim}d(x, k, s, p)`` on a ``2**19``-element input."""
 
-    params = [IMPLS, NDIMS, CONFIG_NAMES, DTYPES]
-    param_names = ["impl", "ndim", "config", "dtype"]
+    params = PARAMS
+    param_names = PARAM_NAMES
 
     def setup(self, impl, ndim, config, dtype):
-        trim_grid(ndim, dtype)
         self.pool = impl_attr(impl_module(impl), f"max_pool{ndim}d")
         self.x = make_input(input_shape(ndim), dtype)
         self.args = pool_args(config)
 
+    @_holes
     def time_forward(self, impl, ndim, config, dtype):
         self.pool(self.x, *self.args)
 
+    @_holes
     def time_forward_with_indices(self, impl, ndim, config, dtype):
         self.pool(self.x, *self.args, return_indices=True)
 
+    @_holes
     def peakmem_forward(self, impl, ndim, config, dtype):
         self.pool(self.x, *self.args)
 
+    @_holes
     def peakmem_forward_with_indices(self, impl, ndim, config, dtype):
         self.pool(self.x, *self.args, return_indices=True)

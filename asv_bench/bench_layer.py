@@ -12,10 +12,16 @@ from .common import (
     impl_module,
     input_shape,
     make_input,
+    lacks_layers,
+    outside_trimmed_grid,
     pool_args,
-    trim_grid,
+    skip_holes,
 )
 from .compare_torch import kept_state, peak_bytes
+
+PARAMS = [IMPLS, NDIMS, CONFIG_NAMES, FLOAT_DTYPES]
+PARAM_NAMES = ["impl", "ndim", "config", "dtype"]
+_holes = skip_holes(PARAMS, PARAM_NAMES, outside_trimmed_grid, lacks_layers)
 
 
 class MaxPoolLayer(Benchmark):
@@ -27,31 +33,35 @@ class MaxPoolLayer(Benchmark):
     tracemalloc peak during backward divided by the size of ``grad_input``.
     """
 
-    params = [IMPLS, NDIMS, CONFIG_NAMES, FLOAT_DTYPES]
-    param_names = ["impl", "ndim", "config", "dtype"]
+    params = PARAMS
+    param_names = PARAM_NAMES
 
     def setup(self, impl, ndim, config, dtype):
-        trim_grid(ndim, dtype)
         layer_class = impl_attr(impl_module(impl), f"MaxPool{ndim}d")
         self.layer = layer_class(*pool_args(config))
         self.x = make_input(input_shape(ndim), dtype)
         self.y = self.layer.forward(self.x)
         self.grad_output = make_input(self.y.shape, dtype, seed=1)
 
+    @_holes
     def time_forward(self, impl, ndim, config, dtype):
         self.layer.forward(self.x)
 
+    @_holes
     def time_backward(self, impl, ndim, config, dtype):
         self.layer.backward(self.grad_output)
 
+    @_holes
     def peakmem_backward(self, impl, ndim, config, dtype):
         self.layer.backward(self.grad_output)
 
+    @_holes
     def track_kept_bytes_per_output(self, impl, ndim, config, dtype):
         return kept_state(self.layer, self.x, self.y)[0] / self.y.size
 
     track_kept_bytes_per_output.unit = "bytes/output"
 
+    @_holes
     def track_backward_peak_over_grad_input(self, impl, ndim, config, dtype):
         return peak_bytes(lambda: self.layer.backward(self.grad_output)) / self.x.nbytes
 

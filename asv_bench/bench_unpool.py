@@ -12,19 +12,23 @@ from .common import (
     impl_module,
     input_shape,
     make_input,
+    outside_trimmed_grid,
     pool_args,
-    trim_grid,
+    skip_holes,
 )
+
+PARAMS = [IMPLS, NDIMS, CONFIG_NAMES, DTYPES]
+PARAM_NAMES = ["impl", "ndim", "config", "dtype"]
+_holes = skip_holes(PARAMS, PARAM_NAMES, outside_trimmed_grid)
 
 
 class MaxUnpool(Benchmark):
     """``max_unpool{ndim}d(y, indices, k, s, p, output_size=x's spatial size)``."""
 
-    params = [IMPLS, NDIMS, CONFIG_NAMES, DTYPES]
-    param_names = ["impl", "ndim", "config", "dtype"]
+    params = PARAMS
+    param_names = PARAM_NAMES
 
     def setup(self, impl, ndim, config, dtype):
-        trim_grid(ndim, dtype)
         module = impl_module(impl)
         pool = impl_attr(module, f"max_pool{ndim}d")
         self.unpool = impl_attr(module, f"max_unpool{ndim}d")
@@ -34,8 +38,10 @@ class MaxUnpool(Benchmark):
         self.output_size = x.shape[2:]
         self.y, self.indices = pool(x, *self.args, return_indices=True)
 
+    @_holes
     def time_unpool(self, impl, ndim, config, dtype):
         self.unpool(self.y, self.indices, *self.args, output_size=self.output_size)
 
+    @_holes
     def peakmem_unpool(self, impl, ndim, config, dtype):
         self.unpool(self.y, self.indices, *self.args, output_size=self.output_size)

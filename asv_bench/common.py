@@ -2,10 +2,13 @@
 
 Grids are plain lists of strings and numbers, so asv shows readable ids such
 as ``MaxPoolForward.time_forward('fast', 2, 'k3s2p1', 'float32')``. They are
-the same on every commit; a combination that does not apply (an
-implementation missing from an old commit, an integer dtype for backward, a
-dtype other than float32 outside 2-D) is skipped by raising
-``NotImplementedError`` in ``setup``, and shows as ``n/a``.
+the same on every commit. The holes of a grid (an integer dtype for
+backward, a dtype other than float32 outside 2-D, layer classes of an
+implementation that has none) are declared on each
+benchmark with asv_runner's ``skip_for_params`` (:func:`holes`), so asv
+neither sets them up nor logs them as skipped; they show as ``n/a``. Only an
+implementation or feature missing from an old commit is skipped in ``setup``
+(``NotImplementedError``), since that depends on the commit being measured.
 
 Inputs have ``2**19`` elements, ``(8, 16) + (side,) * ndim``, so one call of
 the vectorised implementations takes about 1-50 ms on a 2-core machine.
@@ -16,17 +19,37 @@ the vectorised implementations takes about 1-50 ms on a 2-core machine.
 from __future__ import annotations
 
 import importlib
+import itertools
 import os
 from functools import lru_cache
 
 import numpy as np
 
 try:  # asv_runner is installed wherever asv runs benchmarks
-    from asv_runner.benchmarks.mark import SkipNotImplemented
+    from asv_runner.benchmarks.mark import SkipNotImplemented, skip_benchmark_if, skip_for_params
 except ImportError:  # pragma: no cover - plain Python without asv
 
     class SkipNotImplemented(NotImplementedError):  # noqa: N818 - asv's name
         """Skip this benchmark for these parameters (asv_runner's exception, stand-in)."""
+
+    def skip_for_params(skip_params_list):
+        """asv_runner's decorator, stand-in: record the parameter tuples to skip."""
+
+        def mark(func):
+            func.skip_params = skip_params_list
+            return func
+
+        return mark
+
+    def skip_benchmark_if(condition):
+        """asv_runner's decorator, stand-in: mark the benchmark as not to be discovered."""
+
+        def mark(func):
+            if condition:
+                func.skip_benchmark = True
+            return func
+
+        return mark
 
 
 IMPLS = ["fast", "im2col"]
@@ -76,11 +99,19 @@ def pool_args(config: str) -> tuple:
 
 
 def impl_module(impl: str):
-    """``poolref.<impl>``; skip (``NotImplementedError``) on commits that do not have it."""
+    """``poolref.<impl>``; skip (``NotImplementedError``) on commits that do not have it.
+
+    Only the submodule may be missing: without ``poolref`` itself (not
+    installed in the environment asv runs) the ``ImportError`` propagates and
+    the benchmark fails, instead of the whole suite reading ``n/a``.
+    """
+    name = f"poolref.{impl}"
     try:
-        return importlib.import_module(f"poolref.{impl}")
-    except ImportError as exc:
-        msg = f"poolref.{impl} cannot be imported in this commit: {exc}"
+        return importlib.import_module(name)
+    except ModuleNotFoundError as exc:
+        if exc.name != name:
+            raise
+        msg = f"{name} does not exist in this commit"
         raise NotImplementedError(msg) from None
 
 
@@ -93,15 +124,45 @@ def impl_attr(module, name: str):
         raise NotImplementedError(msg) from None
 
 
-def trim_grid(ndim: int, dtype: str) -> None:
-    """Skip dtypes other than float32 outside 2-D: dtype effects are measured once, in 2-D."""
-    if dtype != "float32" and ndim != 2:
-        msg = f"dtype={dtype} is benchmarked for ndim=2 only (ndim={ndim})"
-        raise NotImplementedError(msg)
+def outside_trimmed_grid(ndim: int, dtype: str) -> bool:
+    """dtype effects are measured once, in 2-D: other dtypes than float32 only there."""
+    return dtype != "float32" and ndim != 2
 
 
-def require_float(dtype: str, what: str) -> None:
-    """Backward exists for float dtypes only (CONTRACT.md)."""
-    if np.dtype(dtype).kind != "f":
-        msg = f"{what} is defined for float dtypes only, not dtype={dtype}"
-        raise NotImplementedError(msg)
+#: the implementations with the ``MaxPool{1,2,3}d`` layer classes (im2col has the tutorial's
+#: ``Maxpool`` instead); properties/test_asv_bench.py checks this against the package
+LAYER_IMPLS = ("fast",)
+
+
+def lacks_layers(impl: str) -> bool:
+    """The layer benchmarks apply to ``LAYER_IMPLS`` only."""
+    return impl not in LAYER_IMPLS
+
+
+def not_float(dtype: str) -> bool:
+    """Backward exists for float dtypes only (docs/CONTRACT.md)."""
+    return np.dtype(dtype).kind != "f"
+
+
+def holes(params: list, param_names: list, *rules) -> list[tuple]:
+    """The combinations of ``params`` for which any rule holds, for ``skip_for_params``.
+
+    A rule is called with the values it names (its argument names are
+    parameter names), e.g. ``outside_trimmed_grid(ndim=1, dtype="uint8")``.
+    """
+    found = []
+    for combo in itertools.product(*params):
+        values = dict(zip(param_names, combo))
+        if any(rule(**{name: values[name] for name in _arguments(rule)}) for rule in rules):
+            found.append(combo)
+    return found
+
+
+def _arguments(rule) -> tuple[str, ...]:
+    code = rule.__code__
+    return code.co_varnames[: code.co_argcount]
+
+
+def skip_holes(params: list, param_names: list, *rules):
+    """``skip_for_params(holes(...))``: the decorator for each benchmark of a class."""
+    return skip_for_params(holes(params, param_names, *rules))

@@ -7,7 +7,7 @@ when the environment variable ``CI`` is set, else ``dev``);
 Every profile names its parent explicitly. ``register_profile`` without a
 parent inherits from the *currently loaded* settings, and Hypothesis (>= 6.116)
 auto-loads its own ``ci`` profile when ``CI`` is set, so a parentless ``dev``
-would silently become derandomized under ``CI=true`` (ECOSYSTEM.md §2).
+would silently become derandomized under ``CI=true``.
 """
 
 from __future__ import annotations

@@ -90,7 +90,7 @@ def test_unpool_matches_naive_oracle(impl, case):
 
 
 def scipy_max_pool(case) -> np.ndarray:
-    """SEMANTICS.md §14: a dilated footprint, constant mode with the lowest value, then stride-slicing."""
+    """``maximum_filter`` with a dilated footprint and constant lowest-value mode, then stride-slicing."""
     ndimage = pytest.importorskip("scipy.ndimage")
     x = pa.batched(case.x, case.nd)
     low = lowest(x.dtype)

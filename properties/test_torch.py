@@ -1,7 +1,7 @@
 """PyTorch (CPU) as an external oracle: forward values and indices, autograd, unpool.
 
 Configurations with an empty window (possible with dilation > 1 and padding)
-are excluded: torch returns an out-of-range index there (SEMANTICS.md §7) and
+are excluded: torch returns an out-of-range index there and
 its backward writes out of bounds. poolref marks them with index -1.
 """
 

@@ -80,6 +80,8 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--examples", type=int, metavar="N", help="Hypothesis examples per rank (overrides --profile; 0: corner cases only)")
     run.add_argument("--seed", type=int, help="seed for the Hypothesis search (default: random; derandomized when CI is set)")
     run.add_argument("--no-corners", action="store_true", help="skip the fixed corner cases")
+    run.add_argument("--no-scale", action="store_true", help="skip the scale cases (big inputs on the seams of optimised kernels)")
+    run.add_argument("--max-elements", type=int, metavar="N", help="most input elements of one scale case (default 4194304; thorough: 33554432)")
     run.add_argument("-q", "--quiet", action="store_true", help="print only the verdict")
     sup = verify.add_argument_group("what the target supports (cases outside it are not generated)")
     sup.add_argument("--dtypes", metavar="LIST", help="comma-separated input dtypes, e.g. float32,float64")
@@ -277,6 +279,8 @@ def _verify_target(args) -> int:
             seed=args.seed,
             corners=not args.no_corners,
             progress=progress,
+            scale=not args.no_scale,
+            max_elements=args.max_elements,
         )
     except AssertionError as exc:
         progress.done()
@@ -323,6 +327,8 @@ def _verify_self(args) -> int:
     width = max(len(c.label) for c in candidates)
     total_cases = 0
     for cand in candidates:
+        # the scale cases are judged by poolref.fast: they check the others against it
+        scale = not args.no_scale and not cand.label.startswith("poolref.fast")
         progress = _Progress(args.quiet, prefix=f"  {cand.label}: ", transient=True)
         ndims = cand.support.ndims if args.ndim is None else tuple(n for n in args.ndim if n in cand.support.ndims)
         if not ndims:
@@ -330,7 +336,7 @@ def _verify_self(args) -> int:
         try:
             summary = testing.check_max_pool(
                 cand, ndim=ndims, budget=args.profile, max_examples=examples, seed=args.seed,
-                corners=not args.no_corners, progress=progress,
+                corners=not args.no_corners, progress=progress, scale=scale, max_elements=args.max_elements,
             )
         except AssertionError as exc:
             progress.done()
@@ -338,10 +344,13 @@ def _verify_self(args) -> int:
             print(f"FAIL: {cand.label} disagrees with poolref.naive")
             return EXIT_FAIL
         progress.done()
-        cases = summary.corner_cases + summary.examples
-        total_cases += cases
+        n_scale = summary.scale.cases if summary.scale is not None else 0
+        total_cases += summary.corner_cases + summary.examples + n_scale
         ranks = "/".join(f"{n}-D" for n in summary.ndims)
-        print(f"  {cand.label:<{width}}  {ranks:<10} {summary.corner_cases:4d} corner + {summary.examples:4d} random cases  ok  {summary.seconds:5.1f} s")
+        print(
+            f"  {cand.label:<{width}}  {ranks:<10} {summary.corner_cases:4d} corner + {n_scale:3d} scale + "
+            f"{summary.examples:4d} random cases  ok  {summary.seconds:5.1f} s"
+        )
         sys.stdout.flush()
     print(
         f"PASS: {len(candidates)} implementations agree with poolref.naive on {total_cases} cases "
@@ -379,6 +388,9 @@ def main(argv=None) -> int:
             return _list_adapters()
         if args.examples is not None and args.examples < 0:
             msg = f"--examples must be >= 0, got {args.examples}"
+            raise UsageError(msg)
+        if args.max_elements is not None and args.max_elements < 1:
+            msg = f"--max-elements must be >= 1, got {args.max_elements}"
             raise UsageError(msg)
         if importlib.util.find_spec("hypothesis") is None:
             msg = (

@@ -128,6 +128,9 @@ class Summary:
         Things skipped on purpose, with counts.
     seconds : float
         Wall time.
+    scale : ScaleRun or None
+        The scale cases (:mod:`poolref.testing._scale`): how many ran, the
+        seams they exercised and what was skipped; None when ``scale=False``.
     """
 
     name: str
@@ -139,6 +142,7 @@ class Summary:
     notes: dict = field(default_factory=dict)
     seconds: float = 0.0
     seed: Any = None
+    scale: Any = None
 
     def __str__(self) -> str:
         ranks = ", ".join(f"{n}-D" for n in self.ndims)
@@ -153,6 +157,10 @@ class Summary:
             lines.append("  not covered: " + ", ".join(self.not_covered))
         for note, count in self.notes.items():
             lines.append(f"  note: {note} ({count} cases)")
+        if self.scale is not None:
+            from ._scale import summary_lines
+
+            lines.extend("  " + line for line in summary_lines(self.scale))
         return "\n".join(lines)
 
 

@@ -11,6 +11,7 @@ from ._check import _check_case
 from ._corners import corner_cases
 from ._declare import BUDGETS, FLOAT_DTYPES, Behaviour, Candidate, Support
 from ._report import HARD_CORNERS, Summary, _Failure, _report
+from ._scale import ScaleRun, run_scale
 from ._search import _require_hypothesis, _search, _shrink
 
 _PYTORCH = Behaviour()
@@ -29,6 +30,8 @@ def check_max_pool(
     corners: bool = True,
     name: str | None = None,
     progress: Callable[[str], None] | None = None,
+    scale: bool = True,
+    max_elements: int | None = None,
 ) -> Summary:
     """Check a max-pooling implementation against poolref; raise ``AssertionError`` if it is wrong.
 
@@ -53,7 +56,8 @@ def check_max_pool(
         Implementation-defined rules it follows (default: PyTorch's).
     budget : {"quick", "thorough"}
         Hypothesis examples per rank (:data:`BUDGETS`, times the candidate's
-        ``budget_scale``); the corner cases always run.
+        ``budget_scale``) and the scale cases' sizes
+        (:data:`~poolref.testing._scale.SCALE_BUDGETS`); the corner cases always run.
     max_examples : int, optional
         Overrides the budget's number of Hypothesis examples per rank (0: corner cases only).
     seed : int, optional
@@ -66,6 +70,14 @@ def check_max_pool(
         Label used in messages.
     progress : callable, optional
         Called with one-line progress messages.
+    scale : bool
+        Run the scale cases (big inputs on the seams of optimised kernels,
+        judged by :mod:`poolref.fast`; see ``docs/scale.md``) after the corner
+        cases and before the search (default True).
+    max_elements : int, optional
+        Memory cap: the most elements one scale case's input may have (default
+        4,194,304 for ``"quick"``, 2**25 for ``"thorough"``); the summary
+        lists the cases it skipped.
 
     Returns
     -------
@@ -127,6 +139,9 @@ def check_max_pool(
     if budget not in BUDGETS:
         msg = f"check_max_pool: budget must be one of {tuple(BUDGETS)}, got budget={budget!r}"
         raise ValueError(msg)
+    if max_elements is not None and (isinstance(max_elements, bool) or not isinstance(max_elements, int) or max_elements < 1):
+        msg = f"check_max_pool: max_elements must be an int >= 1, got max_elements={max_elements!r}"
+        raise ValueError(msg)
     if max_examples is None:
         n_examples = max(1, round(BUDGETS[budget] * cand.budget_scale))
     else:
@@ -138,7 +153,7 @@ def check_max_pool(
     start = time.perf_counter()
     features: Counter = Counter()
     notes: Counter = Counter()
-    summary = Summary(name=cand.label, ndims=ndims, seed=seed)
+    summary = Summary(name=cand.label, ndims=ndims, seed=seed, scale=ScaleRun() if scale else None)
     for nd in ndims:
         if corners:
             cases = corner_cases(nd, cand.support, cand.behaviour)
@@ -154,6 +169,10 @@ def check_max_pool(
                     raise AssertionError(_report(cand, small, small_failure, found)) from None
                 summary.corner_cases += 1
             say(f"{nd}-D corner cases: {len(cases)} passed")
+    # every rank's corner cases first (the cheapest, clearest counterexamples), then the scale cases
+    for nd in ndims if scale else ():
+        run_scale(cand, nd, budget=budget, max_elements=max_elements, seed=seed, say=say, into=summary.scale)
+    for nd in ndims:
         if n_examples:
             summary.examples += _search(cand, nd, n_examples, seed, features, notes, say)
     summary.features = dict(sorted(features.items(), key=lambda kv: (kv[0] not in HARD_CORNERS, kv[0])))
@@ -170,7 +189,7 @@ def _applicable_corners(cand: Candidate, ndims) -> tuple:
     floats = [d for d in sup.dtypes if d in FLOAT_DTYPES]
     if not sup.unbatched:
         skip.add("unbatched")
-    if sup.max_batch < 2 or sup.max_channels < 2:
+    if (sup.max_batch or 2) < 2 or (sup.max_channels or 2) < 2:
         skip.add("N > 1 and C > 1")
     if not floats:
         skip |= {"NaN", "+inf", "-inf", "all -inf window", "signed zeros"}

@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
 import time
 from collections import Counter
 from dataclasses import dataclass
@@ -42,6 +43,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .._params import PoolParams, lowest, output_shape
+from ._index import FORMAT_TEXT, encode
 
 __all__ = ["DEFAULT_MAX_ELEMENTS", "SCALE_BUDGETS", "ScaleSpec", "run_scale", "scale_specs"]
 
@@ -94,6 +96,7 @@ class ScaleSpec:
     plant: tuple = ()
     tile: int = 32
     distinct: bool = False
+    values: str = "any"
     seed: int = 0
     label: str = ""
 
@@ -144,6 +147,10 @@ class ScaleSpec:
         x = _base_values(rng, np.dtype(self.dtype), self.shape, self.distinct)
         for feature in self.plant:
             _PLANTERS[feature](self, x)
+        if self.values in ("nonnegative", "positive"):
+            x = np.abs(x)
+            if self.values == "positive":
+                x[x == 0] = 1
         if self.layout == "channels-last":
             order = (0, *range(2, x.ndim), 1)
             x = np.ascontiguousarray(x.transpose(order)).transpose(np.argsort(order))
@@ -429,6 +436,10 @@ def _plantable(plant: tuple, spec: ScaleSpec, behaviour) -> tuple:
     for f in plant:
         if f in ("nan", "+inf", "-0.0") and not floats:
             continue
+        if spec.values != "any" and f in ("nan", "+inf", "-inf", "negatives by padding"):
+            continue
+        if spec.values == "positive" and f == "-0.0":
+            continue
         if f == "nan" and behaviour.nan not in ("last", "propagate"):
             continue
         if behaviour.ties == "any" and f in ("ties", "-inf", "-0.0", "+inf"):
@@ -467,7 +478,10 @@ def _fit(spec: ScaleSpec, support, behaviour):
     k, s = spec.kernel_size, spec.stride
     if support.square and (len(set(k)) > 1 or len(set(s)) > 1):
         changes["kernel_size"], changes["stride"] = (k[-1],) * nd, (s[-1],) * nd
-    if not support.padding:
+    if support.same_stride and len(set(s)) > 1:
+        changes["stride"] = (s[-1],) * nd
+    changes["values"] = support.values
+    if not support.padding or behaviour.padding == "zero":  # fast cannot judge zero padding
         changes["padding"] = (0,) * nd
     if not support.dilation:
         changes["dilation"] = (1,) * nd
@@ -516,7 +530,7 @@ def scale_specs(nd: int, support, behaviour, budget: str = "quick", max_elements
             skipped[f"{spec.label}: {reason}"] += 1
             continue
         if fitted.elements > cap:
-            skipped[f"{spec.label}: {fitted.elements:,} elements, over max_elements={cap:,}"] += 1
+            skipped[f"{spec.label}: more elements than max_elements={cap:,}"] += 1
             continue
         if total + fitted.elements > plan["total_elements"]:
             skipped[f"{spec.label}: over the {budget} budget's {plan['total_elements']:,} elements per rank"] += 1
@@ -633,7 +647,7 @@ def check_case(cand, spec: ScaleSpec, x: np.ndarray) -> list:
     _compare_values(spec, x, y, y_exp, cand.behaviour)
     if cand.support.indices:
         _compare_indices(spec, x, np.asarray(idx), i_exp, y_exp, cand.behaviour, checked)
-    _check_backward(cand, spec, x, x_before, y_exp.shape, i_exp, checked)
+    _check_backward(cand, spec, x, x_before, y_exp, i_exp, checked)
     return seams_of(spec)
 
 
@@ -662,35 +676,48 @@ def _compare_indices(spec, x, idx, expected, y_exp, behaviour, checked):
         raise ScaleFailure("indices dtype", f"indices.dtype={idx.dtype}, expected {behaviour.index_dtype}")
     if idx.dtype.kind not in "iu":
         raise ScaleFailure("indices dtype", f"indices.dtype={idx.dtype}, expected an integer dtype")
-    fmt = "plane"
-    if behaviour.index_format == "global":
-        fmt = "global: (n*C + c)*plane_size + plane"
-        n_planes = spec.shape[0] * spec.shape[1]
-        offset = (np.arange(n_planes, dtype=np.int64) * math.prod(spec.spatial)).reshape(*spec.shape[:2], *([1] * spec.nd))
-        expected = expected + offset
+    fmt = behaviour.index_format
+    expected = _encode(spec, expected, fmt)
     bad = idx.astype(np.int64) != expected
     if checked is not None:
         bad &= checked
     if bad.any():
         where = _first(bad)
         raise ScaleFailure(
-            "indices", f"indices[{', '.join(map(str, where))}] = {int(idx[where])}, expected {int(expected[where])} ({fmt} index format)",
+            "indices", f"indices[{', '.join(map(str, where))}] = {int(idx[where])}, expected {int(expected[where])}",
             where=where,
-            extra="\n".join([_window_text(spec, x, where), _neighbourhood("expected indices", expected, where),
+            extra="\n".join([f"index format: {FORMAT_TEXT[fmt]}", _window_text(spec, x, where),
+                             _neighbourhood("expected indices", expected, where),
                              _neighbourhood("actual indices  ", idx, where)]),
         )
+
+
+def _encode(spec: ScaleSpec, plane_index: np.ndarray, fmt: str) -> np.ndarray:
+    """Expected plane indices in the candidate's format; ``"window"`` by per-dimension arithmetic."""
+    if fmt != "window":
+        return encode(plane_index, fmt, math.prod(spec.spatial), None)
+    coords = np.unravel_index(np.maximum(plane_index, 0), spec.spatial)
+    position = np.zeros(plane_index.shape, dtype=np.int64)
+    for axis, (q, k, s, p, d) in enumerate(zip(coords, *spec.kargs()[:4])):
+        view = [1] * plane_index.ndim
+        view[2 + axis] = plane_index.shape[2 + axis]
+        start = (np.arange(plane_index.shape[2 + axis]) * s - p).reshape(view)
+        position = position * k + (q - start) // d
+    return np.where(plane_index >= 0, position, plane_index)
 
 
 _EPS = {"float16": 2.0**-10, "float32": 2.0**-23, "float64": 2.0**-52}
 
 
-def _check_backward(cand, spec, x, x_before, out_shape, i_exp, checked):
+def _check_backward(cand, spec, x, x_before, y_exp, i_exp, checked):
     sup = cand.support
     if cand.backward is None or spec.dtype not in sup.backward_dtypes:
         return
     if not sup.backward_dilation and any(d > 1 for d in spec.dilation):
         return
-    g = _quarters(out_shape, x.dtype, spec.seed)
+    g = _quarters(y_exp.shape, x.dtype, spec.seed)
+    if cand.behaviour.gradient_rules.nan not in ("last", "untested") and y_exp.dtype.kind == "f":
+        checked = ~np.isnan(y_exp)  # fast routes a NaN window's gradient to its last NaN
     if checked is not None:
         g = np.where(checked, g, np.zeros((), dtype=x.dtype))
     g_call = _like(g, x)
@@ -891,7 +918,10 @@ def run_scale(cand, nd: int, *, budget: str = "quick", max_elements: int | None 
 
 def coverage_lines(run: ScaleRun, width: int = 100) -> list:
     """``"W crossed a multiple of 32: 14 cases; plane > 2^24: 1 case; ..."`` wrapped to ``width``."""
-    items = [f"{name}: {count} case{'s' if count != 1 else ''}" for name, count in sorted(run.seams.items())]
+    def key(item):
+        return re.sub(r"\d+", lambda m: f"{int(m.group()):09d}", item[0])
+
+    items = [f"{name}: {count} case{'s' if count != 1 else ''}" for name, count in sorted(run.seams.items(), key=key)]
     lines, current = [], ""
     for item in items:
         if current and len(current) + len(item) + 2 > width:
@@ -900,4 +930,13 @@ def coverage_lines(run: ScaleRun, width: int = 100) -> list:
         current = f"{current}; {item}" if current else item
     if current:
         lines.append(current)
+    return lines
+
+
+def summary_lines(run: ScaleRun) -> list:
+    """The summary's scale lines: cases and time, the seams exercised, what was skipped."""
+    lines = [f"scale: {run.cases} cases, {run.elements / 1e6:.1f} M input elements, {run.seconds:.1f} s"]
+    lines += ["  seams: " + line if i == 0 else "         " + line for i, line in enumerate(coverage_lines(run, 92))]
+    for reason, count in sorted(run.skipped.items()):
+        lines.append(f"  skipped: {reason}" + (f" ({count} cases)" if count > 1 else ""))
     return lines

@@ -29,7 +29,9 @@ A run is a fixed list of hand-made corner cases (ties, NaN, +-inf, negative
 values next to padding, ceil_mode with padding, dilation, empty windows,
 odd sizes, non-square and overlapping windows, N > 1 with C > 1, every
 memory layout, float16/int8 planes larger than the dtype's exact integers),
-run smallest first, followed by a Hypothesis search (random cases, shrunk
+run smallest first, then the scale cases (big inputs on the seams of
+optimised kernels: tiles, tails, worker chunks, channels-last, large planes
+and kernels; judged by :mod:`poolref.fast`, see ``docs/scale.md``), followed by a Hypothesis search (random cases, shrunk
 to a minimal one on failure). When the environment variable ``CI`` is set
 the search is derandomized, so a run is reproducible.
 
@@ -40,7 +42,7 @@ The package has one job per module: ``_declare`` (what a candidate
 declares), ``_expect`` (what is correct), ``_check`` (the checks for one
 case), ``_corners`` (the fixed corner cases), ``_search`` (the Hypothesis
 search and the shrinker), ``_report`` (failure reports and the summary) and
-``_run`` (:func:`check_max_pool`, which ties them together).
+``_scale`` (the scale cases) and ``_run`` (:func:`check_max_pool`, which ties them together).
 """
 
 from __future__ import annotations
@@ -49,6 +51,7 @@ from ._corners import corner_cases
 from ._declare import ALL_DTYPES, BUDGETS, FLOAT_DTYPES, Behaviour, Candidate, Support
 from ._report import HARD_CORNERS, Summary
 from ._run import check_max_pool
+from ._scale import ScaleSpec
 
 __all__ = [
     "ALL_DTYPES",
@@ -57,6 +60,7 @@ __all__ = [
     "HARD_CORNERS",
     "Behaviour",
     "Candidate",
+    "ScaleSpec",
     "Summary",
     "Support",
     "check_max_pool",

@@ -43,6 +43,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .._params import PoolParams, lowest, output_shape
+from ._declare import _import_source
 from ._index import FORMAT_TEXT, encode
 
 __all__ = ["DEFAULT_MAX_ELEMENTS", "SCALE_BUDGETS", "ScaleSpec", "run_scale", "scale_specs"]
@@ -442,7 +443,7 @@ def _plantable(plant: tuple, spec: ScaleSpec, behaviour) -> tuple:
             continue
         if f == "nan" and behaviour.nan not in ("last", "propagate"):
             continue
-        if behaviour.ties == "any" and f in ("ties", "-inf", "-0.0", "+inf"):
+        if behaviour.ties == "any" and f in ("ties", "-inf", "-0.0", "+inf", "negatives by padding"):
             continue
         if behaviour.padding == "compared" and f == "-inf" and any(spec.padding):
             continue
@@ -834,13 +835,11 @@ def _array_text(x: np.ndarray) -> str:
 
 
 def _import_lines(cand, failure: ScaleFailure) -> list:
-    from .. import testing
-
     if cand.source:
         return [f"candidate = {cand.source}", "forward, backward = candidate.forward, candidate.backward"]
-    lines = [testing._import_source(cand.forward, "forward")]
+    lines = [_import_source(cand.forward, "forward")]
     if cand.backward is not None and failure.grad_output is not None:
-        lines.append(testing._import_source(cand.backward, "backward"))
+        lines.append(_import_source(cand.backward, "backward"))
     return lines
 
 

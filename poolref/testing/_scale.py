@@ -69,6 +69,7 @@ _PLANT_SEAMS = {
     "negatives by padding": "negative values next to padding",
 }
 _CHANNELS = (1, 3, 8, 16, 17, 64, 65, 256)
+_FLOAT_ONLY = ("nan", "+inf", "-0.0")  # planted in float inputs only
 
 
 # ============================================================================
@@ -147,7 +148,8 @@ class ScaleSpec:
         rng = np.random.default_rng([self.seed, *self.shape])
         x = _base_values(rng, np.dtype(self.dtype), self.shape, self.distinct)
         for feature in self.plant:
-            _PLANTERS[feature](self, x)
+            if x.dtype.kind == "f" or feature not in _FLOAT_ONLY:
+                _PLANTERS[feature](self, x)
         if self.values in ("nonnegative", "positive"):
             x = np.abs(x)
             if self.values == "positive":

@@ -176,3 +176,17 @@ def test_a_declared_index_format_is_checked_at_scale():
     check_max_pool(cand, corners=False, max_examples=0, behaviour=Behaviour(index_format="global"))
     with pytest.raises(AssertionError, match=r"\[indices\]"):
         check_max_pool(cand, corners=False, max_examples=0)
+
+
+def test_the_cli_caps_memory_with_max_elements(capsys):
+    from poolref.__main__ import main
+
+    args = ["verify", "broken_kernels:tail_off_by_one_forward", "--backward", "broken_kernels:tail_off_by_one_backward",
+            "--dtypes", "float32", "--ndim", "2", "--examples", "0"]
+    assert main([*args, "--max-elements", "600"]) == 0  # every scale case is over the cap: the bug hides
+    out = capsys.readouterr().out
+    assert "scale: 0 cases" in out and "more elements than max_elements=600" in out
+    assert main(args) == 1
+    out = capsys.readouterr().out
+    assert "found by: scale case" in out and "[values]" in out
+    assert main([*args, "--max-elements", "0"]) == 2

@@ -34,6 +34,7 @@ empty window (no dilation together with padding).
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import math
 import re
 import time
@@ -52,10 +53,12 @@ __all__ = ["DEFAULT_MAX_ELEMENTS", "SCALE_BUDGETS", "ScaleSpec", "run_scale", "s
 MULTIPLES = (8, 16, 32, 64, 128)
 #: Default memory cap: elements of one scale case's input.
 DEFAULT_MAX_ELEMENTS = 1 << 22
-#: Per named budget: the default cap on one case and on the sum over a rank's cases.
+#: Per named budget: the default cap on one case, on the sum over a rank's cases, the number of
+#: extra draws from the seam grid, and the wall time after which a rank's remaining cases are
+#: skipped (a bounded share for slow candidates, e.g. pure-Python loops; the summary lists them).
 SCALE_BUDGETS = {
-    "quick": {"max_elements": DEFAULT_MAX_ELEMENTS, "total_elements": 12_000_000, "grid": 0},
-    "thorough": {"max_elements": 1 << 25, "total_elements": 160_000_000, "grid": 60},
+    "quick": {"max_elements": DEFAULT_MAX_ELEMENTS, "total_elements": 12_000_000, "grid": 0, "seconds": 30.0},
+    "thorough": {"max_elements": 1 << 25, "total_elements": 160_000_000, "grid": 60, "seconds": 600.0},
 }
 #: Every feature :meth:`ScaleSpec.build` can plant.
 PLANTS = ("ties", "nan", "+inf", "-inf", "-0.0", "negatives by padding")
@@ -319,7 +322,10 @@ def seams_of(spec: ScaleSpec) -> list:
         seams.append("overlapping windows")
     if spec.ceil_mode:
         seams.append("ceil_mode")
-    seams += [_PLANT_SEAMS[f] for f in spec.plant if not (f == "negatives by padding" and not any(spec.padding))]
+    floats = np.dtype(spec.dtype).kind == "f"
+    for f in spec.plant:
+        if (f != "negatives by padding" or any(spec.padding)) and (floats or f not in _FLOAT_ONLY):
+            seams.append(_PLANT_SEAMS[f])
     return seams
 
 
@@ -587,7 +593,7 @@ def _window_text(spec: ScaleSpec, xb: np.ndarray, where: tuple, limit: int = 24)
         start = oi * s - p
         per_dim.append([start + j * d for j in range(k)])
     items = []
-    for coords in _product(per_dim):
+    for coords in itertools.product(*per_dim):
         if len(items) == limit:
             items.append("...")
             break
@@ -597,12 +603,6 @@ def _window_text(spec: ScaleSpec, xb: np.ndarray, where: tuple, limit: int = 24)
         else:
             items.append("pad")
     return f"window of output[{', '.join(map(str, where))}] (value @plane index (coordinates)): " + ", ".join(items)
-
-
-def _product(lists):
-    import itertools
-
-    return itertools.product(*lists)
 
 
 def _neighbourhood(name: str, a: np.ndarray, where: tuple) -> str:
@@ -895,7 +895,11 @@ def run_scale(cand, nd: int, *, budget: str = "quick", max_elements: int | None 
     start = time.perf_counter()
     specs, skipped = scale_specs(nd, cand.support, cand.behaviour, budget, max_elements, seed)
     run.skipped.update(skipped)
+    limit = SCALE_BUDGETS[budget]["seconds"]
     for i, spec in enumerate(specs, 1):
+        if time.perf_counter() - start > limit:
+            run.skipped[f"{spec.label}: over the {budget} budget's {limit:.0f} s per rank"] += 1
+            continue
         x = spec.build()
         if not _allowed(cand, spec, x):
             run.skipped[f"{spec.label}: outside the declared support"] += 1

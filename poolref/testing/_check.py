@@ -150,7 +150,7 @@ def _check_case(cand: Candidate, case, stats: Counter | None = None) -> set:
     if cand.support.indices:
         features.add("indices")
         local = _check_indices(_as_array(idx, "indices"), c, cand.behaviour)
-        _check_value_at_index(y, local, c, cand.behaviour)
+        _check_value_at_index(y, local, c)
     if _backward_applies(cand, c, case.params, stats):
         _check_backward(cand, c)
         features.add("backward")
@@ -302,12 +302,13 @@ def _points_at_a_maximum(local: np.ndarray, c: _Case) -> np.ndarray:
     return (hit & holds).any(axis=2).reshape(local.shape)
 
 
-def _check_value_at_index(y: np.ndarray, local: np.ndarray, c: _Case, beh: Behaviour) -> None:
+def _check_value_at_index(y: np.ndarray, local: np.ndarray, c: _Case) -> None:
     """The output is the input at the returned index (where the index is meaningful).
 
-    Bit-exact (sign of zero included) under ``signed_zero="index"``; numerically equal under
-    ``"any"``. Checked wherever an index is checked at all, so ties declared ``"any"`` do not
-    hide an index that points at a different value than the one returned.
+    Bit-exact, sign of zero included, whatever the declarations: ``signed_zero="any"`` lets
+    either zero be *the* maximum, but the value returned and the element its index points at
+    must still be the same one (unpool and the gradient read the index). Checked wherever an
+    index is checked at all, so ties declared ``"any"`` do not hide such a pair either.
     """
     exp = c.exp
     yb = y if c.batched else y[np.newaxis]
@@ -319,8 +320,7 @@ def _check_value_at_index(y: np.ndarray, local: np.ndarray, c: _Case, beh: Behav
     picked = picked.reshape(local.shape)
     if yb.dtype.kind == "f":
         same = (picked == yb) | (np.isnan(picked) & np.isnan(yb))
-        if beh.signed_zero == "index":
-            same &= np.signbit(picked) == np.signbit(yb)
+        same &= np.signbit(picked) == np.signbit(yb)
     else:
         same = picked == yb
     bad = meaningful & ~same

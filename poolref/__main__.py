@@ -344,8 +344,7 @@ def _verify_self(args) -> int:
             print(f"FAIL: {cand.label} disagrees with poolref.naive")
             return EXIT_FAIL
         progress.done()
-        n_scale = summary.scale.cases if summary.scale is not None else 0
-        total_cases += summary.corner_cases + summary.examples + n_scale
+        total_cases += summary.corner_cases + summary.examples + (n_scale := summary.scale.cases if scale else 0)
         ranks = "/".join(f"{n}-D" for n in summary.ndims)
         print(
             f"  {cand.label:<{width}}  {ranks:<10} {summary.corner_cases:4d} corner + {n_scale:3d} scale + "

@@ -130,6 +130,8 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--no-corners", action="store_true", help="skip the fixed corner cases")
     run.add_argument("--max-cases", type=int, metavar="N", help="cap on the cases of the run (the corner cases are sampled too)")
     run.add_argument("--time-budget", type=_seconds, metavar="SECONDS", help="start no new case after this many seconds")
+    run.add_argument("--no-scale", action="store_true", help="skip the scale cases (big inputs on the seams of optimised kernels)")
+    run.add_argument("--max-elements", type=int, metavar="N", help="most input elements of one scale case (default 4194304; thorough: 33554432)")
     run.add_argument("-q", "--quiet", action="store_true", help="print only the verdict")
     out = verify.add_argument_group("results for CI")
     out.add_argument("--json", metavar="FILE", help="write the full report (verdict, profile, differences with their cases) as JSON")
@@ -398,6 +400,8 @@ def _check_target(cand, args) -> int:
             strict=True if args.strict else (False if ":" in args.target else None),
             max_cases=args.max_cases,
             time_budget=args.time_budget,
+            scale=not args.no_scale,
+            max_elements=args.max_elements,
         )
     except AssertionError as exc:
         progress.done()
@@ -472,6 +476,8 @@ def _verify_self(args) -> int:
     width = max(len(c.label) for c in candidates)
     total_cases = 0
     for cand in candidates:
+        # the scale cases are judged by poolref.fast: they check the others against it
+        scale = not args.no_scale and not cand.label.startswith("poolref.fast")
         progress = _Progress(args.quiet, prefix=f"  {cand.label}: ", transient=True)
         ndims = cand.support.ndims if args.ndim is None else tuple(n for n in args.ndim if n in cand.support.ndims)
         if not ndims:
@@ -479,7 +485,7 @@ def _verify_self(args) -> int:
         try:
             summary = testing.check_max_pool(
                 cand, ndim=ndims, budget=args.profile, max_examples=examples, seed=args.seed,
-                corners=not args.no_corners, progress=progress,
+                corners=not args.no_corners, progress=progress, scale=scale, max_elements=args.max_elements,
             )
         except AssertionError as exc:
             progress.done()
@@ -487,10 +493,12 @@ def _verify_self(args) -> int:
             print(f"FAIL: {cand.label} disagrees with poolref.naive")
             return EXIT_FAIL
         progress.done()
-        cases = summary.corner_cases + summary.examples
-        total_cases += cases
+        total_cases += summary.corner_cases + summary.examples + (n_scale := summary.scale.cases if scale else 0)
         ranks = "/".join(f"{n}-D" for n in summary.ndims)
-        print(f"  {cand.label:<{width}}  {ranks:<10} {summary.corner_cases:4d} corner + {summary.examples:4d} random cases  ok  {summary.seconds:5.1f} s")
+        print(
+            f"  {cand.label:<{width}}  {ranks:<10} {summary.corner_cases:4d} corner + {n_scale:3d} scale + "
+            f"{summary.examples:4d} random cases  ok  {summary.seconds:5.1f} s"
+        )
         sys.stdout.flush()
     print(
         f"PASS: {len(candidates)} implementations agree with poolref.naive on {total_cases} cases "
@@ -530,6 +538,9 @@ def main(argv=None) -> int:
             return _list_adapters()
         if args.examples is not None and args.examples < 0:
             msg = f"--examples must be >= 0, got {args.examples}"
+            raise UsageError(msg)
+        if args.max_elements is not None and args.max_elements < 1:
+            msg = f"--max-elements must be >= 1, got {args.max_elements}"
             raise UsageError(msg)
         if importlib.util.find_spec("hypothesis") is None:
             msg = (

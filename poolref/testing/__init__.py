@@ -32,7 +32,9 @@ A run is a fixed list of hand-made corner cases (ties, NaN, +-inf, negative
 values next to padding, ceil_mode with padding, dilation, empty windows,
 odd sizes, non-square and overlapping windows, N > 1 with C > 1, every
 memory layout, float16/int8 planes larger than the dtype's exact integers),
-run smallest first, followed by a Hypothesis search (random cases, shrunk
+run smallest first, then the scale cases (big inputs on the seams of
+optimised kernels: tiles, tails, worker chunks, channels-last, large planes
+and kernels; judged by :mod:`poolref.fast`, see ``docs/scale.md``), followed by a Hypothesis search (random cases, shrunk
 to a minimal one on failure). When the environment variable ``CI`` is set
 the search is derandomized, so a run is reproducible.
 
@@ -48,7 +50,8 @@ named rules that explain them), ``_summary`` (the result, as text, JSON and JUni
 XML), ``_worker`` (running the candidate in a worker process, so that an exit, a
 crash or a hang fails its case: ``check_max_pool(..., isolate=True)``),
 ``_boundary`` (the checks around one call, and what crosses the process
-boundary: arrays with their exact strides, results, exceptions) and ``_run``
+boundary: arrays with their exact strides, results, exceptions), ``_scale`` (the
+scale cases: big inputs on the seams of optimised kernels) and ``_run``
 (:func:`check_max_pool`, which ties them together).
 """
 
@@ -58,6 +61,7 @@ from ._corners import corner_cases
 from ._declare import ALL_DTYPES, BUDGETS, FLOAT_DTYPES, Behaviour, Candidate, Support
 from ._summary import HARD_CORNERS, Difference, Summary
 from ._run import check_max_pool
+from ._scale import ScaleSpec
 
 __all__ = [
     "ALL_DTYPES",
@@ -67,6 +71,7 @@ __all__ = [
     "Behaviour",
     "Candidate",
     "Difference",
+    "ScaleSpec",
     "Summary",
     "Support",
     "check_max_pool",

@@ -20,6 +20,9 @@ FLOAT_DTYPES = tuple(t.name for t in BACKWARD_DTYPES)
 #: The value domains of ``Support.values``.
 VALUE_DOMAINS = ("any", "finite", "nonnegative", "positive")
 
+#: The largest N and C of the corner cases and the Hypothesis search unless Support declares less.
+SMALL_PLANES = 3
+
 #: Hypothesis examples per spatial rank for each named budget (the corner cases always run).
 BUDGETS = {"quick": 200, "thorough": 2000}
 
@@ -89,8 +92,12 @@ class Support:
         Cases are generated inside the domain, never filtered.
     exact_fit : bool
         Only input sizes the windows tile exactly: ``(L + 2p - eff) % stride == 0``.
-    max_batch, max_channels : int
-        Upper bounds for ``N`` and ``C`` in generated cases.
+    max_batch, max_channels : int or None
+        Upper bounds for ``N`` and ``C`` in every generated case. None (the
+        default) declares no limit: the corner cases and the Hypothesis
+        search still keep ``N, C <= 3`` (:data:`SMALL_PLANES`), while the
+        scale cases use ``N * C`` up to a few hundred. An int holds for
+        all three, scale cases included.
     accepts : callable or None
         Extra filter ``accepts(x, kernel_size, stride, padding, dilation,
         ceil_mode) -> bool`` for anything the fields above cannot say (``x``
@@ -112,8 +119,8 @@ class Support:
     same_stride: bool = False
     values: str = "any"
     exact_fit: bool = False
-    max_batch: int = 3
-    max_channels: int = 3
+    max_batch: int | None = None
+    max_channels: int | None = None
     accepts: Callable | None = None
 
     def __post_init__(self):
@@ -137,8 +144,8 @@ class Support:
             raise ValueError(msg)
         for name in ("max_batch", "max_channels"):
             value = getattr(self, name)
-            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-                msg = f"Support: {name} must be an int >= 1, got {name}={value!r}"
+            if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 1):
+                msg = f"Support: {name} must be None or an int >= 1, got {name}={value!r}"
                 raise ValueError(msg)
 
     def allows(self, x: np.ndarray, kernel_size, stride, padding, dilation, ceil_mode) -> bool:
@@ -148,9 +155,10 @@ class Support:
             return False
         if x.ndim == nd + 1 and not self.unbatched:
             return False
-        if x.ndim == nd + 2 and (x.shape[0] > self.max_batch or x.shape[1] > self.max_channels):
+        max_n, max_c = self.max_batch or x.shape[0], self.max_channels or x.shape[-nd - 1]
+        if x.ndim == nd + 2 and (x.shape[0] > max_n or x.shape[1] > max_c):
             return False
-        if x.ndim == nd + 1 and x.shape[0] > self.max_channels:
+        if x.ndim == nd + 1 and x.shape[0] > max_c:
             return False
         if not self.padding and any(padding):
             return False

@@ -16,6 +16,7 @@ from ._check import _check_case
 from ._corners import corner_cases
 from ._declare import BUDGETS, FLOAT_DTYPES, Behaviour, Candidate, Support
 from ._report import _Failure, _report
+from ._scale import ScaleRun, run_scale
 from ._search import _require_hypothesis, _search, _shrink
 from ._summary import HARD_CORNERS, Difference, Summary
 from ._worker import DEFAULT_TIMEOUT, isolated
@@ -42,6 +43,8 @@ def check_max_pool(
     time_budget: float | None = None,
     isolate: bool = False,
     timeout: float | None = None,
+    scale: bool = True,
+    max_elements: int | None = None,
 ) -> Summary:
     """Check a max-pooling implementation against poolref; raise ``AssertionError`` if it is wrong.
 
@@ -106,6 +109,14 @@ def check_max_pool(
         a few milliseconds more.
     timeout : float, optional
         Seconds one call may take with ``isolate=True`` (default 60).
+    scale : bool
+        Run the scale cases (big inputs on the seams of optimised kernels,
+        judged by :mod:`poolref.fast`; see ``docs/scale.md``) after every rank's
+        corner cases and before the search (default True).
+    max_elements : int, optional
+        Memory cap: the most elements one scale case's input may have (default
+        4,194,304 for ``"quick"``, 2**25 for ``"thorough"``); the summary
+        lists the cases it skipped.
 
     Returns
     -------
@@ -153,19 +164,23 @@ def check_max_pool(
             "ndim": ndim, "behaviour": behaviour if isinstance(behaviour, str) else None, "budget": budget,
             "max_examples": max_examples, "seed": seed, "corners": corners, "progress": progress,
             "strict": declared if strict is None else strict, "max_cases": max_cases, "time_budget": time_budget,
+            "scale": scale, "max_elements": max_elements,
         }
         return _check_isolated(cand, isolate, timeout, **options)
     run = _Run(cand, auto=auto, strict=declared if strict is None else bool(strict), say=progress)
     run.ndims = ndims
     run.limit(max_cases, time_budget)
     run.seed = _seed(seed)
-    for nd in ndims:
-        if nd == ndims[0]:
-            run.probe(nd)
-        if corners:
-            run.corners(nd)
-        if n_examples:
-            run.search(nd, n_examples)
+    run.probe(ndims[0])
+    for nd in ndims if corners else ():
+        run.corners(nd)
+    # every rank's corner cases first (the cheapest, clearest counterexamples), then the scale cases
+    if scale:
+        run.scale = ScaleRun()
+        for nd in ndims:
+            run.scale_cases(nd, budget, max_elements, seed)
+    for nd in ndims if n_examples else ():
+        run.search(nd, n_examples)
     summary = run.summary()
     if summary.failed:
         error = AssertionError(run.report_text())
@@ -244,6 +259,7 @@ class _Run:
         self.unsupported: list[str] = []
         self.corner_count = 0
         self.example_count = 0
+        self.scale: ScaleRun | None = None
 
     def limit(self, max_cases, time_budget) -> None:
         if max_cases is not None:
@@ -303,6 +319,23 @@ class _Run:
             self.notes["corner cases sampled by max_cases"] += 1
         self.cases_left = max(0, self.cases_left - len(cases))
         return cases
+
+    def scale_cases(self, nd: int, budget: str, max_elements, seed) -> None:
+        """Rank ``nd``'s scale cases; their first failure is one difference (shrunk by _scale)."""
+        if self.out_of_time():
+            return
+        try:
+            run_scale(self.cand, nd, budget=budget, max_elements=max_elements, seed=seed, say=self.say, into=self.scale)
+        except AssertionError as exc:
+            report = str(exc)
+            first = report.splitlines()[0]
+            check = first.split("[", 1)[1].split("]", 1)[0] if "[" in first else "scale"
+            kind = f"{check}: scale case"
+            if kind not in self.found:
+                detail = first.split("]: ", 1)[-1]
+                found_by = next((ln.strip() for ln in report.splitlines() if "found by:" in ln), "scale case")
+                self.found[kind] = (Difference(kind, check, detail, report, found_by), None)
+                self.say(f"difference: {kind}")
 
     def search(self, nd: int, n_examples: int) -> None:
         if self.cases_left is not None:
@@ -374,6 +407,7 @@ class _Run:
             differences=diffs,
             unsupported=list(self.unsupported),
             profile=_infer.profile_text(self.cand.behaviour) if self.auto else "",
+            scale=self.scale,
         )
 
     def _recheck(self) -> None:
@@ -414,7 +448,7 @@ def _applicable_corners(cand: Candidate, ndims) -> tuple:
     floats = [d for d in sup.dtypes if d in FLOAT_DTYPES]
     if not sup.unbatched:
         skip.add("unbatched")
-    if sup.max_batch < 2 or sup.max_channels < 2:
+    if (sup.max_batch or 2) < 2 or (sup.max_channels or 2) < 2:
         skip.add("N > 1 and C > 1")
     if not floats or sup.values != "any":
         skip |= {"NaN", "+inf", "-inf", "all -inf window"}

@@ -12,7 +12,7 @@ import numpy as np
 from ..arrays import PoolCase, with_layout
 from ._check import _check_case
 from ._corners import _valid_call
-from ._declare import Behaviour, Candidate, Support
+from ._declare import SMALL_PLANES, Behaviour, Candidate, Support
 from ._report import _Failure, _layout_of, _report
 
 
@@ -117,8 +117,8 @@ def _case_strategy(nd: int, support: Support, behaviour: Behaviour):
         dilation=support.dilation,
         ceil_mode=None if support.ceil_mode else False,
         max_side=7,
-        max_batch=support.max_batch,
-        max_channels=support.max_channels,
+        max_batch=support.max_batch or SMALL_PLANES,
+        max_channels=support.max_channels or SMALL_PLANES,
         max_elements={1: 96, 2: 256, 3: 384}[nd],
         square=support.square,
         same_stride=support.same_stride,

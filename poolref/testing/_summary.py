@@ -103,6 +103,9 @@ class Summary:
     profile : str
         The rules the target follows where they differ from PyTorch's, as
         declarations to paste (``nan=first signed_zero=any``).
+    scale : ScaleRun or None
+        The scale cases (:mod:`poolref.testing._scale`): how many ran, the
+        seams they exercised and what was skipped; None when ``scale=False``.
     """
 
     name: str
@@ -117,6 +120,7 @@ class Summary:
     differences: list = field(default_factory=list)
     unsupported: list = field(default_factory=list)
     profile: str = ""
+    scale: Any = None
 
     @property
     def failed(self) -> list:
@@ -143,6 +147,10 @@ class Summary:
             lines.append("  not covered: " + ", ".join(self.not_covered))
         lines.extend(f"  not supported: {line}" for line in self.unsupported)
         lines.extend(f"  note: {note} ({count} cases)" for note, count in self.notes.items())
+        if self.scale is not None:
+            from ._scale import summary_lines
+
+            lines.extend("  " + line for line in summary_lines(self.scale))
         return "\n".join(lines)
 
     def to_dict(self) -> dict:

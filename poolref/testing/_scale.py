@@ -1,0 +1,125 @@
+"""Scale cases: inputs big enough to reach the seams of optimised kernels.
+
+Optimised max-pool kernels are built from a vector body of 8/16/32/64 lanes
+plus a scalar tail, row blocks, worker chunks over ``N * C``, a channels-last
+path vectorised over ``C``, specialised 2x2/stride-2 paths, merges for large
+kernels and indices held in narrow types. Their bugs show only past those
+seams, never on the tiny inputs of the corner cases and the Hypothesis search.
+
+A scale case is a :class:`ScaleSpec`: shapes and parameters placed on and
+around the seams (``W``, ``H``, ``D`` near ``1..3 x {8, 16, 32, 64, 128}``
+``+- {0, 1, kernel - 1}``, output widths crossing a tile, ``N * C`` prime or
+a multiple of 2..64, channels-last ``C`` in ``{1, 3, 8, 16, 17, 64, 65,
+256}``, planes above ``2^11``, ``2^15``, ``2^16`` and ``2^24`` elements,
+kernels above 7 and above 255 taps, stride > kernel), and hard values planted
+at chosen positions (ties across a tile boundary, NaN in the last tile,
++-inf, -0.0 beside +0.0, all -inf windows in the tail and the first corner,
+negative values next to the padding). :meth:`ScaleSpec.build` makes the
+input from a seeded ``np.random.Generator`` in a few whole-array calls.
+
+The code is in four modules: ``_scale_spec`` (one case, its input and its
+seams), ``_scale_cases`` (the list of cases and how it is fitted to the
+declarations), ``_scale_check`` (checking one case, shrinking, the report) and
+this one (the run and the summary lines).
+
+The expected results come from :mod:`poolref.fast` (values, indices, and
+the gradient from ``poolref.fast.max_pool*d_backward``), so the harness's
+work per case is a small multiple of the input: no loop over outputs, no
+per-output tap table. A failing case is shrunk (fewer planes, then the
+smallest size past the seam along each axis) before it is reported.
+
+Where a declared :class:`~poolref.testing.Behaviour` differs from PyTorch's
+in a way :mod:`poolref.fast` cannot express, the difference is kept out of
+the cases instead (see :func:`~poolref.testing._scale_cases._plantable`): no NaN unless ``nan`` is
+``"last"`` or ``"propagate"``, no ties (distinct values) with ``ties="any"``,
+no lowest values next to padding with ``padding="compared"``, and never an
+empty window (no dilation together with padding).
+"""
+
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import time
+from collections import Counter
+from dataclasses import dataclass
+
+from ._scale_cases import DEFAULT_MAX_ELEMENTS, QUICK, SCALE_BUDGETS, scale_specs
+from ._scale_check import ScaleFailure, _allowed, check_case, report, shrink
+from ._scale_spec import MULTIPLES, PLANTS, ScaleSpec, seams_of
+
+__all__ = [
+    "DEFAULT_MAX_ELEMENTS", "MULTIPLES", "PLANTS", "QUICK", "SCALE_BUDGETS", "ScaleFailure", "ScaleRun",
+    "ScaleSpec", "check_case", "report", "run_scale", "scale_specs", "seams_of", "shrink", "summary_lines",
+]
+
+
+@dataclass
+class ScaleRun:
+    """What the scale cases of one or more ranks did (for the summary)."""
+
+    cases: int = 0
+    elements: int = 0
+    seconds: float = 0.0
+    seams: Counter = dataclasses.field(default_factory=Counter)
+    skipped: Counter = dataclasses.field(default_factory=Counter)
+
+
+def run_scale(cand, nd: int, *, budget: str = "quick", max_elements: int | None = None, seed: int | None = None,
+              say=lambda message: None, into: ScaleRun | None = None) -> ScaleRun:
+    """Run rank ``nd``'s scale cases on ``cand``; raise ``AssertionError`` with a shrunk report on a failure."""
+    run = into if into is not None else ScaleRun()
+    start = time.perf_counter()
+    specs, skipped = scale_specs(nd, cand.support, cand.behaviour, budget, max_elements, seed)
+    run.skipped.update(skipped)
+    limit = SCALE_BUDGETS[budget]["seconds"]
+    for i, spec in enumerate(specs, 1):
+        if time.perf_counter() - start > limit:
+            run.skipped[f"{spec.label}: over the {budget} budget's {limit:.0f} s per rank"] += 1
+            continue
+        x = spec.build()
+        if not _allowed(cand, spec, x):
+            run.skipped[f"{spec.label}: outside the declared support"] += 1
+            continue
+        try:
+            run.seams.update(check_case(cand, spec, x))
+        except ScaleFailure as failure:
+            del x
+            small, small_failure = shrink(cand, spec, failure)
+            found = f"scale case {spec.label!r} ({i} of {len(specs)}, {nd}-D, x.shape={spec.shape})"
+            if small is not spec:
+                found += ", then made smaller"
+            say(f"{nd}-D scale cases: counterexample in {spec.label!r}")
+            raise AssertionError(report(cand, small, small_failure, found)) from None
+        run.cases += 1
+        run.elements += spec.elements
+    run.seconds += time.perf_counter() - start
+    say(f"{nd}-D scale cases: {len(specs)} passed")
+    return run
+
+
+def coverage_lines(run: ScaleRun, width: int = 100) -> list:
+    """``"W crossed a multiple of 32: 14 cases; plane > 2^24: 1 case; ..."`` wrapped to ``width``."""
+    def key(item):
+        return re.sub(r"\d+", lambda m: f"{int(m.group()):09d}", item[0])
+
+    items = [f"{name}: {count} case{'s' if count != 1 else ''}" for name, count in sorted(run.seams.items(), key=key)]
+    lines, current = [], ""
+    for item in items:
+        if current and len(current) + len(item) + 2 > width:
+            lines.append(current + ";")
+            current = ""
+        current = f"{current}; {item}" if current else item
+    if current:
+        lines.append(current)
+    return lines
+
+
+def summary_lines(run: ScaleRun) -> list:
+    """The summary's scale lines: cases and time, the seams exercised, what was skipped."""
+    lines = [f"scale: {run.cases} cases, {run.elements / 1e6:.1f} M input elements, {run.seconds:.1f} s"]
+    lines += ["  seams: " + line if i == 0 else "         " + line for i, line in enumerate(coverage_lines(run, 92))]
+    for reason, count in sorted(run.skipped.items()):
+        lines.append(f"  skipped: {reason}" + (f" ({count} cases)" if count > 1 else ""))
+    return lines

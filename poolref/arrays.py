@@ -7,9 +7,10 @@ Shared by :mod:`poolref.strategies` (which re-exports everything here) and the h
 from __future__ import annotations
 
 import math
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
+from numpy.typing import DTypeLike
 
 from ._params import PoolParams
 
@@ -33,7 +34,7 @@ __all__ = [
 LAYOUTS = ("C", "F", "transposed", "strided", "reversed")
 
 
-def _scalar_source(value) -> str:
+def _scalar_source(value: Any) -> str:
     if isinstance(value, float):
         if math.isnan(value):
             return "np.nan"
@@ -43,7 +44,7 @@ def _scalar_source(value) -> str:
     return repr(value)
 
 
-def _nested_source(items) -> str:
+def _nested_source(items: Any) -> str:
     if isinstance(items, list):
         return "[" + ", ".join(_nested_source(item) for item in items) + "]"
     return _scalar_source(items)
@@ -87,10 +88,10 @@ class PoolCase(NamedTuple):
     """
 
     x: np.ndarray
-    kernel_size: tuple
-    stride: tuple
-    padding: tuple
-    dilation: tuple
+    kernel_size: tuple[int, ...]
+    stride: tuple[int, ...]
+    padding: tuple[int, ...]
+    dilation: tuple[int, ...]
     ceil_mode: bool
 
     @property
@@ -114,7 +115,7 @@ class PoolCase(NamedTuple):
         """True for ``(N, C, *spatial)`` input, False for unbatched ``(C, *spatial)``."""
         return self.x.ndim == self.nd + 2
 
-    def kwargs(self) -> dict:
+    def kwargs(self) -> dict[str, Any]:
         """``kernel_size``, ``stride``, ``padding``, ``dilation`` and ``ceil_mode`` as keywords."""
         return {
             "kernel_size": self.kernel_size,
@@ -124,7 +125,7 @@ class PoolCase(NamedTuple):
             "ceil_mode": self.ceil_mode,
         }
 
-    def snippet(self, func: str | None = None, *, module: str = "poolref", **extra) -> str:
+    def snippet(self, func: str | None = None, *, module: str = "poolref", **extra: Any) -> str:
         """A one-line Python call reproducing this case, e.g. ``poolref.max_pool2d(np.array(...), ...)``.
 
         ``func`` defaults to ``max_pool{nd}d``; ``extra`` keywords (for
@@ -153,7 +154,7 @@ def _exact_int_limit(dtype: np.dtype) -> int:
 
 
 
-def distinct_grid(dtype, n: int, *, domain: str = "any") -> np.ndarray:
+def distinct_grid(dtype: DTypeLike, n: int, *, domain: str = "any") -> np.ndarray:
     """``n`` distinct values of ``dtype`` in increasing order, centred on zero where possible.
 
     Integers while the dtype holds them exactly (float16: up to 2048 in

@@ -63,6 +63,7 @@ def profiles_for(dtype: DTypeLike, domain: str = "any") -> tuple[str, ...]:
         The usable entries of :data:`PROFILES`, in that order.
     """
     dtype = np.dtype(dtype)
+    usable: tuple[str, ...]
     if dtype.kind == "f":
         usable = PROFILES
     elif dtype.kind == "u":

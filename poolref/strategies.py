@@ -2,8 +2,9 @@
 
 Public API for users who test their own pooling code against poolref, and
 for :mod:`poolref.testing`. Hypothesis is an optional dependency
-(``pip install poolref[strategies]``); this module (and ``poolref.testing``)
-is the only one that imports it.
+(``pip install poolref[strategies]``); only this module (with its argument
+checks in ``poolref._strategy_args``) and ``poolref.testing`` import it.
+Importing it registers :func:`pool_cases` for ``st.from_type(PoolCase)``.
 
 * :func:`pool_params` draws valid pooling parameters for one rank.
 * :func:`dtypes` draws one of the forward dtypes.
@@ -175,7 +176,9 @@ def pool_params(
     """
     args = dict(locals())  # first statement: exactly the keywords, by name
     nd = _args.check_nd(nd, "nd")
-    bounds = {name: _args.check_int(args[name], name, 1) for name in ("max_kernel", "max_stride", "max_dilation")}
+    bounds = {
+        name: _args.check_int(args[name], name, 1) for name in ("max_kernel", "max_stride", "max_dilation")
+    }
     for name in ("padding", "dilation", "square", "same_stride"):
         _args.check_flag(args[name], name)
     _args.check_bool_or_none(ceil_mode, "ceil_mode")
@@ -303,7 +306,7 @@ def values(
     if is_float:
         if domain == "any":
             return hnp.from_dtype(dtype)
-        bounds = {} if low is None else {"min_value": 0.0, "exclude_min": low == 1}
+        bounds: dict[str, Any] = {} if low is None else {"min_value": 0.0, "exclude_min": low == 1}
         return hnp.from_dtype(dtype, allow_nan=False, allow_infinity=False, **bounds)
     info = np.iinfo(dtype)
     return st.integers(int(info.min) if low is None else max(int(info.min), low), int(info.max))

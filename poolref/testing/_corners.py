@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Union
 
 import numpy as np
+from numpy.typing import ArrayLike, DTypeLike
 
 from .. import _params
 from .._params import output_shape
@@ -15,22 +16,30 @@ from ..arrays import PoolCase, distinct_grid, with_layout
 from ._declare import ALL_DTYPES, Behaviour, Support, _in_domain
 
 
-def _distinct(rng: np.random.Generator, dtype: np.dtype, shape: tuple[int, ...]) -> np.ndarray:
+Size = Union[int, tuple[int, ...]]
+
+
+def _distinct(rng: np.random.Generator, dtype: DTypeLike, shape: tuple[int, ...]) -> np.ndarray:
     n = math.prod(shape)
     return rng.permutation(distinct_grid(dtype, n)).reshape(shape)
 
 
-def _row(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, dtype=np.float64):
+def _per_dim(nd: int, value: Size | dict[int, int]) -> tuple[int, ...]:
+    if isinstance(value, dict):
+        value = value[nd]
+    return (value,) * nd if isinstance(value, int) else tuple(value[:nd])
+
+
+def _row(
+    x: ArrayLike, kernel_size: tuple[int, ...], stride: Size | None = None, padding: Size = 0,
+    dilation: Size = 1, ceil_mode: bool = False, dtype: DTypeLike = np.float64,
+) -> PoolCase:
     """A fixed case; ``x``'s rank and ``kernel_size``'s length give the spatial rank."""
-    x = np.asarray(x, dtype=dtype)
     nd = len(kernel_size)
-
-    def per_dim(v):
-        return (v,) * nd if isinstance(v, int) else tuple(v)
-
     k = tuple(kernel_size)
-    s = k if stride is None else per_dim(stride)
-    return PoolCase(x, k, s, per_dim(padding), per_dim(dilation), ceil_mode)
+    s = k if stride is None else _per_dim(nd, stride)
+    array = np.asarray(x, dtype=dtype)
+    return PoolCase(array, k, s, _per_dim(nd, padding), _per_dim(nd, dilation), ceil_mode)
 
 
 NAN, INF = np.nan, np.inf
@@ -77,7 +86,10 @@ def _into_domain(x: np.ndarray, domain: str) -> np.ndarray | None:
     if x.dtype.kind in "iu" and moved.max() > np.iinfo(x.dtype).max:
         return None
     out = moved.astype(x.dtype)
-    return out if _in_domain(out, domain) and np.array_equal(np.argsort(out, axis=None, kind="stable"), np.argsort(x, axis=None, kind="stable")) else None
+    same_order = np.array_equal(
+        np.argsort(out, axis=None, kind="stable"), np.argsort(x, axis=None, kind="stable")
+    )
+    return out if _in_domain(out, domain) and same_order else None
 
 
 class _Draw:
@@ -94,12 +106,10 @@ class _Draw:
         """The first ``nd`` of three spatial sizes."""
         return tuple(sizes[: self.nd])
 
-    def grid(self, dtype, lead: tuple[int, ...], sizes: tuple[int, ...]) -> np.ndarray:
+    def grid(self, dtype: DTypeLike, lead: tuple[int, ...], sizes: tuple[int, ...]) -> np.ndarray:
         """A random permutation of distinct values, shape ``(*lead, *sizes[:nd])``."""
         return _distinct(self.rng, np.dtype(dtype), (*lead, *self.sizes(*sizes)))
 
-
-Size = Union[int, tuple[int, ...]]
 
 
 @dataclass(frozen=True)
@@ -129,15 +139,18 @@ class _Corner:
     keep: bool = False
 
 
-def _grid(lead: tuple[int, ...], sizes: tuple[int, ...], dtype=np.float64) -> Callable[[_Draw], np.ndarray]:
+Recipe = Callable[[_Draw], np.ndarray]
+
+
+def _grid(lead: tuple[int, ...], sizes: tuple[int, ...], dtype: DTypeLike = np.float64) -> Recipe:
     return lambda draw: draw.grid(dtype, lead, sizes)
 
 
-def _kept(name: str) -> Callable[[_Draw], np.ndarray]:
+def _kept(name: str) -> Recipe:
     return lambda draw: draw.kept[name]
 
 
-def _minimum_next_to_padding(dtype: str) -> Callable[[_Draw], np.ndarray]:
+def _minimum_next_to_padding(dtype: str) -> Recipe:
     def build(draw: _Draw) -> np.ndarray:
         info = np.iinfo(dtype)
         lo = np.full((1, 1, *draw.sizes(3, 3, 3)), info.min, dtype=dtype)
@@ -145,6 +158,10 @@ def _minimum_next_to_padding(dtype: str) -> Callable[[_Draw], np.ndarray]:
         return lo
 
     return build
+
+
+def _byte_plane(dtype: str) -> Recipe:
+    return lambda draw: draw.grid(dtype, (1, 1), _BYTE_PLANE[draw.nd])
 
 
 def _nan_mix(draw: _Draw) -> np.ndarray:
@@ -170,15 +187,17 @@ def _beyond_float32(draw: _Draw) -> np.ndarray:
     return 1.0 + perm.reshape(1, 2, *draw.sizes(4, 4, 1)) * 2.0**-40
 
 
-def _resized(values, lead: tuple[int, ...], sizes: tuple[int, ...], dtype=None) -> Callable[[_Draw], np.ndarray]:
+def _resized(
+    values: list, lead: tuple[int, ...], sizes: tuple[int, ...], dtype: DTypeLike | None = None
+) -> Recipe:
     return lambda draw: np.resize(np.array(values, dtype=dtype), (*lead, *draw.sizes(*sizes)))
 
 
-def _full(value: float, lead: tuple[int, ...], sizes: tuple[int, ...]) -> Callable[[_Draw], np.ndarray]:
+def _full(value: float, lead: tuple[int, ...], sizes: tuple[int, ...]) -> Recipe:
     return lambda draw: np.full((*lead, *draw.sizes(*sizes)), value)
 
 
-def _choice(values, lead: tuple[int, ...], sizes: tuple[int, ...]) -> Callable[[_Draw], np.ndarray]:
+def _choice(values: list, lead: tuple[int, ...], sizes: tuple[int, ...]) -> Recipe:
     return lambda draw: draw.rng.choice(np.array(values), (*lead, *draw.sizes(*sizes)))
 
 
@@ -266,15 +285,16 @@ CATALOGUE: tuple[_Corner, ...] = (
     _C("float16 plane larger than 2048 (indices beyond float16's exact integers)", _kept("x16"), 2, 2,
        dtype_fixed=True),
     _C("float16 large plane, overlapping windows, padding", _kept("x16"), 3, 2, 1, dtype_fixed=True),
-    *(_C(f"{t} plane larger than 256", lambda c, t=t: c.grid(t, (1, 1), _BYTE_PLANE[c.nd]), 2, 1,
-         dtype_fixed=True) for t in ("int8", "uint8")),
+    *(_C(f"{t} plane larger than 256", _byte_plane(t), 2, 1, dtype_fixed=True) for t in ("int8", "uint8")),
     # --- everything at once
     _C("everything at once (ties, NaN, -inf, padding, dilation, ceil_mode)", _everything,
        (3, 2, 3), (2, 1, 2), (1, 1, 0), (1, 2, 1), True, layout="transposed", need_float=True),
 )
 
 
-def corner_cases(nd: int, support: Support | None = None, behaviour: Behaviour | None = None) -> list[tuple[str, PoolCase]]:
+def corner_cases(
+    nd: int, support: Support | None = None, behaviour: Behaviour | None = None
+) -> list[tuple[str, PoolCase]]:
     """The fixed corner cases run before the Hypothesis search, smallest first.
 
     Parameters
@@ -314,13 +334,16 @@ def corner_cases(nd: int, support: Support | None = None, behaviour: Behaviour |
     return out
 
 
-def _per_dim(nd: int, value: Size | dict[int, int]) -> tuple[int, ...]:
-    if isinstance(value, dict):
-        value = value[nd]
-    return (value,) * nd if isinstance(value, int) else tuple(value[:nd])
+def _fresh(x: np.ndarray) -> np.ndarray:
+    """A copy of ``x`` with the same strides (negative ones included), so that a candidate that
+    writes to its input cannot change the catalogue (:data:`TINY` rows are module globals)."""
+    flips = tuple(slice(None, None, -1) if step < 0 else slice(None) for step in x.strides)
+    return np.array(x[flips], order="K", copy=True)[flips]
 
 
-def _supported_dtype(x: np.ndarray, support: Support, need_float: bool, dtype_fixed: bool) -> np.ndarray | None:
+def _supported_dtype(
+    x: np.ndarray, support: Support, need_float: bool, dtype_fixed: bool
+) -> np.ndarray | None:
     """``x``, or ``x`` in a supported dtype that keeps the point of the case, or None."""
     if x.dtype.name in support.dtypes:
         return x
@@ -344,10 +367,11 @@ def _add(
 
     ``geometry`` is ``(kernel_size, stride, padding, dilation, ceil_mode)``, tuples of the rank.
     """
-    x = _supported_dtype(np.asarray(x), support, need_float, dtype_fixed)
-    x = None if x is None else _into_domain(x, support.values)
-    if x is None:
+    typed = _supported_dtype(_fresh(np.asarray(x)), support, need_float, dtype_fixed)
+    moved = None if typed is None else _into_domain(typed, support.values)
+    if moved is None:
         return
+    x = moved
     k, s, p, d, ceil = geometry
     if layout != "C":
         x = with_layout(x, layout, channel_axis=1 if x.ndim == len(k) + 2 else 0)

@@ -90,6 +90,7 @@ class _Windows:
     index: np.ndarray  # selected plane index, -1 where none
     value: np.ndarray  # selected value, the dtype's lowest where the window has no tap
     empty: np.ndarray  # the window has no valid tap
+    padded: np.ndarray  # (1, prod(O)): the window has a tap in the padding
     nan: np.ndarray  # a valid tap holds NaN
     all_nan: np.ndarray  # every valid tap holds NaN
     ties: np.ndarray  # several valid taps hold the maximum (NaN windows excluded)
@@ -107,10 +108,10 @@ def _windows(xb: np.ndarray, params: PoolParams, behaviour: Behaviour) -> _Windo
     sel_c = np.where(no_sel, 0, sel)[..., None]
     index = np.take_along_axis(np.broadcast_to(taps, vals.shape), sel_c, axis=2)[..., 0]
     value = np.take_along_axis(vals, sel_c, axis=2)[..., 0]
-    has_valid = valid.any(axis=1)[None, :].repeat(sel.shape[0], axis=0)
+    has_valid = np.asarray(valid.any(axis=1))[None, :].repeat(sel.shape[0], axis=0)
     if xb.dtype.kind == "f":
         nan_tap = np.isnan(vals) & valid[None]
-        nan_w = nan_tap.any(axis=2)
+        nan_w = np.asarray(nan_tap.any(axis=2))
         all_nan_w = has_valid & (nan_tap.sum(axis=2) == valid.sum(axis=1)[None, :])
     else:
         nan_w = all_nan_w = np.zeros(sel.shape, dtype=bool)
@@ -125,6 +126,7 @@ def _windows(xb: np.ndarray, params: PoolParams, behaviour: Behaviour) -> _Windo
         index=np.where(no_sel, -1, index),
         value=value,
         empty=empty,
+        padded=np.asarray((~valid).any(axis=1))[None, :],
         nan=nan_w,
         all_nan=all_nan_w,
         ties=(equal.sum(axis=2) > 1) & ~nan_w & ~empty,
@@ -154,13 +156,12 @@ def _masks(w: _Windows, dtype: np.dtype, behaviour: Behaviour) -> dict[str, np.n
     if behaviour.nan == "ignore":
         value_checked &= ~w.all_nan
         unspecified |= w.all_nan
-    padded = (~w.valid).any(axis=1)[None, :]
     if behaviour.padding == "compared":
-        unspecified |= padded & (value == lowest(dtype))
+        unspecified |= w.padded & (value == lowest(dtype))
     if behaviour.padding == "zero":
         # padding holds 0 and competes: a padded window's output is at least 0 and, where it
         # is 0, padding may have been selected (index, gradient and sign unspecified)
-        at_zero = padded & ~w.nan & ~(value > 0)
+        at_zero = w.padded & ~w.nan & ~(value > 0)
         value = np.where(at_zero, np.zeros((), dtype=dtype), value).astype(dtype)
         value_checked |= at_zero
         unspecified |= at_zero
@@ -194,7 +195,7 @@ def _features(w: _Windows, value: np.ndarray, empty: np.ndarray, dtype: np.dtype
             features.add("signed zeros")
     if empty.any():
         features.add("empty window")
-    padded_w = (~w.valid).any(axis=1)[None, :] & ~empty
+    padded_w = w.padded & ~empty
     negative = value < 0 if dtype.kind in "fi" else value == lowest(dtype)
     if (padded_w & negative & ~w.nan).any():
         features.add("negative values next to padding")

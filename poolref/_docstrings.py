@@ -101,6 +101,15 @@ array([0., 0., 0., 0., 0., 0., 0., 7.])""",
 }
 
 
+_UNPOOL_PARAMS_DOC = """\
+kernel_size : int or tuple of {nd} ints
+    Window size of the forward. ``kernel_size=k`` is equivalent to ``kernel_size=({k_tuple})``;
+    so is a 1-tuple ``(k,)``. The same holds for the other two.
+stride : int, tuple of {nd} ints or None, optional
+    Step between the forward's windows; ``None`` (default) means ``kernel_size``.
+padding : int or tuple of {nd} ints, optional
+    The forward's implicit padding (there is no dilation, as in PyTorch)."""
+
 _PARAMS_DOC = """\
 kernel_size : int or tuple of {nd} ints
     Window size. ``kernel_size=k`` is equivalent to ``kernel_size=({k_tuple})``;
@@ -212,9 +221,8 @@ Parameters
 y : numpy.ndarray
     Pooled values, ``(N, C, {sp})`` or ``(C, {sp})``; any forward dtype.
 indices : numpy.ndarray
-    int64 indices from the forward, same shape as ``y``; ``-1`` entries are skipped.
-kernel_size, stride, padding
-    As in the forward (no dilation, as in PyTorch).
+    The forward's int64 indices, same shape as ``y``; ``-1`` entries are skipped.
+{params}
 output_size : tuple of ints, optional
     Output spatial size (``{nd}`` entries, or ``y.ndim`` entries of which the
     last {nd} are used). Each must lie strictly between ``default - stride`` and
@@ -247,9 +255,9 @@ The same function exists in every implementation with the same signature and res
 algorithm) and ``poolref.naive.{name}`` (the loop oracle)."""
 
 
-def _params(nd: int) -> str:
+def _params(nd: int, text: str = _PARAMS_DOC) -> str:
     k_tuple = ", ".join(["k"] * nd) + ("," if nd == 1 else "")
-    return _PARAMS_DOC.format(nd=nd, k_tuple=k_tuple)
+    return text.format(nd=nd, k_tuple=k_tuple)
 
 
 def forward(nd: int) -> str:
@@ -270,7 +278,9 @@ def backward(nd: int) -> str:
 
 def unpool(nd: int) -> str:
     """The docstring of ``max_unpool{nd}d``."""
-    text = _UNPOOL_DOC.format(nd=nd, sp=_SPATIAL_NAMES[nd], example=_EXAMPLES[nd]["unpool"])
+    text = _UNPOOL_DOC.format(
+        nd=nd, sp=_SPATIAL_NAMES[nd], params=_params(nd, _UNPOOL_PARAMS_DOC), example=_EXAMPLES[nd]["unpool"]
+    )
     return _with_implementations(text, f"max_unpool{nd}d")
 
 

@@ -7,9 +7,10 @@ Shared by :mod:`poolref.strategies` (which re-exports everything here) and the h
 from __future__ import annotations
 
 import math
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
+from numpy.typing import DTypeLike
 
 from ._params import PoolParams
 
@@ -33,7 +34,7 @@ __all__ = [
 LAYOUTS = ("C", "F", "transposed", "strided", "reversed")
 
 
-def _scalar_source(value) -> str:
+def _scalar_source(value: Any) -> str:
     if isinstance(value, float):
         if math.isnan(value):
             return "np.nan"
@@ -43,7 +44,7 @@ def _scalar_source(value) -> str:
     return repr(value)
 
 
-def _nested_source(items) -> str:
+def _nested_source(items: Any) -> str:
     if isinstance(items, list):
         return "[" + ", ".join(_nested_source(item) for item in items) + "]"
     return _scalar_source(items)
@@ -55,6 +56,16 @@ def array_source(x: np.ndarray) -> str:
     ``eval`` it with ``import numpy as np``; NaN and infinities are written as
     ``np.nan``/``np.inf`` and ``-0.0`` keeps its sign. The memory layout is not
     reproduced (it never changes a correct result).
+
+    Parameters
+    ----------
+    x : array_like
+        The array to write out.
+
+    Returns
+    -------
+    str
+        ``np.array([...], dtype=np.<name>)``, or ``np.empty(shape, dtype=...)`` when empty.
 
     Examples
     --------
@@ -70,7 +81,18 @@ def array_source(x: np.ndarray) -> str:
 
 
 def layout_name(x: np.ndarray) -> str:
-    """A short description of ``x``'s memory layout, for messages."""
+    """A short description of ``x``'s memory layout, for messages.
+
+    Parameters
+    ----------
+    x : numpy.ndarray
+        Any array.
+
+    Returns
+    -------
+    str
+        ``"C-contiguous"``, ``"F-contiguous"`` or ``"non-contiguous, strides=(...)"``.
+    """
     if x.flags.c_contiguous:
         return "C-contiguous"
     if x.flags.f_contiguous:
@@ -84,13 +106,28 @@ class PoolCase(NamedTuple):
     Every parameter is a tuple with one entry per spatial dimension (the
     ``ceil_mode`` flag excepted), so ``f(case.x, **case.kwargs())`` is a valid
     call of the matching ``max_pool{nd}d``.
+
+    Parameters
+    ----------
+    x : numpy.ndarray
+        The input, ``(N, C, *spatial)`` or unbatched ``(C, *spatial)``.
+    kernel_size : tuple of int
+        Window size, one entry per spatial dimension.
+    stride : tuple of int
+        Step between windows.
+    padding : tuple of int
+        Implicit padding on both sides.
+    dilation : tuple of int
+        Spacing between the taps of a window.
+    ceil_mode : bool
+        Ceil instead of floor in the output-size formula.
     """
 
     x: np.ndarray
-    kernel_size: tuple
-    stride: tuple
-    padding: tuple
-    dilation: tuple
+    kernel_size: tuple[int, ...]
+    stride: tuple[int, ...]
+    padding: tuple[int, ...]
+    dilation: tuple[int, ...]
     ceil_mode: bool
 
     @property
@@ -114,7 +151,7 @@ class PoolCase(NamedTuple):
         """True for ``(N, C, *spatial)`` input, False for unbatched ``(C, *spatial)``."""
         return self.x.ndim == self.nd + 2
 
-    def kwargs(self) -> dict:
+    def kwargs(self) -> dict[str, Any]:
         """``kernel_size``, ``stride``, ``padding``, ``dilation`` and ``ceil_mode`` as keywords."""
         return {
             "kernel_size": self.kernel_size,
@@ -124,7 +161,7 @@ class PoolCase(NamedTuple):
             "ceil_mode": self.ceil_mode,
         }
 
-    def snippet(self, func: str | None = None, *, module: str = "poolref", **extra) -> str:
+    def snippet(self, func: str | None = None, *, module: str = "poolref", **extra: Any) -> str:
         """A one-line Python call reproducing this case, e.g. ``poolref.max_pool2d(np.array(...), ...)``.
 
         ``func`` defaults to ``max_pool{nd}d``; ``extra`` keywords (for
@@ -153,15 +190,33 @@ def _exact_int_limit(dtype: np.dtype) -> int:
 
 
 
-def distinct_grid(dtype, n: int, *, domain: str = "any") -> np.ndarray:
+def distinct_grid(dtype: DTypeLike, n: int, *, domain: str = "any") -> np.ndarray:
     """``n`` distinct values of ``dtype`` in increasing order, centred on zero where possible.
 
     Integers while the dtype holds them exactly (float16: up to 2048 in
     magnitude, so up to 4097 values); beyond that, float16 uses consecutive
     representable values (every finite float16 is distinct); 8-bit integers
     have only 256 values, so larger ``n`` repeat them cyclically.
-    ``domain="nonnegative"`` (or ``"positive"``) keeps the grid at ``>= 0``
-    (``> 0``); ``"any"`` and ``"finite"`` change nothing (the grid is finite).
+
+    Parameters
+    ----------
+    dtype : dtype-like
+        One of the forward dtypes.
+    n : int
+        Number of values.
+    domain : {"any", "finite", "nonnegative", "positive"}, optional
+        ``"nonnegative"`` (or ``"positive"``) keeps the grid at ``>= 0``
+        (``> 0``); ``"any"`` and ``"finite"`` change nothing (the grid is finite).
+
+    Returns
+    -------
+    numpy.ndarray
+        One-dimensional, ``n`` values of ``dtype``.
+
+    Raises
+    ------
+    ValueError
+        More float16 values than there are finite float16 numbers.
     """
     dtype = np.dtype(dtype)
     if domain in ("nonnegative", "positive"):
@@ -195,9 +250,24 @@ def distinct_grid(dtype, n: int, *, domain: str = "any") -> np.ndarray:
 def with_layout(x: np.ndarray, layout: str, *, channel_axis: int = 1) -> np.ndarray:
     """An array with ``x``'s logical values (and shape) in the memory layout ``layout``.
 
-    See :data:`LAYOUTS`. The result never shares memory with ``x``.
-    ``channel_axis`` is the axis that ``"transposed"`` moves last (1 for
-    batched input, 0 for unbatched).
+    Parameters
+    ----------
+    x : numpy.ndarray
+        The values.
+    layout : str
+        One of :data:`LAYOUTS`.
+    channel_axis : int, optional
+        The axis that ``"transposed"`` moves last (1 for batched input, 0 for unbatched).
+
+    Returns
+    -------
+    numpy.ndarray
+        Equal to ``x``, in the requested layout; never shares memory with ``x``.
+
+    Raises
+    ------
+    ValueError
+        ``layout`` is not one of :data:`LAYOUTS`.
     """
     if layout not in LAYOUTS:
         msg = f"layout={layout!r} is not one of {LAYOUTS!r}"
@@ -228,6 +298,18 @@ def layout_of(x: np.ndarray, *, channel_axis: int = 1) -> str | None:
     ``np.ascontiguousarray(x)``: NumPy calls an array with negative strides on size-1 axes
     "contiguous" and would not copy it, although a consumer of the strides (MLX, a kernel)
     sees the difference.
+
+    Parameters
+    ----------
+    x : numpy.ndarray
+        Any array.
+    channel_axis : int, optional
+        As in :func:`with_layout`.
+
+    Returns
+    -------
+    str or None
+        The layout's name, or None if ``x``'s strides match none of them.
     """
     base = np.array(x, order="C", copy=True)
     for layout in LAYOUTS:

@@ -2,8 +2,9 @@
 
 Public API for users who test their own pooling code against poolref, and
 for :mod:`poolref.testing`. Hypothesis is an optional dependency
-(``pip install poolref[strategies]``); this module (and ``poolref.testing``)
-is the only one that imports it.
+(``pip install poolref[strategies]``); only this module (with its argument
+checks in ``poolref._strategy_args``) and ``poolref.testing`` import it.
+Importing it registers :func:`pool_cases` for ``st.from_type(PoolCase)``.
 
 * :func:`pool_params` draws valid pooling parameters for one rank.
 * :func:`dtypes` draws one of the forward dtypes.
@@ -30,15 +31,17 @@ from __future__ import annotations
 
 import functools
 import math
-import operator
 from collections.abc import Sequence
+from typing import Any, Union
 
 import numpy as np
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 from hypothesis.extra import numpy as hnp
+from numpy.typing import DTypeLike
 
-from ._params import FORWARD_DTYPES
+from . import _strategy_args as _args
+from ._strategy_args import DOMAINS, PROFILES, profiles_for
 from .arrays import (
     LAYOUTS,
     PoolCase,
@@ -64,118 +67,6 @@ __all__ = [
     "values",
     "with_layout",
 ]
-
-#: Value profiles understood by :func:`values` and :func:`pool_cases`.
-PROFILES = ("distinct", "ties", "nan", "inf", "signed_zero", "negative", "general")
-
-#: Value domains understood by :func:`values` and :func:`pool_cases`: every value of the
-#: dtype, finite values only (no NaN or infinity), values >= 0, or values > 0.
-DOMAINS = ("any", "finite", "nonnegative", "positive")
-
-# The profiles that can produce a value inside each domain (the others are never drawn there).
-_DOMAIN_PROFILES = {
-    "any": PROFILES,
-    "finite": ("distinct", "ties", "signed_zero", "negative", "general"),
-    "nonnegative": ("distinct", "ties", "signed_zero", "general"),
-    "positive": ("distinct", "ties", "general"),
-}
-
-# Shrinking goes towards the first entry of each of these.
-_DTYPE_ORDER = tuple(
-    np.dtype(t) for t in ("float64", "float32", "float16", "int64", "int32", "int16", "int8", "uint8")
-)
-assert set(_DTYPE_ORDER) == set(FORWARD_DTYPES)
-
-
-
-# ----------------------------------------------------------------------------
-# PoolCase
-# ----------------------------------------------------------------------------
-
-
-
-# ----------------------------------------------------------------------------
-# Argument validation helpers
-# ----------------------------------------------------------------------------
-
-
-def _check_int(value, name: str, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        msg = f"Expected an int but got {name}={value!r} (type={type(value).__name__})"
-        raise InvalidArgument(msg)
-    if value < minimum:
-        msg = f"{name}={value!r} must be at least {minimum}"
-        raise InvalidArgument(msg)
-    return operator.index(value)
-
-
-def _check_bool_or_none(value, name: str):
-    if value is not None and not isinstance(value, bool):
-        msg = f"Expected None, True or False but got {name}={value!r} (type={type(value).__name__})"
-        raise InvalidArgument(msg)
-    return value
-
-
-def _as_choices(value, name: str, allowed: Sequence, *, convert=lambda v: v) -> tuple:
-    """A non-empty tuple of unique allowed values from one value or a sequence."""
-    if isinstance(value, (str, int, np.dtype, type)) or not isinstance(value, Sequence):
-        value = (value,)
-    try:
-        items = tuple(convert(v) for v in value)
-    except TypeError as exc:
-        msg = f"Cannot interpret {name}={value!r}: {exc}"
-        raise InvalidArgument(msg) from None
-    if not items:
-        msg = f"{name}={value!r} must not be empty"
-        raise InvalidArgument(msg)
-    for item in items:
-        if item not in allowed:
-            msg = f"{name}={value!r} contains {item!r}, which is not one of {tuple(allowed)!r}"
-            raise InvalidArgument(msg)
-    return tuple(dict.fromkeys(items))
-
-
-def _forward_dtype(value) -> np.dtype:
-    try:
-        return np.dtype(value)
-    except TypeError as exc:
-        msg = f"not a dtype: {value!r}"
-        raise TypeError(msg) from exc
-
-
-# ----------------------------------------------------------------------------
-# Parameters
-# ----------------------------------------------------------------------------
-
-
-def _min_length(k: int, s: int, p: int, d: int, ceil_mode: bool) -> int:
-    """Smallest input length with at least one output (PyTorch's rule, stated directly).
-
-    Floor mode needs the effective window inside the padded input:
-    ``L + 2p >= eff``. Ceil mode also accepts a first window that hangs over
-    the end by up to ``s - 1`` (it starts at ``-p``, inside the input or the
-    left padding, so the ceil correction never removes it).
-    """
-    eff = d * (k - 1) + 1
-    shortfall = s - 1 if ceil_mode else 0
-    return max(1, eff - 2 * p - shortfall)
-
-
-def _fitting_length(low: int, k: int, s: int, p: int, d: int) -> int:
-    """Smallest length ``>= low`` that the windows tile exactly: ``(L + 2p - eff) % s == 0``."""
-    eff = d * (k - 1) + 1
-    return low + (-(low + 2 * p - eff)) % s
-
-
-def _integer_root(value: int, n: int) -> int:
-    """Largest ``r`` with ``r**n <= value``."""
-    r = int(round(value ** (1 / n)))
-    while r**n > value:
-        r -= 1
-    while (r + 1) ** n <= value:
-        r += 1
-    return r
-
 
 def _params_strategy(
     nd,
@@ -244,7 +135,7 @@ def pool_params(
     ceil_mode: bool | None = None,
     square: bool = False,
     same_stride: bool = False,
-):
+) -> st.SearchStrategy[dict[str, Any]]:
     """Strategy for valid pooling parameters of one rank.
 
     Parameters
@@ -283,49 +174,22 @@ def pool_params(
     Examples shrink towards ``kernel_size=1``, ``stride=1``, ``padding=0``,
     ``dilation=1`` and ``ceil_mode=False``, one dimension at a time.
     """
-    nd = _check_nd(nd, "nd")
-    max_kernel = _check_int(max_kernel, "max_kernel", 1)
-    max_stride = _check_int(max_stride, "max_stride", 1)
-    max_dilation = _check_int(max_dilation, "max_dilation", 1)
-    _check_flag(padding, "padding")
-    _check_flag(dilation, "dilation")
-    _check_bool_or_none(ceil_mode, "ceil_mode")
-    _check_flag(square, "square")
-    _check_flag(same_stride, "same_stride")
-    return _params_strategy(
-        nd,
-        max_kernel=max_kernel,
-        max_stride=max_stride,
-        max_dilation=max_dilation,
-        padding=padding,
-        dilation=dilation,
-        ceil_mode=ceil_mode,
-        square=square,
+    args = dict(locals())  # first statement: exactly the keywords, by name
+    nd = _args.check_nd(nd, "nd")
+    bounds = {
+        name: _args.check_int(args[name], name, 1) for name in ("max_kernel", "max_stride", "max_dilation")
+    }
+    for name in ("padding", "dilation", "square", "same_stride"):
+        _args.check_flag(args[name], name)
+    _args.check_bool_or_none(ceil_mode, "ceil_mode")
+    inner = _params_strategy(
+        nd, **bounds, padding=padding, dilation=dilation, ceil_mode=ceil_mode, square=square,
         same_stride=same_stride,
     )
+    return _args.Named(inner, _args.call_text(pool_params, args))
 
 
-def _check_nd(nd, name: str) -> int:
-    nd = _check_int(nd, name, 1)
-    if nd > 3:
-        msg = f"{name}={nd!r} must be 1, 2 or 3"
-        raise InvalidArgument(msg)
-    return nd
-
-
-def _check_flag(value, name: str) -> bool:
-    if not isinstance(value, bool):
-        msg = f"Expected True or False but got {name}={value!r} (type={type(value).__name__})"
-        raise InvalidArgument(msg)
-    return value
-
-
-# ----------------------------------------------------------------------------
-# dtypes and values
-# ----------------------------------------------------------------------------
-
-
-def dtypes(*, floats: bool = True, ints: bool = True):
+def dtypes(*, floats: bool = True, ints: bool = True) -> st.SearchStrategy[np.dtype]:
     """Strategy for one of poolref's forward dtypes.
 
     Parameters
@@ -345,39 +209,18 @@ def dtypes(*, floats: bool = True, ints: bool = True):
     hypothesis.errors.InvalidArgument
         If both ``floats`` and ``ints`` are False.
     """
-    _check_flag(floats, "floats")
-    _check_flag(ints, "ints")
+    _args.check_flag(floats, "floats")
+    _args.check_flag(ints, "ints")
     if not (floats or ints):
         msg = "floats=False and ints=False leave no dtype to draw"
         raise InvalidArgument(msg)
-    chosen = [t for t in _DTYPE_ORDER if (t.kind == "f" and floats) or (t.kind in "iu" and ints)]
+    chosen = [t for t in _args.DTYPE_ORDER if (t.kind == "f" and floats) or (t.kind in "iu" and ints)]
     return st.sampled_from(chosen)
 
 
-
-def profiles_for(dtype, domain: str = "any") -> tuple[str, ...]:
-    """The value profiles that make sense for ``dtype`` within ``domain`` (see :data:`DOMAINS`).
-
-    NaN, infinities and -0.0 need floats; unsigned integers have no negative values.
-    """
-    dtype = np.dtype(dtype)
-    if dtype.kind == "f":
-        usable = PROFILES
-    elif dtype.kind == "u":
-        usable = ("distinct", "ties", "general")
-    else:
-        usable = ("distinct", "ties", "negative", "general")
-    return tuple(p for p in usable if p in _DOMAIN_PROFILES[_check_domain(domain)])
-
-
-def _check_domain(domain) -> str:
-    if domain not in DOMAINS:
-        msg = f"domain={domain!r} is not one of {DOMAINS!r}"
-        raise InvalidArgument(msg)
-    return domain
-
-
-def values(dtype, *, profile: str = "general", domain: str = "any"):
+def values(
+    dtype: DTypeLike, *, profile: str = "general", domain: str = "any"
+) -> st.SearchStrategy[Union[int, float]]:
     """Element strategy for one value profile of ``dtype``, within a value domain.
 
     Parameters
@@ -424,7 +267,7 @@ def values(dtype, *, profile: str = "general", domain: str = "any"):
         Unknown dtype or profile, or a profile that ``dtype`` cannot hold
         (see :func:`profiles_for`).
     """
-    dtype = _check_dtype(dtype, "dtype")
+    dtype = _args.check_dtype(dtype, "dtype")
     if profile not in PROFILES:
         msg = f"profile={profile!r} is not one of {PROFILES!r}"
         raise InvalidArgument(msg)
@@ -463,23 +306,10 @@ def values(dtype, *, profile: str = "general", domain: str = "any"):
     if is_float:
         if domain == "any":
             return hnp.from_dtype(dtype)
-        bounds = {} if low is None else {"min_value": 0.0, "exclude_min": low == 1}
+        bounds: dict[str, Any] = {} if low is None else {"min_value": 0.0, "exclude_min": low == 1}
         return hnp.from_dtype(dtype, allow_nan=False, allow_infinity=False, **bounds)
     info = np.iinfo(dtype)
     return st.integers(int(info.min) if low is None else max(int(info.min), low), int(info.max))
-
-
-def _check_dtype(value, name: str) -> np.dtype:
-    try:
-        dtype = np.dtype(value)
-    except TypeError:
-        msg = f"{name}={value!r} is not a dtype"
-        raise InvalidArgument(msg) from None
-    if dtype not in FORWARD_DTYPES:
-        msg = f"{name}={dtype} is not one of the forward dtypes {tuple(str(t) for t in _DTYPE_ORDER)}"
-        raise InvalidArgument(msg)
-    return dtype
-
 
 
 def _arrays(dtype: np.dtype, shape: tuple[int, ...], profile: str, domain: str = "any"):
@@ -499,35 +329,30 @@ def _cached_values(dtype: np.dtype, profile: str, domain: str):
     return values(dtype, profile=profile, domain=domain)
 
 
-# ----------------------------------------------------------------------------
-# pool_cases
-# ----------------------------------------------------------------------------
-
-
 def pool_cases(
     *,
-    ndims=(1, 2, 3),
-    dtypes=None,
-    profiles=None,
-    layouts=None,
-    batched=None,
-    padding=True,
-    dilation=True,
-    ceil_mode=None,
-    min_side=1,
-    max_side=8,
-    max_batch=3,
-    max_channels=3,
-    max_kernel=3,
-    max_stride=3,
-    max_dilation=2,
-    min_batch=1,
-    max_elements=512,
-    square=False,
-    same_stride=False,
-    exact_fit=False,
-    domain="any",
-):
+    ndims: int | Sequence[int] = (1, 2, 3),
+    dtypes: DTypeLike | Sequence[DTypeLike] | None = None,
+    profiles: str | Sequence[str] | None = None,
+    layouts: str | Sequence[str] | None = None,
+    batched: bool | None = None,
+    padding: bool = True,
+    dilation: bool = True,
+    ceil_mode: bool | None = None,
+    min_side: int = 1,
+    max_side: int = 8,
+    max_batch: int = 3,
+    max_channels: int = 3,
+    max_kernel: int = 3,
+    max_stride: int = 3,
+    max_dilation: int = 2,
+    min_batch: int = 1,
+    max_elements: int = 512,
+    square: bool = False,
+    same_stride: bool = False,
+    exact_fit: bool = False,
+    domain: str = "any",
+) -> st.SearchStrategy[PoolCase]:
     """Strategy for complete, valid pooling calls (:class:`PoolCase`).
 
     Parameters
@@ -595,118 +420,48 @@ def pool_cases(
         max_side``, an unknown dtype/profile/layout, no dtype that any
         requested profile applies to, or ``min_side ** nd > max_elements``.
     """
-    nd_choices = _as_choices(ndims, "ndims", (1, 2, 3))
-    dtype_choices = (
-        _DTYPE_ORDER
-        if dtypes is None
-        else _as_choices(dtypes, "dtypes", FORWARD_DTYPES, convert=_forward_dtype)
-    )
-    profile_choices = PROFILES if profiles is None else _as_choices(profiles, "profiles", PROFILES)
-    layout_choices = LAYOUTS if layouts is None else _as_choices(layouts, "layouts", LAYOUTS)
-    _check_bool_or_none(batched, "batched")
-    _check_flag(padding, "padding")
-    _check_flag(dilation, "dilation")
-    _check_bool_or_none(ceil_mode, "ceil_mode")
-    min_side = _check_int(min_side, "min_side", 1)
-    max_side = _check_int(max_side, "max_side", 1)
-    if min_side > max_side:
-        msg = f"Cannot have max_side={max_side!r} < min_side={min_side!r}"
-        raise InvalidArgument(msg)
-    min_batch = _check_int(min_batch, "min_batch", 0)
-    max_batch = _check_int(max_batch, "max_batch", 1)
-    if min_batch > max_batch:
-        msg = f"Cannot have max_batch={max_batch!r} < min_batch={min_batch!r}"
-        raise InvalidArgument(msg)
-    max_channels = _check_int(max_channels, "max_channels", 1)
-    max_kernel = _check_int(max_kernel, "max_kernel", 1)
-    max_stride = _check_int(max_stride, "max_stride", 1)
-    max_dilation = _check_int(max_dilation, "max_dilation", 1)
-    max_elements = _check_int(max_elements, "max_elements", 1)
-    for flag, name in ((square, "square"), (same_stride, "same_stride"), (exact_fit, "exact_fit")):
-        _check_flag(flag, name)
-    domain = _check_domain(domain)
-
-    dtype_profiles = {
-        t: tuple(p for p in profile_choices if p in profiles_for(t, domain)) for t in dtype_choices
-    }
-    usable = tuple(t for t in dtype_choices if dtype_profiles[t])
-    if not usable:
-        msg = (
-            f"profiles={profile_choices!r} apply to none of dtypes="
-            f"{tuple(str(t) for t in dtype_choices)!r} in domain={domain!r} "
-            "(NaN, inf and signed zeros need floats)"
-        )
-        raise InvalidArgument(msg)
-    # Per rank, the largest side every plane may need: kernels and dilations are drawn
-    # so that eff - 2 * padding stays within it, and min_side must fit it too.
-    extents = {nd: min(max_side, _integer_root(max_elements, nd)) for nd in nd_choices}
-    for nd, extent in extents.items():
-        if min_side > extent:
-            msg = (
-                f"max_elements={max_elements} cannot hold a {nd}-D plane with "
-                f"min_side={min_side} ({min_side}**{nd} = {min_side**nd} elements)"
-            )
-            raise InvalidArgument(msg)
-    batched_choices = (True, False) if batched is None else (batched,)
-    # 8-bit integers have only 256 distinct values: "distinct" arrays of them get a
-    # 256-element budget (and kernels to match) unless min_side forbids it.
-    budgets = {(nd, False): (extents[nd], max_elements) for nd in nd_choices}
-    for nd in nd_choices:
-        small = min(extents[nd], _integer_root(min(256, max_elements), nd))
-        budgets[nd, True] = (small, min(256, max_elements)) if min_side <= small else budgets[nd, False]
+    args = dict(locals())  # first statement: exactly the keywords, by name
+    plan = _args.case_plan(args)
     # Built once: building a composite strategy inside every draw is slow.
     params_strategies = {
-        key: _params_strategy(
-            key[0],
-            max_kernel=max_kernel,
-            max_stride=max_stride,
-            max_dilation=max_dilation,
-            padding=padding,
-            dilation=dilation,
-            ceil_mode=ceil_mode,
-            max_extent=extent,
-            square=square,
-            same_stride=same_stride,
-        )
-        for key, (extent, _) in budgets.items()
+        key: _params_strategy(key[0], max_extent=extent, **plan.params)
+        for key, (extent, _) in plan.budgets.items()
     }
+    return _args.Named(_draw_case(plan, params_strategies), _args.call_text(pool_cases, args))
 
-    @st.composite
-    def draw_case(draw):
-        nd = draw(st.sampled_from(nd_choices))
-        dtype = draw(st.sampled_from(usable))
-        profile = draw(st.sampled_from(dtype_profiles[dtype]))
-        layout = draw(st.sampled_from(layout_choices))
-        is_batched = draw(st.sampled_from(batched_choices))
-        key = (nd, profile == "distinct" and dtype.itemsize == 1)
-        params = draw(params_strategies[key])
-        budget = budgets[key][1]
-        dims = list(
-            zip(params["kernel_size"], params["stride"], params["padding"], params["dilation"])
-        )
-        lows = [max(min_side, _min_length(*dim, params["ceil_mode"])) for dim in dims]
-        if exact_fit:
-            lows = [_fitting_length(low, *dim) for low, dim in zip(lows, dims)]
-        sides: list[int] = []
-        for i in range(nd):
-            room = budget // (math.prod(sides) * math.prod(lows[i + 1 :]))
-            high = max(lows[i], min(max_side, room))
-            if exact_fit:
-                k, s, p, d = dims[i]
-                step = st.integers(0, (high - lows[i]) // s)
-                sides.append(lows[i] + s * draw(step))
-            else:
-                sides.append(draw(st.integers(lows[i], high)))
-        plane = math.prod(sides)
-        channels = draw(st.integers(1, max(1, min(max_channels, budget // plane))))
-        lead: tuple[int, ...] = (channels,)
-        if is_batched:
-            n_hi = min(max_batch, budget // (plane * channels))
-            lead = (draw(st.integers(min_batch, max(min_batch, n_hi))), channels)
-        shape = (*lead, *sides)
-        x = draw(_arrays(dtype, shape, profile, domain))
-        x = with_layout(x, layout, channel_axis=len(lead) - 1)
-        return PoolCase(x, **params)
 
-    return draw_case()
+@st.composite
+def _draw_case(draw: st.DrawFn, plan: _args.CasePlan, params_strategies: dict) -> PoolCase:
+    """One case: rank, dtype, profile, layout and batching, then parameters, sizes and values."""
+    nd = draw(st.sampled_from(plan.ndims))
+    dtype = draw(st.sampled_from(plan.dtypes))
+    profile = draw(st.sampled_from(plan.dtype_profiles[dtype]))
+    layout = draw(st.sampled_from(plan.layouts))
+    is_batched = draw(st.sampled_from(plan.batched))
+    key = (nd, profile == "distinct" and dtype.itemsize == 1)
+    params = draw(params_strategies[key])
+    budget = plan.budgets[key][1]
+    dims = list(zip(params["kernel_size"], params["stride"], params["padding"], params["dilation"]))
+    lows = [max(plan.min_side, _args.min_length(*dim, params["ceil_mode"])) for dim in dims]
+    if plan.exact_fit:
+        lows = [_args.fitting_length(low, *dim) for low, dim in zip(lows, dims)]
+    sides: list[int] = []
+    for i in range(nd):
+        room = budget // (math.prod(sides) * math.prod(lows[i + 1 :]))
+        high = max(lows[i], min(plan.max_side, room))
+        if plan.exact_fit:
+            s = dims[i][1]
+            sides.append(lows[i] + s * draw(st.integers(0, (high - lows[i]) // s)))
+        else:
+            sides.append(draw(st.integers(lows[i], high)))
+    plane = math.prod(sides)
+    channels = draw(st.integers(1, max(1, min(plan.max_channels, budget // plane))))
+    lead: tuple[int, ...] = (channels,)
+    if is_batched:
+        n_hi = min(plan.max_batch, budget // (plane * channels))
+        lead = (draw(st.integers(plan.min_batch, max(plan.min_batch, n_hi))), channels)
+    x = draw(_arrays(dtype, (*lead, *sides), profile, plan.domain))
+    return PoolCase(with_layout(x, layout, channel_axis=len(lead) - 1), **params)
 
+
+st.register_type_strategy(PoolCase, pool_cases())

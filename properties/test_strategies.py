@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
 import _assertions as pa
-from poolref import _params
+from poolref import _params, _strategy_args
 from poolref import strategies as ps
 from poolref.strategies import PoolCase
 
@@ -51,7 +51,7 @@ def test_pool_cases_are_valid_calls_within_their_bounds(case):
 def test_smallest_side_is_the_smallest_length_with_an_output(ceil_mode):
     for k, s, d in itertools.product(range(1, 6), range(1, 5), range(1, 4)):
         for p in range(k // 2 + 1):
-            smallest = ps._min_length(k, s, p, d, ceil_mode)
+            smallest = _strategy_args.min_length(k, s, p, d, ceil_mode)
             assert _params.output_size(smallest, k, s, p, d, ceil_mode) >= 1
             if smallest > 1:
                 assert _params.output_size(smallest - 1, k, s, p, d, ceil_mode) < 1, (k, s, p, d)
@@ -193,3 +193,33 @@ def test_element_budget_and_batch_bounds_hold(case):
     assert case.x.shape[-case.nd - 1] <= 2
     if case.batched:
         assert 0 <= case.x.shape[0] <= 2
+
+
+@given(st.from_type(PoolCase))
+def test_from_type_draws_valid_cases(case):
+    # registered by poolref.strategies: a test asking for a PoolCase gets pool_cases()
+    y, idx = poolref_naive_pool(case)
+    assert y.shape == idx.shape
+    assert case.x.shape[: -case.nd] == y.shape[: -case.nd]
+
+
+def poolref_naive_pool(case):
+    import poolref.naive
+
+    return getattr(poolref.naive, f"max_pool{case.nd}d")(case.x, **case.kwargs(), return_indices=True)
+
+
+@pytest.mark.parametrize(
+    ("strategy", "text"),
+    [
+        (lambda: ps.pool_cases(), "pool_cases()"),
+        (lambda: ps.pool_cases(ndims=(2,)), "pool_cases(ndims=(2,))"),
+        (lambda: ps.pool_cases(ndims=2, profiles="ties", exact_fit=True),
+         "pool_cases(ndims=2, profiles='ties', exact_fit=True)"),
+        (lambda: ps.pool_params(2), "pool_params(nd=2)"),
+        (lambda: ps.pool_params(1, max_kernel=5, ceil_mode=True), "pool_params(nd=1, max_kernel=5, ceil_mode=True)"),
+        (lambda: st.lists(ps.pool_cases(max_side=4), max_size=2), "lists(pool_cases(max_side=4), max_size=2)"),
+    ],
+)
+def test_strategy_reprs_read_as_the_call(strategy, text):
+    assert repr(strategy()) == text

@@ -338,3 +338,19 @@ def test_window_analysis_matches_the_oracle():
         np.testing.assert_array_equal(idx, exp.index)
 
     check()
+
+
+def test_corner_cases_are_fresh_arrays_that_keep_their_strides():
+    # a candidate that writes to (or reshapes) its input must not change later runs' cases,
+    # nor the TINY rows that the property suite uses as @examples
+    from poolref.testing._corners import TINY
+
+    for nd in (1, 2, 3):
+        first, second = testing.corner_cases(nd), testing.corner_cases(nd)
+        rows = {name: case for name, case in TINY}
+        for (name, a), (_, b) in zip(first, second):
+            assert not np.shares_memory(a.x, b.x), name
+            if name in rows:
+                assert not np.shares_memory(a.x, rows[name].x), name
+                if a.x.shape == rows[name].x.shape:  # the TINY row, not a catalogue namesake
+                    assert a.x.strides == rows[name].x.strides, name

@@ -76,106 +76,147 @@ def _select(vals: np.ndarray, valid: np.ndarray, rule: str) -> np.ndarray:
     return sel
 
 
-def _expected(xb: np.ndarray, params: PoolParams, behaviour: Behaviour) -> _Expected:
+@dataclass
+class _Windows:
+    """The windows of one batched input ``(N, C, *S)`` and the tap each one selects.
+
+    Arrays over windows have shape ``(N*C, prod(O))``; ``taps``/``valid`` are ``(prod(O), K)``.
+    """
+
+    out_spatial: tuple[int, ...]
+    taps: np.ndarray
+    valid: np.ndarray  # tap inside the input
+    vals: np.ndarray  # (N*C, prod(O), K) values at the taps (garbage where invalid)
+    index: np.ndarray  # selected plane index, -1 where none
+    value: np.ndarray  # selected value, the dtype's lowest where the window has no tap
+    empty: np.ndarray  # the window has no valid tap
+    padded: np.ndarray  # (1, prod(O)): the window has a tap in the padding
+    nan: np.ndarray  # a valid tap holds NaN
+    all_nan: np.ndarray  # every valid tap holds NaN
+    ties: np.ndarray  # several valid taps hold the maximum (NaN windows excluded)
+
+
+def _windows(xb: np.ndarray, params: PoolParams, behaviour: Behaviour) -> _Windows:
+    """Gather every window of ``xb`` and select its maximum by the behaviour's NaN rule."""
     n_batch, n_chan, *spatial = xb.shape
-    spatial = tuple(spatial)
-    out_spatial, taps = _window_taps(spatial, params)
-    plane = math.prod(spatial)
-    flat = np.ascontiguousarray(xb).reshape(n_batch * n_chan, plane)
+    out_spatial, taps = _window_taps(tuple(spatial), params)
+    flat = np.ascontiguousarray(xb).reshape(n_batch * n_chan, math.prod(spatial))
     valid = taps >= 0
     vals = flat[:, np.where(valid, taps, 0)]  # (NC, O, K)
-    is_float = xb.dtype.kind == "f"
-    rule = behaviour.nan if behaviour.nan != "untested" else "last"
-    sel = _select(vals, valid, rule)
-    nc_o = sel.shape
-    empty_w = sel == -1
-    taps_b = np.broadcast_to(taps, vals.shape)
-    sel_c = np.where(empty_w, 0, sel)
-    index = np.take_along_axis(taps_b, sel_c[..., None], axis=2)[..., 0]
-    value = np.take_along_axis(vals, sel_c[..., None], axis=2)[..., 0]
-    index = np.where(empty_w, -1, index)
-    has_valid = valid.any(axis=1)[None, :].repeat(nc_o[0], axis=0)
-    truly_empty = ~has_valid
-    if is_float:
+    sel = _select(vals, valid, behaviour.nan if behaviour.nan != "untested" else "last")
+    no_sel = sel == -1
+    sel_c = np.where(no_sel, 0, sel)[..., None]
+    index = np.take_along_axis(np.broadcast_to(taps, vals.shape), sel_c, axis=2)[..., 0]
+    value = np.take_along_axis(vals, sel_c, axis=2)[..., 0]
+    has_valid = np.asarray(valid.any(axis=1))[None, :].repeat(sel.shape[0], axis=0)
+    if xb.dtype.kind == "f":
         nan_tap = np.isnan(vals) & valid[None]
-        nan_w = nan_tap.any(axis=2)
+        nan_w = np.asarray(nan_tap.any(axis=2))
         all_nan_w = has_valid & (nan_tap.sum(axis=2) == valid.sum(axis=1)[None, :])
     else:
-        nan_w = np.zeros(nc_o, dtype=bool)
-        all_nan_w = nan_w
-    low = lowest(xb.dtype)
-    value = np.where(truly_empty, low, value).astype(xb.dtype)
-    # equal maxima among the valid taps (NaN windows are not ties)
-    equal = (vals == value[..., None]) & valid[None]
-    tie_w = (equal.sum(axis=2) > 1) & ~nan_w & ~truly_empty
+        nan_w = all_nan_w = np.zeros(sel.shape, dtype=bool)
+    empty = ~has_valid
+    value = np.where(empty, lowest(xb.dtype), value).astype(xb.dtype)
+    equal = (vals == value[..., None]) & valid[None]  # NaN windows are not ties
+    return _Windows(
+        out_spatial=out_spatial,
+        taps=taps,
+        valid=valid,
+        vals=vals,
+        index=np.where(no_sel, -1, index),
+        value=value,
+        empty=empty,
+        padded=np.asarray((~valid).any(axis=1))[None, :],
+        nan=nan_w,
+        all_nan=all_nan_w,
+        ties=(equal.sum(axis=2) > 1) & ~nan_w & ~empty,
+    )
 
-    value_checked = np.ones(nc_o, dtype=bool)
-    index_exact = ~truly_empty
-    index_member = np.zeros(nc_o, dtype=bool)
+
+def _masks(w: _Windows, dtype: np.dtype, behaviour: Behaviour) -> dict[str, np.ndarray]:
+    """What is checked where under ``behaviour``: the expected ``value``, the masks
+    ``value_checked``, ``index_exact`` and ``index_member``, and the windows still ``empty``.
+    """
+    value, empty = w.value, w.empty
+    value_checked = np.ones(value.shape, dtype=bool)
+    index_exact = ~empty
+    index_member = np.zeros(value.shape, dtype=bool)
     if behaviour.empty_window_value == "any":
-        value_checked &= ~truly_empty
-    elif behaviour.empty_window_value == "lowest_finite" and is_float:
-        value = np.where(truly_empty, np.finfo(xb.dtype).min, value).astype(xb.dtype)
+        value_checked &= ~empty
+    elif behaviour.empty_window_value == "lowest_finite" and dtype.kind == "f":
+        value = np.where(empty, np.finfo(dtype).min, value).astype(dtype)
     if behaviour.empty_window_index == "-1":
-        index_exact = index_exact | truly_empty
+        index_exact = index_exact | empty
     if behaviour.ties == "any":
-        index_member |= tie_w & index_exact
-        index_exact &= ~tie_w
+        index_member |= w.ties & index_exact
+        index_exact &= ~w.ties
+    unspecified = np.zeros(value.shape, dtype=bool)  # index and gradient not checked
     if behaviour.nan == "propagate":
-        index_exact &= ~nan_w
-        index_member &= ~nan_w
+        unspecified |= w.nan
     if behaviour.nan == "ignore":
-        value_checked &= ~all_nan_w
-        index_exact &= ~all_nan_w
-        index_member &= ~all_nan_w
+        value_checked &= ~w.all_nan
+        unspecified |= w.all_nan
     if behaviour.padding == "compared":
-        at_pad = (~valid).any(axis=1)[None, :] & (value == low)
-        index_exact &= ~at_pad
-        index_member &= ~at_pad
+        unspecified |= w.padded & (value == lowest(dtype))
     if behaviour.padding == "zero":
         # padding holds 0 and competes: a padded window's output is at least 0 and, where it
         # is 0, padding may have been selected (index, gradient and sign unspecified)
-        padded = (~valid).any(axis=1)[None, :]
-        at_zero = padded & ~nan_w & ~(value > 0)
-        value = np.where(at_zero, np.zeros((), dtype=xb.dtype), value).astype(xb.dtype)
+        at_zero = w.padded & ~w.nan & ~(value > 0)
+        value = np.where(at_zero, np.zeros((), dtype=dtype), value).astype(dtype)
         value_checked |= at_zero
-        index_exact &= ~at_zero
-        index_member &= ~at_zero
-        truly_empty = truly_empty & ~at_zero
+        unspecified |= at_zero
+        empty = empty & ~at_zero
+    return {
+        "y": value,
+        "value_checked": value_checked,
+        "index_exact": index_exact & ~unspecified,
+        "index_member": index_member & ~unspecified,
+        "empty": empty,
+    }
 
-    shape = (n_batch, n_chan, *out_spatial)
+
+def _features(w: _Windows, value: np.ndarray, empty: np.ndarray, dtype: np.dtype) -> set[str]:
+    """The hard points the case exercises (named in the report's coverage summary)."""
     features = set()
-    if tie_w.any():
+    if w.ties.any():
         features.add("ties")
-    if nan_w.any():
+    if w.nan.any():
         features.add("NaN")
-    if is_float:
-        valid_vals = vals[np.broadcast_to(valid[None], vals.shape)]
+    if dtype.kind == "f":
+        valid_vals = w.vals[np.broadcast_to(w.valid[None], w.vals.shape)]
         if np.isposinf(valid_vals).any():
             features.add("+inf")
         if np.isneginf(valid_vals).any():
             features.add("-inf")
-        if (np.isneginf(value) & ~truly_empty).any():
+        if (np.isneginf(value) & ~empty).any():
             features.add("all -inf window")
         zeros = valid_vals[valid_vals == 0]
         if zeros.size and np.signbit(zeros).any() and (~np.signbit(zeros)).any():
             features.add("signed zeros")
-    if truly_empty.any():
+    if empty.any():
         features.add("empty window")
-    padded_w = (~valid).any(axis=1)[None, :] & ~truly_empty
-    negative = value < 0 if (is_float or xb.dtype.kind == "i") else value == low
-    if (padded_w & negative & ~nan_w).any():
+    padded_w = w.padded & ~empty
+    negative = value < 0 if dtype.kind in "fi" else value == lowest(dtype)
+    if (padded_w & negative & ~w.nan).any():
         features.add("negative values next to padding")
+    return features
+
+
+def _expected(xb: np.ndarray, params: PoolParams, behaviour: Behaviour) -> _Expected:
+    """What a candidate following ``behaviour`` must produce for the batched input ``xb``."""
+    w = _windows(xb, params, behaviour)
+    masks = _masks(w, xb.dtype, behaviour)
+    shape = (*xb.shape[:2], *w.out_spatial)
     return _Expected(
-        y=value.reshape(shape),
-        index=index.reshape(shape),
-        value_checked=value_checked.reshape(shape),
-        index_exact=index_exact.reshape(shape),
-        index_member=index_member.reshape(shape),
-        taps=taps,
-        window_values=vals,
-        empty=truly_empty.reshape(shape),
-        features=features,
+        y=masks["y"].reshape(shape),
+        index=w.index.reshape(shape),
+        value_checked=masks["value_checked"].reshape(shape),
+        index_exact=masks["index_exact"].reshape(shape),
+        index_member=masks["index_member"].reshape(shape),
+        taps=w.taps,
+        window_values=w.vals,
+        empty=masks["empty"].reshape(shape),
+        features=_features(w, masks["y"], masks["empty"], xb.dtype),
     )
 
 

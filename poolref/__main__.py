@@ -406,9 +406,9 @@ def _check_target(cand, args) -> int:
     except AssertionError as exc:
         progress.done()
         print(str(exc))
-        summary = getattr(exc, "summary", None)
-        _write_results(summary, args)
-        found = f"{len(summary.failed)} distinct difference(s)" if summary is not None else "a counterexample"
+        failed = getattr(exc, "summary", None)
+        _write_results(failed, args)
+        found = f"{len(failed.failed)} distinct difference(s)" if failed is not None else "a counterexample"
         print(f"FAIL: {cand.label}: {found} (see above)")
         return EXIT_FAIL
     except (TypeError, ValueError) as exc:

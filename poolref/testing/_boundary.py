@@ -95,7 +95,7 @@ def _shares_memory(a: np.ndarray, b: np.ndarray) -> bool:
         return False
     too_hard = getattr(np, "exceptions", np).TooHardError
     try:
-        return bool(np.shares_memory(a, b, max_work=10**6))
+        return bool(np.shares_memory(a, b, max_work=10**6))  # type: ignore[arg-type]
     except too_hard:
         return True  # overlapping bounds and too costly to decide: assume it does
 
@@ -278,7 +278,7 @@ def _rebuilt_exception(info: tuple) -> Exception:
         namespace = {"__module__": module, "__qualname__": qualname, "__str__": lambda self: self.args[0]}
         cls = type(qualname.rpartition(".")[2], (base,), namespace)
         _REMOTE_EXCEPTIONS[key] = cls
-    exc = cls.__mro__[1].__new__(cls)
+    exc = cls.__mro__[1].__new__(cls)  # type: ignore[call-overload]
     exc.args = (message,)
     return exc
 

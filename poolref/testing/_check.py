@@ -173,13 +173,13 @@ def _check_unchanged(x: np.ndarray, before: _Snapshot, what: str, name: str = "x
             f"the {what} changed its input {name} in place: shape {before.shape} with strides "
             f"{before.strides} became {x.shape} with strides {x.strides}",
         )
-    before = before.copy
-    if not _same_bits(x, before):
-        bad = _first_changed(x, before)
+    old = before.copy
+    if not _same_bits(x, old):
+        bad = _first_changed(x, old)
         raise _Failure(
             "input modified",
             f"the {what} changed its input {name}: {_fmt_index(name, bad)} was "
-            f"{_fmt_scalar(before[bad])}, is now {_fmt_scalar(x[bad])}",
+            f"{_fmt_scalar(old[bad])}, is now {_fmt_scalar(x[bad])}",
         )
 
 
@@ -202,7 +202,7 @@ def _call(fn, role: str, args: tuple, **report):
         raise
     except TargetCrashed as exc:
         failure = _Failure(exc.check, str(exc), **report)
-        failure.crash = exc.kind
+        failure.crash = exc.kind  # type: ignore[attr-defined]
     except TargetMisbehaved as exc:
         failure = _Failure(exc.check, exc.detail, **report)
     except Exception as exc:  # noqa: BLE001 - report whatever the candidate raised
@@ -421,7 +421,7 @@ def _check_backward(cand: Candidate, c: _Case) -> None:
         layout = "F" if x.flags.f_contiguous else "transposed"
         g_call = with_layout(g_call, layout, channel_axis=1 if c.batched else 0)
     g_before, x_before = g_call.copy(order="K"), _Snapshot(x)
-    context = {"extra": _array_line("grad_output", g_call), "grad_output": g_before}
+    context: dict = {"extra": _array_line("grad_output", g_call), "grad_output": g_before}
     grad = _call(cand.backward, "backward", (g_call, x, *c.kargs), **context)
     _check_unchanged(x, x_before, "backward")
     if not _same_bits(g_call, g_before):

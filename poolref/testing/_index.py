@@ -56,11 +56,14 @@ def _window_position(plane_index: np.ndarray, taps: np.ndarray) -> np.ndarray:
     return np.where(hit.any(axis=2), hit.argmax(axis=2), -1).reshape(plane_index.shape)
 
 
-def encode(plane_index: np.ndarray, fmt: str, plane: int, taps: np.ndarray) -> np.ndarray:
+def encode(plane_index: np.ndarray, fmt: str, plane: int, taps: np.ndarray | None) -> np.ndarray:
     """Plane indices (batched, ``-1`` for none) written in the format ``fmt``."""
     if fmt == "plane":
         return plane_index
     if fmt == "window":
+        if taps is None:
+            msg = "the window format needs the tap table"
+            raise ValueError(msg)
         return _window_position(plane_index, taps)
     n, c = _grid(plane_index.shape)
     n_chan = plane_index.shape[1]

@@ -149,7 +149,7 @@ def explain(cand: Candidate, case, failure: _Failure, check_case) -> tuple[str, 
         if field not in fields or getattr(cand.behaviour, field) == value:
             continue
         try:
-            behaviour = dataclasses.replace(cand.behaviour, **{field: value})
+            behaviour = dataclasses.replace(cand.behaviour, **{field: value})  # type: ignore[arg-type]
         except (TypeError, ValueError):
             continue
         trial = dataclasses.replace(cand, behaviour=behaviour)

@@ -375,7 +375,8 @@ class _Run:
         self.found[kind] = (diff, case)
         if self.auto and rule is not None:
             field, value = rule
-            self.cand = dataclasses.replace(self.cand, behaviour=dataclasses.replace(self.cand.behaviour, **{field: value}))
+            behaviour = dataclasses.replace(self.cand.behaviour, **{field: value})  # type: ignore[arg-type]
+            self.cand = dataclasses.replace(self.cand, behaviour=behaviour)
             self.say(f"inferred rule {rule_text} ({kind})")
         else:
             self.say(f"difference: {kind}")

@@ -92,7 +92,7 @@ def _quick_specs(nd: int, seed: int) -> list:
     out = []
     for i, make in enumerate(QUICK):
         spec = make(nd, seed + i)
-        override = dict(_RANK_OVERRIDES.get((nd, spec.label), {}))
+        override: dict = dict(_RANK_OVERRIDES.get((nd, spec.label), {}))  # type: ignore[call-overload]
         if "spatial" in override:
             override["shape"] = (*spec.shape[:2], *override.pop("spatial"))
         out.append(dataclasses.replace(spec, **override))
@@ -219,11 +219,13 @@ def scale_specs(nd: int, support, behaviour, budget: str = "quick", max_elements
     to a count. Cases are fitted to ``support`` (dtypes, layouts, padding,
     ...) and to ``behaviour`` (see :func:`_plantable`).
     """
-    plan = SCALE_BUDGETS[budget]
+    plan: dict = SCALE_BUDGETS[budget]
     cap = plan["max_elements"] if max_elements is None else int(max_elements)
     base = 20260 if seed is None else int(seed)
     specs = _quick_specs(nd, base) + _grid_specs(nd, base, plan["grid"])
-    kept, skipped, total = [], Counter(), 0
+    kept: list = []
+    skipped: Counter = Counter()
+    total = 0
     for spec in specs:
         fitted, reason = _fit(spec, support, behaviour)
         if fitted is None:

@@ -56,7 +56,7 @@ def _window_text(spec: ScaleSpec, xb: np.ndarray, where: tuple, limit: int = 24)
     for oi, k, s, p, d, length in zip(o, *spec.kargs()[:4], spec.spatial):
         start = oi * s - p
         per_dim.append([start + j * d for j in range(k)])
-    items = []
+    items: list = []
     for coords in itertools.product(*per_dim):
         if len(items) == limit:
             items.append("...")

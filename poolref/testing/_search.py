@@ -25,9 +25,8 @@ def _shrink(cand: Candidate, case, failure: _Failure, budget: int = 60, *, same=
     """
     if getattr(failure, "crash", None):
         return case, failure
-    same = same or (lambda trial, f: f.check == best_failure.check)
-
     best, best_failure = case, failure
+    same = same or (lambda trial, f: f.check == failure.check)
     tries = 0
 
     def attempt(x):
@@ -163,7 +162,7 @@ def _search(cand: Candidate, nd: int, n_examples: int, seed, features: Counter, 
     from hypothesis.errors import Flaky, Unsatisfiable
 
     strategy = _case_strategy(nd, cand.support, cand.behaviour)
-    state = {"calls": 0, "failures": 0, "last": None}
+    state: dict = {"calls": 0, "failures": 0, "last": None}
     derandomize = seed is None and bool(os.environ.get("CI"))
 
     @settings(

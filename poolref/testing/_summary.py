@@ -198,4 +198,4 @@ class Summary:
             case = ET.SubElement(suite, "testcase", classname=f"poolref.{self.name}", name="all checks", time=f"{self.seconds:.3f}")
             out = ET.SubElement(case, "system-out")
             out.text = str(self)
-        return ET.tostring(ET.ElementTree(suite).getroot(), encoding="unicode", xml_declaration=True)
+        return ET.tostring(suite, encoding="unicode", xml_declaration=True)

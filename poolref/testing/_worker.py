@@ -21,6 +21,8 @@ so that it does not mix with the harness's report.
 
 from __future__ import annotations
 
+from typing import Any
+
 import atexit
 import contextlib
 import dataclasses
@@ -235,8 +237,8 @@ class _Worker:
     def __init__(self, payload, timeout: float):
         self.payload = payload  # bytes: a fresh interpreter; else the object itself, by fork
         self.timeout = float(timeout)
-        self.child = None
-        self.description = None
+        self.child: Any = None  # _Spawned or _Forked while a worker runs
+        self.description: Any = None
         atexit.register(self.close)
 
     def start(self) -> dict:

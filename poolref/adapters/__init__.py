@@ -45,13 +45,16 @@ from ..testing import Candidate
 from ._common import PYTORCH, AdapterUnavailable
 from ._jax import JAX, jax
 from ._layers import layer, nn_layers, poolref_module
+from ._keras import keras
+from ._mlx import MLX, mlx
 from ._mygrad import MYGRAD, mygrad
-from ._onnx import ONNXRUNTIME, onnxruntime
+from ._onnx import ONNXRUNTIME, onnx_reference, onnxruntime
 from ._tensorflow import TENSORFLOW, tensorflow, tensorflow_argmax
 from ._torch import torch
 
 __all__ = [
     "JAX",
+    "MLX",
     "MYGRAD",
     "NAMED",
     "ONNXRUNTIME",
@@ -61,10 +64,13 @@ __all__ = [
     "AdapterUnavailable",
     "importable",
     "jax",
+    "keras",
     "layer",
+    "mlx",
     "mygrad",
     "named",
     "nn_layers",
+    "onnx_reference",
     "onnxruntime",
     "poolref_module",
     "tensorflow",
@@ -93,7 +99,14 @@ NAMED: dict[str, tuple[Callable[[], Candidate], str]] = {
     "onnxruntime": (onnxruntime, "ONNX MaxPool with Indices on onnxruntime's CPU provider"),
     "tensorflow": (tensorflow, "tf.nn.max_pool1d/2d/3d (NHWC) + GradientTape"),
     "tensorflow-argmax": (tensorflow_argmax, "tf.nn.max_pool_with_argmax (2-D, NHWC-flat indices) + GradientTape"),
+    "onnx-reference": (onnx_reference, "ONNX MaxPool with Indices on onnx.reference.ReferenceEvaluator"),
     "mygrad": (mygrad, "mygrad.nnet.max_pool + mygrad autograd (no padding, exact tiling)"),
+    "keras": (keras, "keras.ops.max_pool, channels_first, on the selected backend (KERAS_BACKEND)"),
+    "keras-channels-last": (
+        lambda: keras("channels_last"),
+        "keras.ops.max_pool, channels_last, on the selected backend (KERAS_BACKEND)",
+    ),
+    "mlx": (mlx, "mlx.nn.MaxPool1d/2d/3d (channels last, CPU) + mlx.core.vjp"),
     "poolref-fast": (lambda: poolref_module("fast"), "poolref.fast"),
     "poolref-im2col": (lambda: poolref_module("im2col"), "poolref.im2col"),
     "poolref-naive": (lambda: poolref_module("naive"), "poolref.naive (the oracle itself)"),
@@ -106,7 +119,11 @@ REQUIRES: dict[str, tuple[str, ...]] = {
     "onnxruntime": ("onnx", "onnxruntime"),
     "tensorflow": ("tensorflow",),
     "tensorflow-argmax": ("tensorflow",),
+    "onnx-reference": ("onnx",),
     "mygrad": ("mygrad",),
+    "mlx": ("mlx",),
+    "keras": ("keras",),
+    "keras-channels-last": ("keras",),
     **{name: () for name in NAMED if name.startswith("poolref")},
 }
 

@@ -48,8 +48,10 @@ from ._layers import layer, nn_layers, poolref_module
 from ._keras import keras
 from ._mlx import MLX, mlx
 from ._mygrad import MYGRAD, mygrad
+from ._paddle import paddle
 from ._onnx import ONNXRUNTIME, onnx_reference, onnxruntime
 from ._tensorflow import TENSORFLOW, tensorflow, tensorflow_argmax
+from ._tinygrad import tinygrad
 from ._torch import torch
 
 __all__ = [
@@ -72,9 +74,11 @@ __all__ = [
     "nn_layers",
     "onnx_reference",
     "onnxruntime",
+    "paddle",
     "poolref_module",
     "tensorflow",
     "tensorflow_argmax",
+    "tinygrad",
     "torch",
 ]
 
@@ -107,6 +111,8 @@ NAMED: dict[str, tuple[Callable[[], Candidate], str]] = {
         "keras.ops.max_pool, channels_last, on the selected backend (KERAS_BACKEND)",
     ),
     "mlx": (mlx, "mlx.nn.MaxPool1d/2d/3d (channels last, CPU) + mlx.core.vjp"),
+    "paddle": (paddle, "paddle.nn.functional.max_pool1d/2d/3d with return_mask, CPU, + autograd"),
+    "tinygrad": (tinygrad, "tinygrad Tensor.max_pool2d (any rank) with return_indices + autograd; compiles per shape"),
     "poolref-fast": (lambda: poolref_module("fast"), "poolref.fast"),
     "poolref-im2col": (lambda: poolref_module("im2col"), "poolref.im2col"),
     "poolref-naive": (lambda: poolref_module("naive"), "poolref.naive (the oracle itself)"),
@@ -123,6 +129,8 @@ REQUIRES: dict[str, tuple[str, ...]] = {
     "mygrad": ("mygrad",),
     "mlx": ("mlx",),
     "keras": ("keras",),
+    "paddle": ("paddle",),
+    "tinygrad": ("tinygrad",),
     "keras-channels-last": ("keras",),
     **{name: () for name in NAMED if name.startswith("poolref")},
 }

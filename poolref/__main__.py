@@ -15,7 +15,8 @@ cases, and prints a short report.
 * ``module:Class``     a deepnet-style layer ``Class(X_dim, size, stride)`` with
   ``forward(X)`` and ``backward(dout) -> (dX, grads)``.
 * a named adapter      ``torch``, ``torch-channels-last``, ``torch-cuda``, ``jax``,
-  ``onnxruntime``, ... (``poolref verify --list``).
+  ``onnxruntime``, ``tensorflow``, ``mygrad``, ... (``poolref verify --list``
+  shows them all and whether each framework is importable).
 
 Exit status: 0 no counterexample, 1 counterexample found, 2 usage error
 (bad TARGET, import failure, missing framework or Hypothesis).
@@ -73,7 +74,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     verify.add_argument("target", nargs="?", metavar="TARGET", help="what to check (default: poolref itself)")
     verify.add_argument("--backward", metavar="MODULE:FUNCTION", help="backward b(grad_output, x, kernel_size, stride, padding, dilation, ceil_mode)")
-    verify.add_argument("--list", action="store_true", help="list the named adapters and exit")
+    verify.add_argument("--list", action="store_true", help="list the named adapters, with whether each framework is importable here, and exit")
     run = verify.add_argument_group("budget")
     run.add_argument("--ndim", type=int, nargs="+", choices=(1, 2, 3), metavar="N", help="spatial ranks to check (default: every rank the target supports)")
     run.add_argument("--profile", choices=("quick", "thorough"), default="quick", help="Hypothesis budget per rank (default quick)")
@@ -353,9 +354,11 @@ def _verify_self(args) -> int:
 def _list_adapters() -> int:
     from . import adapters
 
-    print("named adapters (poolref verify NAME):")
+    print("named adapters (poolref verify NAME); 'ok': its framework is importable here:")
     for name, (_, description) in adapters.NAMED.items():
-        print(f"  {name:<26} {description}")
+        ok, missing = adapters.importable(name)
+        status = "ok" if ok else f"missing {', '.join(missing)}"
+        print(f"  {name:<26} {status:<22} {description}")
     return EXIT_PASS
 
 

@@ -18,8 +18,8 @@ def tinygrad() -> Candidate:
     tinygrad pools the trailing ``len(kernel_size)`` axes and takes
     PyTorch's arguments, so every rank, padding, dilation and ``ceil_mode``
     is passed through; its documentation promises PyTorch's semantics, so
-    PyTorch's rules are declared (indices of any integer dtype: int32). The gradient is ``Tensor.backward`` with
-    ``gradient=grad_output``. Each new shape is compiled (seconds, with
+    PyTorch's rules are declared (indices of any integer dtype: int32). The gradient is ``y.gradient(x,
+    gradient=grad_output)``. Each new shape is compiled (seconds, with
     clang), hence ``budget_scale=0.05``; the CPU device needs a C compiler.
     """
     tg = _import("tinygrad", "tinygrad", "pip install tinygrad (its CPU device also needs clang)")
@@ -35,10 +35,10 @@ def tinygrad() -> Candidate:
         return y.numpy(), idx.numpy()
 
     def backward(grad_output, x, kernel_size, stride, padding, dilation, ceil_mode):
-        t = tensor(np.ascontiguousarray(x), requires_grad=True)
+        t = tensor(np.ascontiguousarray(x))
         y = call(t, kernel_size, stride, padding, dilation, ceil_mode, False)
-        y.backward(gradient=tensor(np.ascontiguousarray(grad_output)))
-        return t.grad.numpy()
+        (grad,) = y.gradient(t, gradient=tensor(np.ascontiguousarray(grad_output)))
+        return grad.numpy()
 
     version = getattr(tg, "__version__", None) or _version("tinygrad")
     return Candidate(

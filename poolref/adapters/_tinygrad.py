@@ -7,9 +7,12 @@ import numpy as np
 from ..testing import ALL_DTYPES, Behaviour, Candidate, Support
 from ._common import _import, _source
 
-#: PyTorch's rules, which tinygrad's documentation promises, except that the
-#: indices are tinygrad's default int dtype (int32), not int64.
-TINYGRAD = Behaviour(index_dtype=None)
+#: PyTorch's rules, which tinygrad's documentation promises, except three
+#: implementation-defined ones (observed, not documented): a NaN is kept only
+#: when it is the first element of its window (``nan="strict"``), the
+#: gradient of tied maxima is split between them (tinygrad's ``max``
+#: backward), and the indices are tinygrad's default int dtype (int32).
+TINYGRAD = Behaviour(ties="any", nan="strict", index_dtype=None)
 
 
 def tinygrad() -> Candidate:
@@ -18,7 +21,7 @@ def tinygrad() -> Candidate:
     tinygrad pools the trailing ``len(kernel_size)`` axes and takes
     PyTorch's arguments, so every rank, padding, dilation and ``ceil_mode``
     is passed through; its documentation promises PyTorch's semantics, so
-    PyTorch's rules are declared (indices of any integer dtype: int32). The gradient is ``y.gradient(x,
+    PyTorch's rules are declared, except :data:`TINYGRAD`'s three. The gradient is ``y.gradient(x,
     gradient=grad_output)``. Each new shape is compiled (seconds, with
     clang), hence ``budget_scale=0.05``; the CPU device needs a C compiler.
     """

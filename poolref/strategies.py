@@ -32,7 +32,6 @@ import functools
 import math
 import operator
 from collections.abc import Sequence
-from typing import NamedTuple
 
 import numpy as np
 from hypothesis import strategies as st
@@ -40,9 +39,19 @@ from hypothesis.errors import InvalidArgument
 from hypothesis.extra import numpy as hnp
 
 from ._params import FORWARD_DTYPES
+from .arrays import (
+    LAYOUTS,
+    PoolCase,
+    _exact_int_limit,
+    array_source,
+    distinct_grid,
+    layout_name,
+    with_layout,
+)
 
 __all__ = [
     "LAYOUTS",
+    "DOMAINS",
     "PROFILES",
     "PoolCase",
     "array_source",
@@ -59,14 +68,17 @@ __all__ = [
 #: Value profiles understood by :func:`values` and :func:`pool_cases`.
 PROFILES = ("distinct", "ties", "nan", "inf", "signed_zero", "negative", "general")
 
-#: Memory layouts understood by :func:`pool_cases`, all with the same logical values:
-#: ``"C"`` C-contiguous; ``"F"`` a Fortran-ordered copy; ``"transposed"`` a
-#: channels-last buffer viewed back in ``(N, C, *spatial)`` order (PyTorch's
-#: ``channels_last``); ``"strided"`` every other element of a larger buffer
-#: (step 2 along every axis; the skipped elements hold the dtype's largest
-#: value, so reading them changes the result); ``"reversed"`` a buffer flipped
-#: along every axis viewed back (negative strides).
-LAYOUTS = ("C", "F", "transposed", "strided", "reversed")
+#: Value domains understood by :func:`values` and :func:`pool_cases`: every value of the
+#: dtype, finite values only (no NaN or infinity), values >= 0, or values > 0.
+DOMAINS = ("any", "finite", "nonnegative", "positive")
+
+# The profiles that can produce a value inside each domain (the others are never drawn there).
+_DOMAIN_PROFILES = {
+    "any": PROFILES,
+    "finite": ("distinct", "ties", "signed_zero", "negative", "general"),
+    "nonnegative": ("distinct", "ties", "signed_zero", "general"),
+    "positive": ("distinct", "ties", "general"),
+}
 
 # Shrinking goes towards the first entry of each of these.
 _DTYPE_ORDER = tuple(
@@ -81,104 +93,6 @@ _SPATIAL = {1: "L", 2: "H, W", 3: "D, H, W"}
 # PoolCase
 # ----------------------------------------------------------------------------
 
-
-def _scalar_source(value) -> str:
-    if isinstance(value, float):
-        if math.isnan(value):
-            return "np.nan"
-        if math.isinf(value):
-            return "np.inf" if value > 0 else "-np.inf"
-        return repr(value)  # keeps -0.0; exact for every float16/32/64 value
-    return repr(value)
-
-
-def _nested_source(items) -> str:
-    if isinstance(items, list):
-        return "[" + ", ".join(_nested_source(item) for item in items) + "]"
-    return _scalar_source(items)
-
-
-def array_source(x: np.ndarray) -> str:
-    """Python source that rebuilds ``x``'s values, shape and dtype exactly.
-
-    ``eval`` it with ``import numpy as np``; NaN and infinities are written as
-    ``np.nan``/``np.inf`` and ``-0.0`` keeps its sign. The memory layout is not
-    reproduced (it never changes a correct result).
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> array_source(np.array([[1.0, np.nan, -0.0]], dtype=np.float32))
-    'np.array([[1.0, np.nan, -0.0]], dtype=np.float32)'
-    """
-    x = np.asarray(x)
-    body = _nested_source(x.tolist())
-    if x.size == 0:
-        return f"np.empty({x.shape!r}, dtype=np.{x.dtype.name})"
-    return f"np.array({body}, dtype=np.{x.dtype.name})"
-
-
-def layout_name(x: np.ndarray) -> str:
-    """A short description of ``x``'s memory layout, for messages."""
-    if x.flags.c_contiguous:
-        return "C-contiguous"
-    if x.flags.f_contiguous:
-        return "F-contiguous"
-    return f"non-contiguous, strides={x.strides}"
-
-
-class PoolCase(NamedTuple):
-    """One valid pooling call: an input ``x`` and normalised parameters.
-
-    Every parameter is a tuple with one entry per spatial dimension (the
-    ``ceil_mode`` flag excepted), so ``f(case.x, **case.kwargs())`` is a valid
-    call of the matching ``max_pool{nd}d``.
-    """
-
-    x: np.ndarray
-    kernel_size: tuple
-    stride: tuple
-    padding: tuple
-    dilation: tuple
-    ceil_mode: bool
-
-    @property
-    def nd(self) -> int:
-        """Number of spatial dimensions (1, 2 or 3)."""
-        return len(self.kernel_size)
-
-    @property
-    def batched(self) -> bool:
-        """True for ``(N, C, *spatial)`` input, False for unbatched ``(C, *spatial)``."""
-        return self.x.ndim == self.nd + 2
-
-    def kwargs(self) -> dict:
-        """``kernel_size``, ``stride``, ``padding``, ``dilation`` and ``ceil_mode`` as keywords."""
-        return {
-            "kernel_size": self.kernel_size,
-            "stride": self.stride,
-            "padding": self.padding,
-            "dilation": self.dilation,
-            "ceil_mode": self.ceil_mode,
-        }
-
-    def snippet(self, func: str | None = None, *, module: str = "poolref", **extra) -> str:
-        """A one-line Python call reproducing this case, e.g. ``poolref.max_pool2d(np.array(...), ...)``.
-
-        ``func`` defaults to ``max_pool{nd}d``; ``extra`` keywords (for
-        example ``return_indices=True``) are appended.
-        """
-        func = func or f"max_pool{self.nd}d"
-        kw = {**self.kwargs(), **extra}
-        args = ", ".join(f"{k}={v!r}" for k, v in kw.items())
-        return f"{module}.{func}({array_source(self.x)}, {args})"
-
-    def __repr__(self) -> str:
-        kw = ", ".join(f"{k}={v!r}" for k, v in self.kwargs().items())
-        text = f"PoolCase(x={array_source(self.x)}, {kw})"
-        if not self.x.flags.c_contiguous:
-            text += f"  # x: {layout_name(self.x)}"
-        return text
 
 
 # ----------------------------------------------------------------------------
@@ -248,6 +162,12 @@ def _min_length(k: int, s: int, p: int, d: int, ceil_mode: bool) -> int:
     return max(1, eff - 2 * p - shortfall)
 
 
+def _fitting_length(low: int, k: int, s: int, p: int, d: int) -> int:
+    """Smallest length ``>= low`` that the windows tile exactly: ``(L + 2p - eff) % s == 0``."""
+    eff = d * (k - 1) + 1
+    return low + (-(low + 2 * p - eff)) % s
+
+
 def _integer_root(value: int, n: int) -> int:
     """Largest ``r`` with ``r**n <= value``."""
     r = int(round(value ** (1 / n)))
@@ -259,17 +179,31 @@ def _integer_root(value: int, n: int) -> int:
 
 
 def _params_strategy(
-    nd, *, max_kernel, max_stride, max_dilation, padding, dilation, ceil_mode, max_extent=None
+    nd,
+    *,
+    max_kernel,
+    max_stride,
+    max_dilation,
+    padding,
+    dilation,
+    ceil_mode,
+    max_extent=None,
+    square=False,
+    same_stride=False,
 ):
-    """Parameters whose minimal input length (floor mode) is at most ``max_extent``."""
+    """Parameters whose minimal input length (floor mode) is at most ``max_extent``.
+
+    ``square`` repeats the first dimension's kernel size and stride in every
+    dimension; ``same_stride`` only its stride.
+    """
 
     @st.composite
     def draw_params(draw):
         ks, ss, ps, ds = [], [], [], []
-        for _ in range(nd):
+        for i in range(nd):
             k_hi = max_kernel if padding or max_extent is None else min(max_kernel, max_extent)
-            k = draw(st.integers(1, k_hi))
-            s = draw(st.integers(1, max_stride))
+            k = ks[0] if square and i else draw(st.integers(1, k_hi))
+            s = ss[0] if (square or same_stride) and i else draw(st.integers(1, max_stride))
             if padding:
                 p_lo = 0 if max_extent is None else max(0, -(-(k - max_extent) // 2))
                 p = draw(st.integers(p_lo, k // 2))
@@ -309,6 +243,8 @@ def pool_params(
     padding: bool = True,
     dilation: bool = True,
     ceil_mode: bool | None = None,
+    square: bool = False,
+    same_stride: bool = False,
 ):
     """Strategy for valid pooling parameters of one rank.
 
@@ -326,6 +262,10 @@ def pool_params(
         If False, ``dilation`` is always 1.
     ceil_mode : bool or None, optional
         Fixed ``ceil_mode``, or None (default) to draw both.
+    square : bool, optional
+        If True, ``kernel_size`` and ``stride`` are the same in every dimension.
+    same_stride : bool, optional
+        If True, ``stride`` is the same in every dimension (kernels may differ).
 
     Returns
     -------
@@ -351,6 +291,8 @@ def pool_params(
     _check_flag(padding, "padding")
     _check_flag(dilation, "dilation")
     _check_bool_or_none(ceil_mode, "ceil_mode")
+    _check_flag(square, "square")
+    _check_flag(same_stride, "same_stride")
     return _params_strategy(
         nd,
         max_kernel=max_kernel,
@@ -359,6 +301,8 @@ def pool_params(
         padding=padding,
         dilation=dilation,
         ceil_mode=ceil_mode,
+        square=square,
+        same_stride=same_stride,
     )
 
 
@@ -411,26 +355,31 @@ def dtypes(*, floats: bool = True, ints: bool = True):
     return st.sampled_from(chosen)
 
 
-def _exact_int_limit(dtype: np.dtype) -> int:
-    """Largest ``m`` such that every integer in ``[-m, m]`` is exact in ``dtype``."""
-    if dtype.kind == "f":
-        return 2 ** (np.finfo(dtype).nmant + 1)
-    info = np.iinfo(dtype)
-    return min(-int(info.min), int(info.max)) if info.min < 0 else int(info.max)
 
+def profiles_for(dtype, domain: str = "any") -> tuple[str, ...]:
+    """The value profiles that make sense for ``dtype`` within ``domain`` (see :data:`DOMAINS`).
 
-def profiles_for(dtype) -> tuple[str, ...]:
-    """The value profiles that make sense for ``dtype`` (NaN, inf and -0.0 need floats)."""
+    NaN, infinities and -0.0 need floats; unsigned integers have no negative values.
+    """
     dtype = np.dtype(dtype)
     if dtype.kind == "f":
-        return PROFILES
-    if dtype.kind == "u":
-        return ("distinct", "ties", "general")
-    return ("distinct", "ties", "negative", "general")
+        usable = PROFILES
+    elif dtype.kind == "u":
+        usable = ("distinct", "ties", "general")
+    else:
+        usable = ("distinct", "ties", "negative", "general")
+    return tuple(p for p in usable if p in _DOMAIN_PROFILES[_check_domain(domain)])
 
 
-def values(dtype, *, profile: str = "general"):
-    """Element strategy for one value profile of ``dtype``.
+def _check_domain(domain) -> str:
+    if domain not in DOMAINS:
+        msg = f"domain={domain!r} is not one of {DOMAINS!r}"
+        raise InvalidArgument(msg)
+    return domain
+
+
+def values(dtype, *, profile: str = "general", domain: str = "any"):
+    """Element strategy for one value profile of ``dtype``, within a value domain.
 
     Parameters
     ----------
@@ -455,6 +404,11 @@ def values(dtype, *, profile: str = "general"):
         ``"general"``
             Any value of the dtype, including NaN, infinities, subnormals and
             the extreme integers.
+    domain : {"any", "finite", "nonnegative", "positive"}, optional
+        Only values in this domain (see :data:`DOMAINS`): ``"finite"`` drops
+        NaN and the infinities, ``"nonnegative"`` keeps values ``>= 0``
+        (``-0.0`` included), ``"positive"`` values ``> 0``. Profiles that
+        cannot produce such values are rejected (see :func:`profiles_for`).
 
     Returns
     -------
@@ -475,35 +429,45 @@ def values(dtype, *, profile: str = "general"):
     if profile not in PROFILES:
         msg = f"profile={profile!r} is not one of {PROFILES!r}"
         raise InvalidArgument(msg)
-    if profile not in profiles_for(dtype):
-        msg = f"profile={profile!r} is impossible for dtype={dtype} (possible: {profiles_for(dtype)!r})"
+    possible = profiles_for(dtype, domain)
+    if profile not in possible:
+        msg = (
+            f"profile={profile!r} is impossible for dtype={dtype} in domain={domain!r} "
+            f"(possible: {possible!r})"
+        )
         raise InvalidArgument(msg)
     is_float = dtype.kind == "f"
     as_dtype = float if is_float else int
+    low = {"nonnegative": 0, "positive": 1}.get(domain)
     # sampled_from and plain integers: one choice per element, the cheapest draws.
     if profile == "distinct":
         limit = min(_exact_int_limit(dtype), 2**20)
         lo = 0 if dtype.kind == "u" else -limit
-        return st.integers(lo, limit)  # ints: exact in every dtype within this range
+        return st.integers(lo if low is None else low, limit)  # exact in every dtype here
     if profile == "ties":
-        small = range(0, 4) if dtype.kind == "u" else range(-2, 3)
+        small = range(0, 4) if dtype.kind == "u" or low == 0 else range(-2, 3)
+        small = range(1, 5) if low == 1 else small
         return st.sampled_from([as_dtype(v) for v in small])
     if profile == "nan":
         return st.sampled_from([math.nan, -2.0, -1.0, 0.0, 1.0, 2.0, -math.inf])
     if profile == "inf":
         return st.sampled_from([-math.inf, math.inf, -2.0, -1.0, 0.0, 1.0, 2.0])
     if profile == "signed_zero":
-        return st.sampled_from([-0.0, 0.0, -1.0])
+        return st.sampled_from([-0.0, 0.0, 1.0] if low == 0 else [-0.0, 0.0, -1.0])
     if profile == "negative":
         if is_float:
-            return st.sampled_from([-1.0, -2.0, -3.0, -math.inf, float(np.finfo(dtype).min)])
+            lowest_values = [-math.inf] if domain == "any" else []
+            return st.sampled_from([-1.0, -2.0, -3.0, *lowest_values, float(np.finfo(dtype).min)])
         lo = int(np.iinfo(dtype).min)
         return st.sampled_from([-1, -2, -3, lo, lo + 1, lo + 2])
     # general
     if is_float:
-        return hnp.from_dtype(dtype)
+        if domain == "any":
+            return hnp.from_dtype(dtype)
+        bounds = {} if low is None else {"min_value": 0.0, "exclude_min": low == 1}
+        return hnp.from_dtype(dtype, allow_nan=False, allow_infinity=False, **bounds)
     info = np.iinfo(dtype)
-    return st.integers(int(info.min), int(info.max))
+    return st.integers(int(info.min) if low is None else max(int(info.min), low), int(info.max))
 
 
 def _check_dtype(value, name: str) -> np.dtype:
@@ -518,86 +482,22 @@ def _check_dtype(value, name: str) -> np.dtype:
     return dtype
 
 
-def distinct_grid(dtype, n: int) -> np.ndarray:
-    """``n`` distinct values of ``dtype`` in increasing order, centred on zero where possible.
 
-    Integers while the dtype holds them exactly (float16: up to 2048 in
-    magnitude, so up to 4097 values); beyond that, float16 uses consecutive
-    representable values (every finite float16 is distinct); 8-bit integers
-    have only 256 values, so larger ``n`` repeat them cyclically.
-    """
-    dtype = np.dtype(dtype)
-    if dtype.kind in "iu":
-        info = np.iinfo(dtype)
-        width = int(info.max) - int(info.min) + 1
-        if n > width:
-            return np.resize(np.arange(int(info.min), int(info.max) + 1, dtype=dtype), n)
-        lo = max(int(info.min), -(n // 2))
-        lo = min(lo, int(info.max) - n + 1)
-        return np.arange(lo, lo + n).astype(dtype)
-    limit = _exact_int_limit(dtype)
-    if n <= 2 * limit + 1:
-        return np.arange(-(n // 2), n - n // 2, dtype=np.float64).astype(dtype)
-    # float16 only (within any sensible size): every finite float16, in order.
-    bits = np.arange(0, 0x7C00, dtype=np.uint16)
-    positive = bits.view(np.float16)  # 0, subnormals, normals up to 65504
-    finite = np.concatenate([-positive[:0:-1], positive])
-    if n > finite.size:
-        msg = f"cannot draw n={n} distinct float16 values (only {finite.size} exist)"
-        raise InvalidArgument(msg)
-    mid = finite.size // 2
-    start = max(0, min(mid - n // 2, finite.size - n))
-    return finite[start : start + n].astype(dtype)
-
-
-def _arrays(dtype: np.dtype, shape: tuple[int, ...], profile: str):
+def _arrays(dtype: np.dtype, shape: tuple[int, ...], profile: str, domain: str = "any"):
     """Dense arrays: every element drawn (never one repeated fill value)."""
     size = math.prod(shape)
     if profile == "distinct":
-        grid = distinct_grid(dtype, size)
+        grid = distinct_grid(dtype, size, domain=domain)
         return st.permutations(range(size)).map(
             lambda perm: grid[np.asarray(perm, dtype=np.intp)].reshape(shape)
         )
-    return hnp.arrays(dtype, shape, elements=_cached_values(dtype, profile), fill=st.nothing())
+    elements = _cached_values(dtype, profile, domain)
+    return hnp.arrays(dtype, shape, elements=elements, fill=st.nothing())
 
 
 @functools.lru_cache(maxsize=None)
-def _cached_values(dtype: np.dtype, profile: str):
-    return values(dtype, profile=profile)
-
-
-# ----------------------------------------------------------------------------
-# Layouts
-# ----------------------------------------------------------------------------
-
-
-def with_layout(x: np.ndarray, layout: str, *, channel_axis: int = 1) -> np.ndarray:
-    """An array with ``x``'s logical values (and shape) in the memory layout ``layout``.
-
-    See :data:`LAYOUTS`. The result never shares memory with ``x``.
-    ``channel_axis`` is the axis that ``"transposed"`` moves last (1 for
-    batched input, 0 for unbatched).
-    """
-    if layout not in LAYOUTS:
-        msg = f"layout={layout!r} is not one of {LAYOUTS!r}"
-        raise InvalidArgument(msg)
-    if layout == "C":
-        return np.array(x, order="C", copy=True)
-    if layout == "F":
-        return np.array(x, order="F", copy=True)
-    if layout == "transposed":
-        order = [a for a in range(x.ndim) if a != channel_axis] + [channel_axis]
-        buffer = np.array(x.transpose(order), order="C", copy=True)
-        return buffer.transpose(np.argsort(order))
-    if layout == "reversed":
-        flip = (slice(None, None, -1),) * x.ndim
-        return np.array(x[flip], order="C", copy=True)[flip]
-    # strided
-    garbage = np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).max
-    buffer = np.full(tuple(2 * n for n in x.shape), garbage, dtype=x.dtype)
-    step = (slice(None, None, 2),) * x.ndim
-    buffer[step] = x
-    return buffer[step]
+def _cached_values(dtype: np.dtype, profile: str, domain: str):
+    return values(dtype, profile=profile, domain=domain)
 
 
 # ----------------------------------------------------------------------------
@@ -624,6 +524,10 @@ def pool_cases(
     max_dilation=2,
     min_batch=1,
     max_elements=512,
+    square=False,
+    same_stride=False,
+    exact_fit=False,
+    domain="any",
 ):
     """Strategy for complete, valid pooling calls (:class:`PoolCase`).
 
@@ -666,6 +570,16 @@ def pool_cases(
     max_elements : int, optional
         Budget for ``x.size``: sides, channels and batch are drawn in that
         order, each bounded by what the budget leaves.
+    square, same_stride : bool, optional
+        As in :func:`pool_params`: one kernel size and stride (``square``) or
+        one stride (``same_stride``) for every dimension.
+    exact_fit : bool, optional
+        If True, every side is one the windows tile exactly,
+        ``(L + 2p - eff) % stride == 0`` (so ``ceil_mode`` changes nothing):
+        drawn as ``L = (O - 1) * stride + eff - 2p``, never filtered.
+    domain : {"any", "finite", "nonnegative", "positive"}, optional
+        Value domain of every element (see :data:`DOMAINS` and :func:`values`);
+        profiles that cannot produce such values are not drawn.
 
     Returns
     -------
@@ -709,15 +623,19 @@ def pool_cases(
     max_stride = _check_int(max_stride, "max_stride", 1)
     max_dilation = _check_int(max_dilation, "max_dilation", 1)
     max_elements = _check_int(max_elements, "max_elements", 1)
+    for flag, name in ((square, "square"), (same_stride, "same_stride"), (exact_fit, "exact_fit")):
+        _check_flag(flag, name)
+    domain = _check_domain(domain)
 
     dtype_profiles = {
-        t: tuple(p for p in profile_choices if p in profiles_for(t)) for t in dtype_choices
+        t: tuple(p for p in profile_choices if p in profiles_for(t, domain)) for t in dtype_choices
     }
     usable = tuple(t for t in dtype_choices if dtype_profiles[t])
     if not usable:
         msg = (
             f"profiles={profile_choices!r} apply to none of dtypes="
-            f"{tuple(str(t) for t in dtype_choices)!r} (NaN, inf and signed zeros need floats)"
+            f"{tuple(str(t) for t in dtype_choices)!r} in domain={domain!r} "
+            "(NaN, inf and signed zeros need floats)"
         )
         raise InvalidArgument(msg)
     # Per rank, the largest side every plane may need: kernels and dilations are drawn
@@ -748,6 +666,8 @@ def pool_cases(
             dilation=dilation,
             ceil_mode=ceil_mode,
             max_extent=extent,
+            square=square,
+            same_stride=same_stride,
         )
         for key, (extent, _) in budgets.items()
     }
@@ -762,16 +682,22 @@ def pool_cases(
         key = (nd, profile == "distinct" and dtype.itemsize == 1)
         params = draw(params_strategies[key])
         budget = budgets[key][1]
-        lows = [
-            max(min_side, _min_length(*parts, params["ceil_mode"]))
-            for parts in zip(
-                params["kernel_size"], params["stride"], params["padding"], params["dilation"]
-            )
-        ]
+        dims = list(
+            zip(params["kernel_size"], params["stride"], params["padding"], params["dilation"])
+        )
+        lows = [max(min_side, _min_length(*dim, params["ceil_mode"])) for dim in dims]
+        if exact_fit:
+            lows = [_fitting_length(low, *dim) for low, dim in zip(lows, dims)]
         sides: list[int] = []
         for i in range(nd):
             room = budget // (math.prod(sides) * math.prod(lows[i + 1 :]))
-            sides.append(draw(st.integers(lows[i], max(lows[i], min(max_side, room)))))
+            high = max(lows[i], min(max_side, room))
+            if exact_fit:
+                k, s, p, d = dims[i]
+                step = st.integers(0, (high - lows[i]) // s)
+                sides.append(lows[i] + s * draw(step))
+            else:
+                sides.append(draw(st.integers(lows[i], high)))
         plane = math.prod(sides)
         channels = draw(st.integers(1, max(1, min(max_channels, budget // plane))))
         lead: tuple[int, ...] = (channels,)
@@ -779,7 +705,7 @@ def pool_cases(
             n_hi = min(max_batch, budget // (plane * channels))
             lead = (draw(st.integers(min_batch, max(min_batch, n_hi))), channels)
         shape = (*lead, *sides)
-        x = draw(_arrays(dtype, shape, profile))
+        x = draw(_arrays(dtype, shape, profile, domain))
         x = with_layout(x, layout, channel_axis=len(lead) - 1)
         return PoolCase(x, **params)
 

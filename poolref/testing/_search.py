@@ -1,0 +1,188 @@
+"""The Hypothesis search over random cases, and the shrinker for failing corner cases."""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+
+import numpy as np
+
+from ..arrays import PoolCase, with_layout
+from ._check import _check_case
+from ._corners import _valid_call
+from ._declare import Behaviour, Candidate, Support
+from ._report import _Failure, _layout_of, _report
+
+
+def _shrink(cand: Candidate, case, failure: _Failure, budget: int = 60):
+    """Greedily make a failing corner case smaller while the same check still fails."""
+
+    best, best_failure = case, failure
+    tries = 0
+
+    def attempt(x):
+        nonlocal tries
+        tries += 1
+        trial = PoolCase(x, *best[1:])
+        if not _valid_call(x, *best[1:]) or not cand.support.allows(x, *best[1:]):
+            return None
+        try:
+            _check_case(cand, trial)
+        except _Failure as f:
+            if f.check == best_failure.check:
+                return trial, f
+        except Exception:  # noqa: BLE001
+            return None
+        return None
+
+    improved = True
+    while improved and tries < budget:
+        improved = False
+        x = best.x
+        nd = best.nd
+        lead = x.ndim - nd
+        options = []
+        for axis in range(lead):  # a single sample, then a single channel
+            if x.shape[axis] > 1:
+                for i in range(x.shape[axis]):
+                    sl = [slice(None)] * x.ndim
+                    sl[axis] = slice(i, i + 1)
+                    options.append(x[tuple(sl)])
+        for axis in range(lead, x.ndim):
+            n = x.shape[axis]
+            for new in sorted({1, n // 2, n - 1} - {0, n}):
+                for start in (0, n - new):
+                    sl = [slice(None)] * x.ndim
+                    sl[axis] = slice(start, start + new)
+                    options.append(x[tuple(sl)])
+        layout = _layout_of(x, lead == 2)
+        for option in options:
+            if tries >= budget:
+                break
+            # keep the case's memory layout (a slice of it would have other strides)
+            option = np.ascontiguousarray(option)
+            if layout not in (None, "C"):
+                option = with_layout(option, layout, channel_axis=lead - 1)
+            got = attempt(option)
+            if got is not None:
+                best, best_failure = got
+                improved = True
+                break
+    return best, best_failure
+
+
+# ============================================================================
+# Hypothesis search
+# ============================================================================
+
+
+def _require_hypothesis():
+    try:
+        import hypothesis  # noqa: F401
+    except ImportError:
+        msg = (
+            "poolref.testing needs Hypothesis, which is not installed: "
+            "pip install 'poolref[strategies]' (or pip install hypothesis)"
+        )
+        raise ImportError(msg) from None
+
+
+def _case_strategy(nd: int, support: Support, behaviour: Behaviour):
+    """Cases inside the declared support, drawn constructively by :func:`poolref.strategies.pool_cases`.
+
+    Only a user's ``Support.accepts`` predicate filters what was drawn.
+    """
+    from .. import strategies as ps
+
+    profiles = tuple(
+        p for p in ps.PROFILES if not (behaviour.nan == "untested" and p in ("nan", "general"))
+    )
+    strat = ps.pool_cases(
+        ndims=(nd,),
+        dtypes=support.dtypes,
+        profiles=profiles,
+        layouts=ps.LAYOUTS if support.non_contiguous else ("C",),
+        batched=None if support.unbatched else True,
+        padding=support.padding,
+        dilation=support.dilation,
+        ceil_mode=None if support.ceil_mode else False,
+        max_side=7,
+        max_batch=support.max_batch,
+        max_channels=support.max_channels,
+        max_elements={1: 96, 2: 256, 3: 384}[nd],
+        square=support.square,
+        same_stride=support.same_stride,
+        exact_fit=support.exact_fit,
+        domain=support.values,
+    )
+    if support.accepts is None:
+        return strat
+    return strat.filter(lambda case: support.allows(case.x, *case[1:]))
+
+
+# ============================================================================
+# Summary and the entry point
+# ============================================================================
+
+
+def _search(cand: Candidate, nd: int, n_examples: int, seed, features: Counter, notes: Counter, say) -> int:
+    from hypothesis import HealthCheck, Phase, Verbosity, given, settings
+    from hypothesis import seed as hseed
+    from hypothesis.errors import Flaky, Unsatisfiable
+
+    strategy = _case_strategy(nd, cand.support, cand.behaviour)
+    state = {"calls": 0, "failures": 0, "last": None}
+    derandomize = seed is None and bool(os.environ.get("CI"))
+
+    @settings(
+        max_examples=n_examples,
+        deadline=None,
+        database=None,
+        derandomize=derandomize,
+        suppress_health_check=list(HealthCheck),
+        report_multiple_bugs=False,
+        print_blob=False,
+        verbosity=Verbosity.quiet,
+        phases=(Phase.explicit, Phase.generate, Phase.shrink),
+    )
+    @given(strategy)
+    def run(case):
+        state["calls"] += 1
+        try:
+            got = _check_case(cand, case, notes if state["failures"] == 0 else None)
+        except _Failure as failure:
+            state["failures"] += 1
+            state["last"] = (case, failure)
+            raise
+        if state["failures"] == 0:
+            features.update(got)
+            if state["calls"] % 25 == 0:
+                say(f"{nd}-D search: {state['calls']}/{n_examples} examples")
+
+    if seed is not None:
+        run = hseed(seed)(run)
+    try:
+        run()
+    except _Failure as failure:
+        case = state["last"][0]  # the final (shrunk) replay raised `failure` for this case
+        examples = state["calls"]
+        found = f"Hypothesis search ({nd}-D), shrunk after {examples} calls"
+        if seed is not None:
+            found += f", seed={seed}"
+        say(f"{nd}-D search: counterexample found")
+        raise AssertionError(_report(cand, case, failure, found)) from None
+    except Unsatisfiable:
+        msg = (
+            f"check_max_pool: no {nd}-D case satisfies the declared support of {cand.label} "
+            f"({cand.support}); relax it"
+        )
+        raise ValueError(msg) from None
+    except Flaky as exc:
+        detail = state["last"]
+        text = f"the candidate {cand.label} is not deterministic: the same input passed once and failed once ({type(exc).__name__})"
+        if detail is not None:
+            case, failure = detail
+            text += "\n" + _report(cand, case, failure, f"Hypothesis search ({nd}-D), not reproducible")
+        raise AssertionError(text) from None
+    say(f"{nd}-D search: {min(state['calls'], n_examples)} examples passed")
+    return min(state["calls"], n_examples)

@@ -7,11 +7,13 @@ import numpy as np
 from ..testing import Behaviour, Candidate, Support
 from ._common import _batched, _import, _source, _to_first, _to_last, _unbatch
 
-#: MLX's rules: the gradient of tied maxima is split between them (the
-#: gradient of ``mx.max``), a NaN in a window propagates to the output; which element
-#: takes the gradient of a NaN window is not documented (unchecked), nor is
-#: the sign of a ``-0.0``/``+0.0`` tie.
-MLX = Behaviour(ties="any", nan="propagate", signed_zero="any")
+#: MLX's rules: padding is negative infinity and takes part in the comparison
+#: (documented: "how much negative infinity padding to apply"), the gradient
+#: of tied maxima is split between them (the gradient of ``mx.max``), a NaN
+#: in a window propagates to the output; which element takes the gradient of
+#: a NaN window is not documented (unchecked), nor is the sign of a
+#: ``-0.0``/``+0.0`` tie.
+MLX = Behaviour(ties="any", nan="propagate", signed_zero="any", padding="compared")
 
 #: MLX has no float64 (``mx.array`` of a float64 array is float32).
 _DTYPES = ("float16", "float32", "int8", "int16", "int32", "int64", "uint8")
@@ -35,7 +37,8 @@ def mlx() -> Candidate:
 
     def to_mlx(a, nd):
         ab, batched = _batched(a, nd)
-        return mx.array(np.ascontiguousarray(_to_last(ab))), batched
+        # a fresh copy: np.ascontiguousarray keeps the negative strides of size-1 arrays
+        return mx.array(np.array(_to_last(ab), order="C")), batched
 
     def from_mlx(a, batched):
         return _unbatch(_to_first(np.array(a)), batched).copy()

@@ -7,9 +7,9 @@ import numpy as np
 from ..testing import Behaviour, Candidate, Support
 from ._common import _batched, _import, _source, _unbatch
 
-#: Paddle's CPU kernels (observed; its documentation states no NaN rule): the
-#: forward skips NaN like TF's. Declared for the forward; the gradient is
-#: checked against the same rule. The mask may be int32 or int64.
+#: Paddle's CPU kernels with ``return_mask=True`` (observed; its documentation
+#: states no NaN rule): NaN is skipped, in the forward and the gradient. The
+#: mask may be int32 or int64.
 PADDLE = Behaviour(nan="ignore", index_dtype=None)
 
 
@@ -20,13 +20,15 @@ def paddle() -> Candidate:
     input gets ``N = 1``. ``padding`` and ``ceil_mode`` are passed as they
     are (same meaning as PyTorch's in Paddle's documentation). Declared
     support: float32/float64 only (the CPU kernels' dtypes), no dilation
-    (no such argument). The mask is a plane index like PyTorch's.
+    (no such argument). The mask is a plane index like PyTorch's. The
+    gradient is taken through the same ``return_mask=True`` call.
     """
     pd = _import("paddle", "paddle", "pip install paddlepaddle")
     functional = pd.nn.functional
     pd.set_device("cpu")
 
     def call(t, kernel_size, stride, padding, ceil_mode, mask):
+        # Without return_mask another kernel runs, with another NaN rule (docs/adapters.md).
         fn = getattr(functional, f"max_pool{len(kernel_size)}d")
         return fn(t, list(kernel_size), list(stride), list(padding), return_mask=mask, ceil_mode=bool(ceil_mode))
 
@@ -40,7 +42,7 @@ def paddle() -> Candidate:
         xb, batched = _batched(x, nd)
         gb, _ = _batched(grad_output, nd)
         t = pd.to_tensor(np.ascontiguousarray(xb), stop_gradient=False)
-        y = call(t, kernel_size, stride, padding, ceil_mode, False)
+        y, _ = call(t, kernel_size, stride, padding, ceil_mode, True)  # the forward's code path
         y.backward(pd.to_tensor(np.ascontiguousarray(gb)))
         return _unbatch(t.grad.numpy(), batched).copy()
 

@@ -44,12 +44,12 @@ from collections.abc import Callable
 from ..testing import Candidate
 from ._common import PYTORCH, AdapterUnavailable
 from ._jax import JAX, jax
-from ._layers import layer, nn_layers, poolref_module
 from ._keras import keras
+from ._layers import layer, nn_layers, poolref_module
 from ._mlx import MLX, mlx
 from ._mygrad import MYGRAD, mygrad
-from ._paddle import paddle
 from ._onnx import ONNXRUNTIME, onnx_reference, onnxruntime
+from ._paddle import paddle
 from ._tensorflow import TENSORFLOW, tensorflow, tensorflow_argmax
 from ._tinygrad import tinygrad
 from ._torch import torch

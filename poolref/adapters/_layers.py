@@ -7,6 +7,7 @@ import importlib
 from ..testing import FLOAT_DTYPES, Behaviour, Candidate, Support
 from ._common import PYTORCH
 
+
 def poolref_module(module="fast") -> Candidate:
     """One of poolref's implementations (``"fast"``, ``"im2col"``, ``"naive"`` or a module).
 

@@ -7,6 +7,7 @@ import numpy as np
 from ..testing import ALL_DTYPES, FLOAT_DTYPES, Candidate, Support
 from ._common import PYTORCH, AdapterUnavailable, _c_strides, _import
 
+
 def torch(device: str = "cpu", memory_format: str = "contiguous", *, indices: bool = True) -> Candidate:
     """``torch.nn.functional.max_pool{1,2,3}d`` and its autograd backward.
 

@@ -134,3 +134,42 @@ def test_mlx_pads_int8_with_zero():
     x32 = x.astype(np.int32)
     assert cand.forward(x32, (2,), (1,), (1,), (1,), False).ravel().tolist() == [-127, -127]
 
+
+
+# ---------------------------------------------------------------------------
+# tools/verify_frameworks.py: a changed verdict is a mismatch
+# ---------------------------------------------------------------------------
+
+
+def _tool():
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parent.parent / "tools" / "verify_frameworks.py"
+    spec = importlib.util.spec_from_file_location("verify_frameworks", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize(
+    ("status", "output", "ok"),
+    [
+        (1, "max pooling of mygrad is wrong [values]: ...\nFAIL: ...", True),  # the recorded bug
+        (0, "PASS: mygrad: no counterexample", False),  # fixed upstream (or a blind poolref)
+        (1, "max pooling of mygrad is wrong [gradient]: ...\nFAIL: ...", False),  # another failure
+        (2, "poolref verify: error: ...", False),
+    ],
+)
+def test_verify_frameworks_flags_any_verdict_but_the_recorded_one(monkeypatch, status, output, ok):
+    tool = _tool()
+    monkeypatch.setattr(tool, "_run", lambda *a, **k: (status, output, 0.5))
+    line, _, _ = tool._verify(sys.executable, "mygrad", tool.FRAMEWORKS["mygrad"], 10)
+    assert line.startswith("ok") == ok, line
+
+
+def test_verify_frameworks_records_every_adapter_it_runs():
+    tool = _tool()
+    run = {a for fw in tool.FRAMEWORKS.values() for a in fw.adapters}
+    assert run == set(tool.EXPECTED)
+    assert run <= set(adapters.NAMED)

@@ -148,6 +148,7 @@ def _tool():
     path = Path(__file__).resolve().parent.parent / "tools" / "verify_frameworks.py"
     spec = importlib.util.spec_from_file_location("verify_frameworks", path)
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up there
     spec.loader.exec_module(module)
     return module
 

@@ -18,21 +18,34 @@ cases, and prints a short report.
   ``onnxruntime``, ``tensorflow``, ``mygrad``, ... (``poolref verify --list``
   shows them all and whether each framework is importable).
 
-Exit status: 0 no counterexample, 1 counterexample found, 2 usage error
-(bad TARGET, import failure, missing framework or Hypothesis).
+TARGET runs in a worker process (``poolref.testing._worker``): a call that
+exits the process, dies of a signal (segfault, abort) or takes longer than
+``--timeout`` seconds (default 60) fails the case that was running, and this
+process always ends with its verdict. ``--in-process`` runs TARGET here
+instead (no worker start, about a millisecond less per call; a crash or a
+hang then ends or stalls the run). ``poolref verify`` without a target
+checks poolref itself, in-process.
+
+Exit status: 0 no counterexample, 1 counterexample found (a crash, an exit
+or a timeout of TARGET included), 2 usage error (bad TARGET, a target that
+cannot be called with the harness's arguments, import failure, an exit or
+crash while importing TARGET, missing framework or Hypothesis).
 """
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
+import functools
 import importlib
 import importlib.util
+import inspect
 import os
 import sys
 import time
 
 EXIT_PASS, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
+_DEFAULT_TIMEOUT = 60.0  # poolref.testing._worker.DEFAULT_TIMEOUT (not imported: the module loads lazily)
 
 _DECLARATION_FLAGS = {
     # flag dest -> Support field (False when the flag is given)
@@ -50,8 +63,32 @@ class UsageError(Exception):
     """A problem with the command line or the environment (exit status 2)."""
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line errors (the usage is one ``--help`` away)."""
+
+    def error(self, message):
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def _ranks(value: str) -> tuple[int, ...]:
+    """``--ndim`` takes one value, ``2`` or ``1,2``: a space-separated list would swallow TARGET."""
+    ranks = tuple(int(v) if v.strip() in ("1", "2", "3") else 0 for v in value.split(","))
+    if 0 in ranks:
+        msg = f"invalid choice: {value!r} (choose 1, 2 or 3, or several as 1,2)"
+        raise argparse.ArgumentTypeError(msg)
+    return ranks
+
+
+def _seconds(value: str) -> float:
+    seconds = float(value) if value.replace(".", "", 1).isdigit() else 0.0
+    if not 0 < seconds < float("inf"):
+        msg = f"must be a number of seconds > 0 such as 60 or 2.5, got {value!r}"
+        raise argparse.ArgumentTypeError(msg)
+    return seconds
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="poolref",
         description="Reference max pooling with PyTorch's semantics, and a checker for other implementations.",
     )
@@ -76,12 +113,15 @@ def _parser() -> argparse.ArgumentParser:
     verify.add_argument("--backward", metavar="MODULE:FUNCTION", help="backward b(grad_output, x, kernel_size, stride, padding, dilation, ceil_mode)")
     verify.add_argument("--list", action="store_true", help="list the named adapters, with whether each framework is importable here, and exit")
     run = verify.add_argument_group("budget")
-    run.add_argument("--ndim", type=int, nargs="+", choices=(1, 2, 3), metavar="N", help="spatial ranks to check (default: every rank the target supports)")
+    run.add_argument("--ndim", type=_ranks, action="append", metavar="N[,N]", help="spatial ranks to check, e.g. 2 or 1,2 (default: every rank the target supports)")
     run.add_argument("--profile", choices=("quick", "thorough"), default="quick", help="Hypothesis budget per rank (default quick)")
     run.add_argument("--examples", type=int, metavar="N", help="Hypothesis examples per rank (overrides --profile; 0: corner cases only)")
     run.add_argument("--seed", type=int, help="seed for the Hypothesis search (default: random; derandomized when CI is set)")
     run.add_argument("--no-corners", action="store_true", help="skip the fixed corner cases")
     run.add_argument("-q", "--quiet", action="store_true", help="print only the verdict")
+    iso = verify.add_argument_group("isolation (TARGET runs in a worker process, so a crash or a hang fails its case)")
+    iso.add_argument("--timeout", type=_seconds, metavar="SECONDS", help=f"seconds one call of the target may take (default {_DEFAULT_TIMEOUT:g})")
+    iso.add_argument("--in-process", action="store_true", help="run TARGET in this process: faster, but an exit, a crash or a hang ends the run")
     sup = verify.add_argument_group("what the target supports (cases outside it are not generated)")
     sup.add_argument("--dtypes", metavar="LIST", help="comma-separated input dtypes, e.g. float32,float64")
     sup.add_argument("--backward-dtypes", metavar="LIST", help="comma-separated dtypes for the backward")
@@ -131,6 +171,26 @@ def _resolve(spec: str, what: str):
     return obj
 
 
+def _check_signature(fn, call: str, what: str) -> None:
+    """A usage error if ``fn`` cannot take the harness's positional arguments (``call``)."""
+    try:
+        signature = inspect.signature(fn)
+    except (TypeError, ValueError):  # builtins and some C functions have none: let the call decide
+        return
+    try:
+        signature.bind(*range(call.count(",") + 1))
+    except TypeError as exc:
+        msg = f"{what} cannot be called as {call}: {exc} (its signature is {signature})"
+        raise UsageError(msg) from None
+
+
+def _check_signatures(cand, args) -> None:
+    _check_signature(cand.forward, "f(x, kernel_size, stride, padding, dilation, ceil_mode)", f"TARGET {args.target!r}")
+    if args.backward:
+        call = "b(grad_output, x, kernel_size, stride, padding, dilation, ceil_mode)"
+        _check_signature(cand.backward, call, f"--backward {args.backward!r}")
+
+
 def _csv(value: str | None):
     return None if value is None else tuple(v.strip() for v in value.split(",") if v.strip())
 
@@ -155,6 +215,7 @@ def _candidate(args):
         if isinstance(obj, testing.Candidate):
             cand = obj
         elif isinstance(obj, type):
+            _check_signature(obj, "Class(X_dim, size, stride)", f"TARGET {target!r}")
             cand = adapters.layer(obj)
         elif callable(obj):
             cand = testing.Candidate(obj, name=target)
@@ -167,6 +228,7 @@ def _candidate(args):
             msg = f"--backward {args.backward!r} is not callable"
             raise UsageError(msg)
         cand = dataclasses.replace(cand, backward=backward)
+    _check_signatures(cand, args)
     changes = {field: False for flag, field in _DECLARATION_FLAGS.items() if getattr(args, flag)}
     if args.square:
         changes["square"] = True
@@ -259,11 +321,39 @@ def _describe(cand) -> list[str]:
 
 
 def _verify_target(args) -> int:
+    """Check TARGET: in a worker process (the default) or, with ``--in-process``, in this one."""
+    if args.in_process:
+        if args.timeout is not None:
+            msg = "--timeout needs the worker process: drop --in-process"
+            raise UsageError(msg)
+        return _check_target(_candidate(args), args)
+    from .testing import _worker
+
+    # by module name: run as `python -m poolref`, this function's module is __main__
+    recipe = functools.partial(importlib.import_module("poolref.__main__")._candidate, args)
+    cand = None
+    try:
+        with _worker.isolated(recipe, timeout=args.timeout or _worker.DEFAULT_TIMEOUT) as cand:
+            return _check_target(cand, args)
+    except _worker.WorkerError as exc:
+        if cand is not None:
+            raise
+        original = exc.original  # raised by _candidate in the worker: UsageError keeps its one line
+        msg = str(original) if type(original).__name__ == "UsageError" else f"{type(original).__name__}: {original}"
+        raise UsageError(msg) from None
+    except _worker.TargetCrashed as exc:
+        if cand is None:
+            msg = f"cannot load TARGET {args.target!r}: {exc}"
+            raise UsageError(msg) from None
+        print(f"FAIL: {cand.label}: {exc.check} outside a case: {exc}")  # e.g. in Support.accepts
+        return EXIT_FAIL
+
+
+def _check_target(cand, args) -> int:
     from . import testing
 
-    cand = _candidate(args)
     progress = _Progress(args.quiet)
-    ndim = None if args.ndim is None else tuple(dict.fromkeys(args.ndim))
+    ndim = None if args.ndim is None else tuple(args.ndim)
     if not args.quiet:
         print(f"poolref verify: {cand.label} against poolref.naive")
         for line in _describe(cand):
@@ -311,8 +401,8 @@ def _verify_self(args) -> int:
         adapters.layer(im2col.Maxpool, dtypes=testing.ALL_DTYPES, name="poolref.im2col.Maxpool (tutorial layer)"),
     ]
     examples = args.examples
-    import numpy as np
     import hypothesis
+    import numpy as np
 
     from . import __version__
 
@@ -377,6 +467,8 @@ def main(argv=None) -> int:
     if args.command != "verify":
         parser.print_help()
         return EXIT_USAGE
+    if args.ndim is not None:  # --ndim 1 --ndim 2,3 -> [1, 2, 3]
+        args.ndim = list(dict.fromkeys(n for ranks in args.ndim for n in ranks))
     try:
         if args.list:
             return _list_adapters()
@@ -392,6 +484,9 @@ def main(argv=None) -> int:
         if args.target is None:
             if args.backward:
                 msg = "--backward needs a TARGET"
+                raise UsageError(msg)
+            if args.timeout is not None:
+                msg = "--timeout needs a TARGET (poolref's own implementations run in this process)"
                 raise UsageError(msg)
             return _verify_self(args)
         return _verify_target(args)

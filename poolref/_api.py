@@ -36,26 +36,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import NamedTuple
+from typing import Any, NamedTuple, Union
 
 import numpy as np
+from numpy.typing import NDArray
 
-from . import _params
+from . import _docstrings, _params
 from ._params import BACKWARD_DTYPES, FORWARD_DTYPES, PoolParams
-
-
-class PublicFunctions(NamedTuple):
-    """The nine public functions of one implementation, in a fixed order."""
-
-    max_pool1d: Callable
-    max_pool2d: Callable
-    max_pool3d: Callable
-    max_pool1d_backward: Callable
-    max_pool2d_backward: Callable
-    max_pool3d_backward: Callable
-    max_unpool1d: Callable
-    max_unpool2d: Callable
-    max_unpool3d: Callable
 
 
 # ----------------------------------------------------------------------------
@@ -144,252 +131,6 @@ def _unpool_output_spatial(in_spatial, params: PoolParams, output_size, ndim: in
     return sizes
 
 
-# ----------------------------------------------------------------------------
-# Docstring templates: one per kind of function; the examples are per rank.
-# ----------------------------------------------------------------------------
-
-_EXAMPLES = {
-    1: {
-        "forward": """\
-    >>> import numpy as np
-    >>> from {module} import max_pool1d
-    >>> x = np.array([[1., 9., 2., 0., 4., 4.]])      # (C, L) = (1, 6)
-    >>> y, idx = max_pool1d(x, 2, return_indices=True)
-    >>> y
-    array([[9., 2., 4.]])
-    >>> idx                                           # a tie goes to the first maximum
-    array([[1, 2, 4]])""",
-        "backward": """\
-    >>> import numpy as np
-    >>> from {module} import max_pool1d_backward
-    >>> x = np.array([[1., 9., 2., 0., 4., 4.]])
-    >>> max_pool1d_backward(np.ones((1, 3)), x, 2)
-    array([[0., 1., 1., 0., 1., 0.]])""",
-        "unpool": """\
-    >>> import numpy as np
-    >>> from {module} import max_pool1d, max_unpool1d
-    >>> x = np.array([[1., 9., 2., 0., 4., 4.]])
-    >>> y, idx = max_pool1d(x, 2, return_indices=True)
-    >>> max_unpool1d(y, idx, 2)
-    array([[0., 9., 2., 0., 4., 0.]])""",
-    },
-    2: {
-        "forward": """\
-    >>> import numpy as np
-    >>> from {module} import max_pool2d
-    >>> x = np.array([[[[1., 9., 2., 0.],
-    ...                 [4., 3., 8., 7.],
-    ...                 [0., 6., 5., 5.],
-    ...                 [2., 1., 3., 4.]]]])           # (N, C, H, W) = (1, 1, 4, 4)
-    >>> y, idx = max_pool2d(x, 2, return_indices=True)
-    >>> y[0, 0]
-    array([[9., 8.],
-           [6., 5.]])
-    >>> idx[0, 0]                                     # row * 4 + col; ties: first maximum
-    array([[ 1,  6],
-           [ 9, 10]])""",
-        "backward": """\
-    >>> import numpy as np
-    >>> from {module} import max_pool2d_backward
-    >>> x = np.array([[[1., 9., 2., 0.],
-    ...                [4., 3., 8., 7.],
-    ...                [0., 6., 5., 5.],
-    ...                [2., 1., 3., 4.]]])            # unbatched (C, H, W)
-    >>> max_pool2d_backward(np.ones((1, 2, 2)), x, 2)[0]
-    array([[0., 1., 0., 0.],
-           [0., 0., 1., 0.],
-           [0., 1., 1., 0.],
-           [0., 0., 0., 0.]])""",
-        "unpool": """\
-    >>> import numpy as np
-    >>> from {module} import max_pool2d, max_unpool2d
-    >>> x = np.array([[[1., 9., 2., 0.],
-    ...                [4., 3., 8., 7.],
-    ...                [0., 6., 5., 5.],
-    ...                [2., 1., 3., 4.]]])
-    >>> y, idx = max_pool2d(x, 2, return_indices=True)
-    >>> max_unpool2d(y, idx, 2)[0]
-    array([[0., 9., 0., 0.],
-           [0., 0., 8., 0.],
-           [0., 6., 5., 0.],
-           [0., 0., 0., 0.]])""",
-    },
-    3: {
-        "forward": """\
-    >>> import numpy as np
-    >>> from {module} import max_pool3d
-    >>> x = np.arange(16.).reshape(2, 2, 2, 2)        # (C, D, H, W), unbatched
-    >>> y, idx = max_pool3d(x, 2, return_indices=True)
-    >>> y.ravel(), idx.ravel()                        # one window per channel
-    (array([ 7., 15.]), array([7, 7]))""",
-        "backward": """\
-    >>> import numpy as np
-    >>> from {module} import max_pool3d_backward
-    >>> x = np.arange(8.).reshape(1, 2, 2, 2)
-    >>> max_pool3d_backward(np.full((1, 1, 1, 1), 5.), x, 2).ravel()
-    array([0., 0., 0., 0., 0., 0., 0., 5.])""",
-        "unpool": """\
-    >>> import numpy as np
-    >>> from {module} import max_pool3d, max_unpool3d
-    >>> x = np.arange(8.).reshape(1, 2, 2, 2)
-    >>> y, idx = max_pool3d(x, 2, return_indices=True)
-    >>> max_unpool3d(y, idx, 2).ravel()
-    array([0., 0., 0., 0., 0., 0., 0., 7.])""",
-    },
-}
-
-_SPATIAL = {1: "L", 2: "H, W", 3: "D, H, W"}
-
-_PARAMS_DOC = """\
-    kernel_size : int or tuple of {nd} ints
-        Window size. ``kernel_size=k`` is equivalent to ``kernel_size=({k_tuple})``;
-        so is a 1-tuple ``(k,)``. The same holds for the other three.
-    stride : int, tuple of {nd} ints or None, optional
-        Step between windows; ``None`` (default) means ``kernel_size``.
-    padding : int or tuple of {nd} ints, optional
-        Implicit padding on both sides, at most ``kernel_size // 2``. Padded
-        positions are never selected (they act as ``-inf``).
-    dilation : int or tuple of {nd} ints, optional
-        Spacing between the taps of a window.
-    ceil_mode : bool, optional
-        Use ceil instead of floor in the output-size formula (see Notes)."""
-
-_FORWARD_DOC = """\
-{nd}-D max pooling with PyTorch's semantics ({impl} implementation).
-
-Parameters
-----------
-x : numpy.ndarray
-    Input of shape ``(N, C, {sp})`` or unbatched ``(C, {sp})``; dtype float16,
-    float32, float64, int8, int16, int32, int64 or uint8. Any memory layout.
-{params}
-return_indices : bool, optional
-    Also return the int64 indices of the maxima.
-
-Returns
--------
-y : numpy.ndarray
-    Shape ``(N, C, {osp})`` (unbatched if ``x`` is), ``x``'s dtype; a new array.
-indices : numpy.ndarray
-    Only if ``return_indices``: int64, same shape as ``y``, the flat row-major
-    index of each maximum inside its ``(n, c)`` plane of the *unpadded* input.
-
-Raises
-------
-TypeError
-    ``x`` is not an ndarray or has an unsupported dtype; a parameter is a
-    bool, float, str or other non-int; ``ceil_mode``/``return_indices`` is not a bool.
-ValueError
-    Wrong rank; ``C == 0`` or an empty spatial dim; a tuple of the wrong length;
-    ``kernel_size``, ``stride`` or ``dilation`` < 1; ``padding`` < 0 or
-    > ``kernel_size // 2``; a computed output size < 1.
-
-Notes
------
-Per dimension, with ``eff = dilation * (kernel_size - 1) + 1``::
-
-    O = (L + 2 * padding - eff) // stride + 1                  # floor mode
-    O = (L + 2 * padding - eff + stride - 1) // stride + 1     # ceil mode,
-    O -= 1 if (O - 1) * stride >= L + padding                  # then this fix
-
-Window ``o`` has taps ``o * stride - padding + j * dilation`` (``j < kernel_size``);
-taps outside ``[0, L)`` are skipped. The maximum is the first one in
-row-major window order; if the window holds a NaN the output is NaN and the
-index is that of the *last* NaN (PyTorch's rule). An all ``-inf`` window
-gives ``-inf`` and the index of its first valid tap. The value is always read
-at the index, so ``-0.0``/``+0.0`` ties keep the first one. A window with no
-valid tap at all (only possible with ``dilation > 1`` and padding) gives the
-dtype's lowest value and index ``-1``; PyTorch returns an out-of-range index there.
-
-Examples
---------
-{example}
-"""
-
-_BACKWARD_DOC = """\
-Gradient of :func:`max_pool{nd}d` with respect to its input ({impl} implementation).
-
-Each element of ``grad_output`` is added to the input position its window
-selected (the forward's index); overlapping windows accumulate; ties and NaN
-route the gradient to the one element the forward chose.
-
-Parameters
-----------
-grad_output : numpy.ndarray
-    Shape of the forward's output, float16, float32 or float64.
-x : numpy.ndarray or tuple of ints
-    The forward's input (float, same dtype as ``grad_output``). When
-    ``indices`` is given, only its shape is used and a shape tuple may be passed.
-{params}
-indices : numpy.ndarray, optional
-    The forward's int64 indices. If omitted they are recomputed from ``x``.
-
-Returns
--------
-grad_input : numpy.ndarray
-    Same shape as ``x`` and ``grad_output``'s dtype; a new array.
-
-Raises
-------
-TypeError
-    Non-array or non-float ``grad_output``/``x``, dtypes that differ,
-    non-int64 ``indices``, or a bad parameter type (as in the forward).
-ValueError
-    As in the forward; ``grad_output`` or ``indices`` of the wrong shape;
-    an index outside ``[-1, {sp_prod})``.
-
-Examples
---------
-{example}
-"""
-
-_UNPOOL_DOC = """\
-Partial inverse of :func:`max_pool{nd}d`: put each value back at its index ({impl} implementation).
-
-Parameters
-----------
-y : numpy.ndarray
-    Pooled values, ``(N, C, {sp})`` or ``(C, {sp})``; any forward dtype.
-indices : numpy.ndarray
-    int64 indices from the forward, same shape as ``y``; ``-1`` entries are skipped.
-kernel_size, stride, padding
-    As in the forward (no dilation, as in PyTorch).
-output_size : tuple of ints, optional
-    Output spatial size (``{nd}`` entries, or ``y.ndim`` entries of which the
-    last {nd} are used). Each must lie strictly between ``default - stride`` and
-    ``default + stride``, where ``default = (in - 1) * stride - 2 * padding + kernel_size``.
-
-Returns
--------
-out : numpy.ndarray
-    Zeros of shape ``(N, C, *output_size)`` with ``y`` scattered in; ``y``'s dtype.
-    With duplicate indices, the value at the last (row-major) position wins.
-
-Raises
-------
-TypeError
-    Non-array ``y``/``indices``, unsupported dtype, non-int64 ``indices``.
-ValueError
-    Wrong rank or shape, ``indices.shape != y.shape``, an index outside
-    ``[-1, prod(output_size))``, or an ``output_size`` out of range.
-
-Examples
---------
-{example}
-"""
-
-
-def _params_doc(nd: int) -> str:  # pragma: no mutate block
-    return _PARAMS_DOC.format(nd=nd, k_tuple=", ".join(["k"] * nd) + ("," if nd == 1 else ""))
-
-
-def _finish(fn, name: str, module: str, doc: str) -> Callable:  # pragma: no mutate block
-    fn.__name__ = fn.__qualname__ = name
-    fn.__module__ = module
-    fn.__doc__ = doc
-    return fn
-
-
 class _Cores(NamedTuple):
     """One implementation's core functions (see the module docstring)."""
 
@@ -399,26 +140,9 @@ class _Cores(NamedTuple):
     unpool: Callable
 
 
-def build(
-    module: str,
-    impl: str,
-    *,
-    forward: Callable,
-    backward_from_indices: Callable,
-    unpool: Callable,
-    backward_from_input: Callable | None = None,
-) -> PublicFunctions:  # pragma: no mutate block
-    """Wrap one implementation's core functions into the nine public functions."""
-    cores = _Cores(forward, backward_from_input, backward_from_indices, unpool)
-    functions: dict[str, Callable] = {}
-    for nd in (1, 2, 3):
-        functions.update(_build_rank(nd, module, impl, cores))
-    return PublicFunctions(**functions)
-
-
-# The bodies of the public functions are module-level functions (the closures
-# built by _build_rank only bind nd, the name and the cores), so that they can
-# be read, profiled and mutation-tested like any other function.
+# The bodies of the public functions are module-level functions (the methods of
+# Implementation only bind nd, the name and the cores), so that they can be read,
+# profiled and mutation-tested like any other function.
 
 
 def _pool(cores, nd, fname, x, kernel_size, stride, padding, dilation, ceil_mode, return_indices):
@@ -487,52 +211,121 @@ def _unpool(cores, nd, uname, y, indices, kernel_size, stride, padding, output_s
     return _unbatched(out, batched)
 
 
-def _build_rank(nd, module, impl, cores):  # pragma: no mutate block
-    fname = f"max_pool{nd}d"
-    bname = f"max_pool{nd}d_backward"
-    uname = f"max_unpool{nd}d"
-    sp = _SPATIAL[nd]
-    osp = ", ".join(f"O{c}" for c in sp.replace(", ", "")) if nd > 1 else "O"
+# ----------------------------------------------------------------------------
+# The public signatures
+# ----------------------------------------------------------------------------
 
-    def max_pool(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
-        return _pool(cores, nd, fname, x, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
+#: A size parameter: one int for every spatial dimension, or one int per dimension.
+Size = Union[int, tuple[int, ...]]
+#: What a forward returns: the output, or ``(output, indices)`` with ``return_indices=True``.
+Pooled = Union[NDArray[Any], tuple[NDArray[Any], NDArray[np.int64]]]
 
-    def max_pool_backward(
-        grad_output, x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, indices=None
-    ):
+
+class Implementation:
+    """The nine public functions of one implementation, with PyTorch's names and signatures.
+
+    Each implementation module binds them as module attributes (``poolref.naive.max_pool2d
+    = Implementation(...).max_pool2d``), so a type checker and :func:`help` see the real
+    signatures and docstrings below, written once in :mod:`poolref._docstrings`.
+    """
+
+    def __init__(self, module: str, cores: _Cores):  # pragma: no mutate
+        self.module = module
+        self._cores = cores
+
+    def __repr__(self) -> str:  # pragma: no mutate
+        return f"<poolref functions of {self.module}>"
+
+    def max_pool1d(
+        self, x: NDArray[Any], kernel_size: Size, stride: Size | None = None, padding: Size = 0,
+        dilation: Size = 1, ceil_mode: bool = False, return_indices: bool = False,
+    ) -> Pooled:
+        return _pool(self._cores, 1, "max_pool1d", x, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
+
+    def max_pool2d(
+        self, x: NDArray[Any], kernel_size: Size, stride: Size | None = None, padding: Size = 0,
+        dilation: Size = 1, ceil_mode: bool = False, return_indices: bool = False,
+    ) -> Pooled:
+        return _pool(self._cores, 2, "max_pool2d", x, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
+
+    def max_pool3d(
+        self, x: NDArray[Any], kernel_size: Size, stride: Size | None = None, padding: Size = 0,
+        dilation: Size = 1, ceil_mode: bool = False, return_indices: bool = False,
+    ) -> Pooled:
+        return _pool(self._cores, 3, "max_pool3d", x, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
+
+    def max_pool1d_backward(
+        self, grad_output: NDArray[Any], x: NDArray[Any] | tuple[int, ...], kernel_size: Size,
+        stride: Size | None = None, padding: Size = 0, dilation: Size = 1, ceil_mode: bool = False,
+        indices: NDArray[np.int64] | None = None,
+    ) -> NDArray[Any]:
         return _pool_backward(
-            cores, nd, bname, grad_output, x, kernel_size, stride, padding, dilation, ceil_mode, indices
+            self._cores, 1, "max_pool1d_backward", grad_output, x, kernel_size, stride, padding, dilation, ceil_mode, indices
         )
 
-    def max_unpool(y, indices, kernel_size, stride=None, padding=0, output_size=None):
-        return _unpool(cores, nd, uname, y, indices, kernel_size, stride, padding, output_size)
+    def max_pool2d_backward(
+        self, grad_output: NDArray[Any], x: NDArray[Any] | tuple[int, ...], kernel_size: Size,
+        stride: Size | None = None, padding: Size = 0, dilation: Size = 1, ceil_mode: bool = False,
+        indices: NDArray[np.int64] | None = None,
+    ) -> NDArray[Any]:
+        return _pool_backward(
+            self._cores, 2, "max_pool2d_backward", grad_output, x, kernel_size, stride, padding, dilation, ceil_mode, indices
+        )
 
-    params_doc = _params_doc(nd)
-    ex = _EXAMPLES[nd]
-    return {
-        fname: _finish(
-            max_pool,
-            fname,
-            module,
-            _FORWARD_DOC.format(
-                nd=nd, impl=impl, sp=sp, osp=osp, params=params_doc,
-                example=ex["forward"].format(module=module),
-            ),
-        ),
-        bname: _finish(
-            max_pool_backward,
-            bname,
-            module,
-            _BACKWARD_DOC.format(
-                nd=nd, impl=impl, params=params_doc, sp_prod="prod(" + sp + ")",
-                example=ex["backward"].format(module=module),
-            ),
-        ),
-        uname: _finish(
-            max_unpool,
-            uname,
-            module,
-            _UNPOOL_DOC.format(nd=nd, impl=impl, sp=sp, example=ex["unpool"].format(module=module)),
-        ),
-    }
+    def max_pool3d_backward(
+        self, grad_output: NDArray[Any], x: NDArray[Any] | tuple[int, ...], kernel_size: Size,
+        stride: Size | None = None, padding: Size = 0, dilation: Size = 1, ceil_mode: bool = False,
+        indices: NDArray[np.int64] | None = None,
+    ) -> NDArray[Any]:
+        return _pool_backward(
+            self._cores, 3, "max_pool3d_backward", grad_output, x, kernel_size, stride, padding, dilation, ceil_mode, indices
+        )
 
+    def max_unpool1d(
+        self, y: NDArray[Any], indices: NDArray[np.int64], kernel_size: Size, stride: Size | None = None,
+        padding: Size = 0, output_size: tuple[int, ...] | None = None,
+    ) -> NDArray[Any]:
+        return _unpool(self._cores, 1, "max_unpool1d", y, indices, kernel_size, stride, padding, output_size)
+
+    def max_unpool2d(
+        self, y: NDArray[Any], indices: NDArray[np.int64], kernel_size: Size, stride: Size | None = None,
+        padding: Size = 0, output_size: tuple[int, ...] | None = None,
+    ) -> NDArray[Any]:
+        return _unpool(self._cores, 2, "max_unpool2d", y, indices, kernel_size, stride, padding, output_size)
+
+    def max_unpool3d(
+        self, y: NDArray[Any], indices: NDArray[np.int64], kernel_size: Size, stride: Size | None = None,
+        padding: Size = 0, output_size: tuple[int, ...] | None = None,
+    ) -> NDArray[Any]:
+        return _unpool(self._cores, 3, "max_unpool3d", y, indices, kernel_size, stride, padding, output_size)
+
+
+#: The public function names, in a fixed order (every implementation module exports them).
+FUNCTION_NAMES = tuple(
+    f"{kind}{nd}d{suffix}"
+    for kind, suffix in (("max_pool", ""), ("max_pool", "_backward"), ("max_unpool", ""))
+    for nd in (1, 2, 3)
+)
+
+for _nd in (1, 2, 3):  # pragma: no mutate
+    getattr(Implementation, f"max_pool{_nd}d").__doc__ = _docstrings.forward(_nd)
+    getattr(Implementation, f"max_pool{_nd}d_backward").__doc__ = _docstrings.backward(_nd)
+    getattr(Implementation, f"max_unpool{_nd}d").__doc__ = _docstrings.unpool(_nd)
+
+
+def build(
+    module: str,
+    impl: str,
+    *,
+    forward: Callable,
+    backward_from_indices: Callable,
+    unpool: Callable,
+    backward_from_input: Callable | None = None,
+) -> Implementation:  # pragma: no mutate block
+    """Wrap one implementation's core functions (see the module docstring) into the public nine.
+
+    ``impl`` names the implementation in :func:`repr` (e.g. ``"vectorised"``).
+    """
+    functions = Implementation(module, _Cores(forward, backward_from_input, backward_from_indices, unpool))
+    functions.module = f"{module} ({impl})"
+    return functions

@@ -32,7 +32,20 @@ import numpy as np
 from . import _api, _params
 from ._params import PoolParams, lowest
 
-__all__ = [*_api.PublicFunctions._fields, "MaxPool1d", "MaxPool2d", "MaxPool3d"]
+__all__ = [
+    "MaxPool1d",
+    "MaxPool2d",
+    "MaxPool3d",
+    "max_pool1d",
+    "max_pool1d_backward",
+    "max_pool2d",
+    "max_pool2d_backward",
+    "max_pool3d",
+    "max_pool3d_backward",
+    "max_unpool1d",
+    "max_unpool2d",
+    "max_unpool3d",
+]
 
 
 # ----------------------------------------------------------------------------
@@ -383,17 +396,15 @@ _public = _api.build(
     backward_from_indices=_backward_from_indices,
     unpool=_unpool,
 )
-(
-    max_pool1d,
-    max_pool2d,
-    max_pool3d,
-    max_pool1d_backward,
-    max_pool2d_backward,
-    max_pool3d_backward,
-    max_unpool1d,
-    max_unpool2d,
-    max_unpool3d,
-) = _public
+max_pool1d = _public.max_pool1d
+max_pool2d = _public.max_pool2d
+max_pool3d = _public.max_pool3d
+max_pool1d_backward = _public.max_pool1d_backward
+max_pool2d_backward = _public.max_pool2d_backward
+max_pool3d_backward = _public.max_pool3d_backward
+max_unpool1d = _public.max_unpool1d
+max_unpool2d = _public.max_unpool2d
+max_unpool3d = _public.max_unpool3d
 
 
 # ----------------------------------------------------------------------------

@@ -46,7 +46,22 @@ import numpy as np
 from . import _api
 from ._params import BACKWARD_DTYPES, FORWARD_DTYPES, PoolParams, check_array, lowest
 
-__all__ = [*_api.PublicFunctions._fields, "Maxpool", "col2im", "im2col", "im2col_indices", "output_length"]
+__all__ = [
+    "Maxpool",
+    "col2im",
+    "im2col",
+    "im2col_indices",
+    "max_pool1d",
+    "max_pool1d_backward",
+    "max_pool2d",
+    "max_pool2d_backward",
+    "max_pool3d",
+    "max_pool3d_backward",
+    "max_unpool1d",
+    "max_unpool2d",
+    "max_unpool3d",
+    "output_length",
+]
 
 
 # ----------------------------------------------------------------------------
@@ -437,17 +452,15 @@ _public = _api.build(
     backward_from_indices=_backward_from_indices,
     unpool=_unpool,
 )
-(
-    max_pool1d,
-    max_pool2d,
-    max_pool3d,
-    max_pool1d_backward,
-    max_pool2d_backward,
-    max_pool3d_backward,
-    max_unpool1d,
-    max_unpool2d,
-    max_unpool3d,
-) = _public
+max_pool1d = _public.max_pool1d
+max_pool2d = _public.max_pool2d
+max_pool3d = _public.max_pool3d
+max_pool1d_backward = _public.max_pool1d_backward
+max_pool2d_backward = _public.max_pool2d_backward
+max_pool3d_backward = _public.max_pool3d_backward
+max_unpool1d = _public.max_unpool1d
+max_unpool2d = _public.max_unpool2d
+max_unpool3d = _public.max_unpool3d
 
 
 # ----------------------------------------------------------------------------

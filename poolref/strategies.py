@@ -86,7 +86,6 @@ _DTYPE_ORDER = tuple(
 )
 assert set(_DTYPE_ORDER) == set(FORWARD_DTYPES)
 
-_SPATIAL = {1: "L", 2: "H, W", 3: "D, H, W"}
 
 
 # ----------------------------------------------------------------------------

@@ -89,8 +89,8 @@ def test_argparse_errors_exit_2(capsys):
 
 
 def test_missing_torch_is_a_usage_error(capsys, monkeypatch):
-    monkeypatch.setitem(sys.modules, "torch", None)  # import torch -> ImportError
-    code, _, err = run(capsys, "verify", "torch")
+    monkeypatch.setitem(sys.modules, "torch", None)  # import torch -> ImportError (in this process only)
+    code, _, err = run(capsys, "verify", "torch", "--in-process")
     assert code == 2
     assert "the 'torch' adapter needs torch" in err and "pip install torch" in err
     assert len(err.strip().splitlines()) == 1
@@ -152,3 +152,20 @@ def test_console_entry_point_in_a_subprocess():
         [sys.executable, "-m", "poolref", "verify", "nosuch"], capture_output=True, text=True, env=env, check=False
     )
     assert usage.returncode == 2 and "Traceback" not in usage.stderr
+
+
+def test_ndim_before_target_does_not_swallow_it(capsys):
+    code, out, err = run(capsys, "verify", "--ndim", "2", "broken:correct_forward", "--examples", "2", "--in-process")
+    assert code == 0, out + err
+    assert "(2-D;" in out
+    code, out, err = run(capsys, "verify", "--ndim", "1,2", "broken:correct_forward", "--examples", "0", "--in-process")
+    assert code == 0 and "(1-D, 2-D;" in out, out + err
+
+
+@pytest.mark.parametrize("in_process", [True, False], ids=["in-process", "worker"])
+def test_a_target_with_the_wrong_signature_is_a_one_line_usage_error(capsys, in_process):
+    argv = ["verify", "crashing_targets:two_arguments", "--ndim", "1", *(["--in-process"] if in_process else [])]
+    code, out, err = run(capsys, *argv)
+    assert code == 2, out + err
+    assert "cannot be called as f(x, kernel_size, stride, padding, dilation, ceil_mode)" in err
+    assert len(err.strip().splitlines()) == 1 and "counterexample" not in out

@@ -22,8 +22,11 @@ NaN, index format, empty windows). PyTorch's rules are the default.
 
 Each case is checked for: the output's shape and dtype, every value, the
 indices, the gradient (with a dtype-aware tolerance), that neither ``x`` nor
-``grad_output`` was modified, and (through the memory layouts of the
-generated inputs) that non-contiguous input gives the same result.
+``grad_output`` was modified or reshaped and no result is a view of them,
+and (through the memory layouts of the generated inputs) that
+non-contiguous input gives the same result. The candidate gets a copy of
+each case's input with the same strides, so a report always shows the input
+as generated.
 
 A run is a fixed list of hand-made corner cases (ties, NaN, +-inf, negative
 values next to padding, ceil_mode with padding, dilation, empty windows,
@@ -39,15 +42,21 @@ imports it only when a search runs.
 The package has one job per module: ``_declare`` (what a candidate
 declares), ``_expect`` (what is correct), ``_check`` (the checks for one
 case), ``_corners`` (the fixed corner cases), ``_search`` (the Hypothesis
-search and the shrinker), ``_report`` (failure reports and the summary) and
-``_run`` (:func:`check_max_pool`, which ties them together).
+search and the shrinker), ``_report`` (failure reports), ``_index`` (index
+formats), ``_probe`` (capability probing), ``_infer`` (kinds of difference and the
+named rules that explain them), ``_summary`` (the result, as text, JSON and JUnit
+XML), ``_worker`` (running the candidate in a worker process, so that an exit, a
+crash or a hang fails its case: ``check_max_pool(..., isolate=True)``),
+``_boundary`` (the checks around one call, and what crosses the process
+boundary: arrays with their exact strides, results, exceptions) and ``_run``
+(:func:`check_max_pool`, which ties them together).
 """
 
 from __future__ import annotations
 
 from ._corners import corner_cases
 from ._declare import ALL_DTYPES, BUDGETS, FLOAT_DTYPES, Behaviour, Candidate, Support
-from ._report import HARD_CORNERS, Summary
+from ._summary import HARD_CORNERS, Difference, Summary
 from ._run import check_max_pool
 
 __all__ = [
@@ -57,6 +66,7 @@ __all__ = [
     "HARD_CORNERS",
     "Behaviour",
     "Candidate",
+    "Difference",
     "Summary",
     "Support",
     "check_max_pool",

@@ -17,6 +17,7 @@ import numpy as np
 
 from ..arrays import with_layout
 from . import _index
+from ._boundary import TargetCrashed, TargetMisbehaved, guarded_call, same_layout_copy
 from ._declare import Behaviour, Candidate
 from ._expect import _Expected, _expected, _scatter
 from ._report import (
@@ -36,7 +37,7 @@ _GRAD_RTOL = {"float16": 2.0**-9, "float32": 2.0**-21, "float64": 2.0**-49}
 class _Case:
     """One case, batched, with what is expected of it."""
 
-    x: np.ndarray  # as passed to the candidate
+    x: np.ndarray  # as passed to the candidate: a copy of the case's input with the same strides
     xb: np.ndarray  # batched view of x
     batched: bool
     n_chan: int
@@ -53,7 +54,7 @@ class _Case:
         spatial = tuple(xb.shape[2:])
         kargs = (params.kernel_size, params.stride, params.padding, params.dilation, params.ceil_mode)
         return cls(
-            case.x, xb, batched, xb.shape[1], spatial, math.prod(spatial), kargs,
+            same_layout_copy(case.x), xb, batched, xb.shape[1], spatial, math.prod(spatial), kargs,
             _expected(xb, params, behaviour),
         )
 
@@ -150,7 +151,7 @@ def _check_case(cand: Candidate, case, stats: Counter | None = None) -> set:
     if cand.support.indices:
         features.add("indices")
         local = _check_indices(_as_array(idx, "indices"), c, cand.behaviour)
-        _check_value_at_index(y, local, c, cand.behaviour)
+        _check_value_at_index(y, local, c, cand.behaviour.signed_zero)
     if _backward_applies(cand, c, case.params, stats):
         _check_backward(cand, c)
         features.add("backward")
@@ -192,16 +193,28 @@ def _check_not_a_view(result: np.ndarray, inputs: dict, what: str) -> None:
             )
 
 
+def _call(fn, role: str, args: tuple, **report):
+    """``fn(*args)``; an exception, crash, timeout, view or reshape of an input becomes a :class:`_Failure`
+    (for a crash with ``crash`` set to its kind: the search does not shrink those)."""
+    try:
+        return guarded_call(fn, role, args)
+    except _Failure:
+        raise
+    except TargetCrashed as exc:
+        failure = _Failure(exc.check, str(exc), **report)
+        failure.crash = exc.kind
+    except TargetMisbehaved as exc:
+        failure = _Failure(exc.check, exc.detail, **report)
+    except Exception as exc:  # noqa: BLE001 - report whatever the candidate raised
+        failure = _Failure(f"{role} raised", f"{type(exc).__name__}: {exc}", **report)
+    raise failure
+
+
 def _run_forward(cand: Candidate, c: _Case):
     """Call the forward; return ``(output, indices or None)`` after the call-level checks."""
     x = c.x
     x_before = _Snapshot(x)
-    try:
-        out = cand.forward(x, *c.kargs)
-    except _Failure:
-        raise
-    except Exception as exc:  # noqa: BLE001 - report whatever the candidate raised
-        raise _Failure("forward raised", f"{type(exc).__name__}: {exc}") from None
+    out = _call(cand.forward, "forward", (x, *c.kargs))
     _check_unchanged(x, x_before, "forward")
     idx = None
     if isinstance(out, (tuple, list)):
@@ -251,6 +264,7 @@ def _check_values(yb: np.ndarray, c: _Case, beh: Behaviour) -> None:
         extra=c.window(where)
         + f"\nexpected output = {_array_text(c.unbatch(e))}"
         + f"\nactual output   = {_array_text(c.unbatch(yb))}",
+        where=where,
     )
 
 
@@ -286,6 +300,7 @@ def _check_indices(idx: np.ndarray, c: _Case, beh: Behaviour) -> np.ndarray:
             extra=c.window(where)
             + f"\nexpected indices = {_array_text(c.unbatch(expected))}"
             + f"\nactual indices   = {_array_text(idx)}",
+            where=where,
         )
     return local
 
@@ -302,12 +317,13 @@ def _points_at_a_maximum(local: np.ndarray, c: _Case) -> np.ndarray:
     return (hit & holds).any(axis=2).reshape(local.shape)
 
 
-def _check_value_at_index(y: np.ndarray, local: np.ndarray, c: _Case, beh: Behaviour) -> None:
+def _check_value_at_index(y: np.ndarray, local: np.ndarray, c: _Case, signed_zero: str) -> None:
     """The output is the input at the returned index (where the index is meaningful).
 
-    Bit-exact (sign of zero included) under ``signed_zero="index"``; numerically equal under
-    ``"any"``. Checked wherever an index is checked at all, so ties declared ``"any"`` do not
-    hide an index that points at a different value than the one returned.
+    Checked wherever an index is checked at all, so ties declared ``"any"`` (where the index
+    may be any maximum) still need the value there. The sign of a zero is compared under
+    ``signed_zero="index"`` (the output *is* the input at the index); ``"any"`` accepts
+    ``np.max`` with ``np.argmax``, which may pick different zeros of a ``-0.0``/``+0.0`` tie.
     """
     exp = c.exp
     yb = y if c.batched else y[np.newaxis]
@@ -319,7 +335,7 @@ def _check_value_at_index(y: np.ndarray, local: np.ndarray, c: _Case, beh: Behav
     picked = picked.reshape(local.shape)
     if yb.dtype.kind == "f":
         same = (picked == yb) | (np.isnan(picked) & np.isnan(yb))
-        if beh.signed_zero == "index":
+        if signed_zero == "index":
             same &= np.signbit(picked) == np.signbit(yb)
     else:
         same = picked == yb
@@ -331,6 +347,7 @@ def _check_value_at_index(y: np.ndarray, local: np.ndarray, c: _Case, beh: Behav
             f"{_fmt_index('output', c.shown(where))} = {_fmt_scalar(yb[where])} but the input at "
             f"its index ({int(local[where])}, plane format) is {_fmt_scalar(picked[where])}",
             extra=c.window(where),
+            where=where,
         )
 
 
@@ -405,12 +422,7 @@ def _check_backward(cand: Candidate, c: _Case) -> None:
         g_call = with_layout(g_call, layout, channel_axis=1 if c.batched else 0)
     g_before, x_before = g_call.copy(order="K"), _Snapshot(x)
     context = {"extra": _array_line("grad_output", g_call), "grad_output": g_before}
-    try:
-        grad = cand.backward(g_call, x, *c.kargs)
-    except _Failure:
-        raise
-    except Exception as exc:  # noqa: BLE001
-        raise _Failure("backward raised", f"{type(exc).__name__}: {exc}", **context) from None
+    grad = _call(cand.backward, "backward", (g_call, x, *c.kargs), **context)
     _check_unchanged(x, x_before, "backward")
     if not _same_bits(g_call, g_before):
         raise _Failure("grad_output modified", "the backward changed grad_output", **context)
@@ -447,6 +459,7 @@ def _compare_gradient(gb: np.ndarray, plan: _GradPlan, c: _Case, context: dict) 
             + f"\nexpected grad_input = {_array_text(c.unbatch(plan.expected))}"
             + f"\nactual grad_input   = {_array_text(c.unbatch(gb))}",
             grad_output=context["grad_output"],
+            where=where,
         )
     if plan.member.any():
         _check_tie_mass(residual, plan, c, maxima, context)

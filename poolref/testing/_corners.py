@@ -28,6 +28,48 @@ def _distinct(rng, dtype, shape):
     return rng.permutation(distinct_grid(dtype, n)).reshape(shape)
 
 
+def _row(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, dtype=np.float64):
+    """A fixed case; ``x``'s rank and ``kernel_size``'s length give the spatial rank."""
+    x = np.asarray(x, dtype=dtype)
+    nd = len(kernel_size)
+
+    def per_dim(v):
+        return (v,) * nd if isinstance(v, int) else tuple(v)
+
+    k = tuple(kernel_size)
+    s = k if stride is None else per_dim(stride)
+    return PoolCase(x, k, s, per_dim(padding), per_dim(dilation), ceil_mode)
+
+
+NAN, INF = np.nan, np.inf
+#: The smallest rows of the catalogue: a few elements each, one hard point each (several NaN in
+#: one window, ties, signed zeros, the lowest value next to padding, empty windows, ceil-mode
+#: edges). :func:`corner_cases` runs those of the requested rank first; the property suite
+#: runs them all as ``@example``s of its tests.
+TINY = (
+    ("the last NaN wins", _row([[NAN, 1.0, NAN, 2.0]], (4,))),
+    ("NaN in the last column", _row([[[[1.0, NAN], [5.0, NAN]]]], (2, 2))),
+    ("NaN among -inf", _row([[[[-INF, NAN], [-INF, -INF]]]], (2, 2), dtype=np.float32)),
+    ("NaN, padding, 3-D", _row([[[[[NAN, 1.0], [NAN, 2.0]], [[3.0, NAN], [4.0, 0.0]]]]], (2, 2, 2), 1, 1)),
+    ("ties: the first maximum", _row([[5.0, 5.0, 5.0, 1.0]], (2,), 1)),
+    ("integer ties", _row([[[2, 2], [2, 2]]], (2, 2), dtype=np.int16)),
+    ("signed zeros follow the index", _row([[-0.0, 0.0, 0.0, -0.0]], (2,), 1)),
+    ("all -inf next to padding", _row([[-INF, -INF]], (2,), 1, 1)),
+    ("negatives next to padding", _row([[-3.0, -1.0, -2.0]], (3,), 1, 1, dtype=np.float32)),
+    ("int8 minimum next to padding", _row([[-128, -128, -7]], (2,), 1, 1, dtype=np.int8)),
+    ("uint8 zeros next to padding", _row([[0, 0, 3]], (2,), 1, 1, dtype=np.uint8)),
+    ("int64 minimum next to padding", _row([[[-(2**63), -(2**63)]]], (2,), 1, 1, dtype=np.int64)),
+    ("an empty window", _row([[1.0, 2.0]], (2,), 1, 1, 3)),
+    ("empty windows, int32", _row([[[[1, 2], [3, 4]]]], (2, 2), 1, 1, 3, dtype=np.int32)),
+    ("ceil: the last window hangs over", _row([[1.0, 3.0, 2.0, 0.0, 5.0]], (2,), ceil_mode=True)),
+    ("ceil correction: 3 outputs", _row([[1.0, 2.0, 3.0, 4.0, 5.0]], (2,), padding=1, ceil_mode=True)),
+    ("ceil: 1x1 after the correction", _row([[[[1.0, 2.0], [3.0, 4.0]]]], (1, 1), 2, ceil_mode=True)),
+    ("ceil: L + 2p < eff, one output", _row([[1.0, 2.0]], (3,), 2, ceil_mode=True)),
+    ("float16 beyond 2048", _row([[2048.0, 2050.0, 4096.0, 65504.0, -65504.0, 2049.0]], (2,), 1, dtype=np.float16)),
+    ("unbatched 3-D, negative strides", _row(np.arange(16.0).reshape(2, 2, 2, 2)[::-1], (2, 2, 2))),
+)
+
+
 def _into_domain(x: np.ndarray, domain: str) -> np.ndarray | None:
     """``x`` moved into a value domain by a shift that keeps its order, or None if impossible.
 
@@ -94,6 +136,10 @@ def corner_cases(nd: int, support: Support | None = None, behaviour: Behaviour |
     S = lambda *sizes: _plane_shape(nd, sizes)  # noqa: E731
     f64 = np.float64
 
+    # --- the tiny rows of this rank (also the property suite's @examples)
+    for name, row in TINY:
+        if row.nd == nd and not (behaviour.nan == "untested" and np.isnan(row.x).any()):
+            add(name, row.x, *row[1:], dtype_fixed=row.x.dtype not in (np.float64, np.float32))
     # --- basics, exact tiling (fits even the most restricted layer classes)
     add("basic", _distinct(rng, f64, (1, 1, *S(4, 4, 4))), 2, 2)
     add("N > 1 and C > 1", _distinct(rng, f64, (2, 3, *S(4, 4, 2))), 2, 2)

@@ -9,12 +9,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .._params import BACKWARD_DTYPES, FORWARD_DTYPES
 from ._index import INDEX_FORMATS
 
 #: Every dtype poolref's forward accepts (names).
-ALL_DTYPES = ("float16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8")
+ALL_DTYPES = tuple(t.name for t in FORWARD_DTYPES)
 #: Every dtype poolref's backward accepts.
-FLOAT_DTYPES = ("float16", "float32", "float64")
+FLOAT_DTYPES = tuple(t.name for t in BACKWARD_DTYPES)
 
 #: The value domains of ``Support.values``.
 VALUE_DOMAINS = ("any", "finite", "nonnegative", "positive")

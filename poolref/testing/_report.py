@@ -1,12 +1,11 @@
 """How a failure reads: the failing check, the case, the window at the first difference, and a
-snippet that reproduces it; and the :class:`Summary` of a passing run."""
+snippet that reproduces it."""
 
 from __future__ import annotations
 
 import math
 import zlib
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -20,12 +19,13 @@ if TYPE_CHECKING:
 class _Failure(AssertionError):
     """A check failed on one case; ``check`` names the check, ``detail`` says how."""
 
-    def __init__(self, check: str, detail: str, *, extra: str = "", grad_output=None):
+    def __init__(self, check: str, detail: str, *, extra: str = "", grad_output=None, where=None):
         super().__init__(f"[{check}] {detail}")
         self.check = check
         self.detail = detail
         self.extra = extra
         self.grad_output = grad_output
+        self.where = where  # batched position of the first difference (output or input element)
 
 
 def _fmt_index(name: str, index) -> str:
@@ -77,83 +77,6 @@ def _window_description(exp: _Expected, pos: tuple, n_chan: int, batched: bool, 
 
 def _array_line(name: str, a: np.ndarray) -> str:
     return f"{name} = {_array_text(a)}"
-
-
-HARD_CORNERS = (
-    "N > 1 and C > 1",
-    "unbatched",
-    "ties",
-    "NaN",
-    "+inf",
-    "-inf",
-    "all -inf window",
-    "signed zeros",
-    "negative values next to padding",
-    "padding",
-    "ceil_mode",
-    "ceil_mode with padding",
-    "dilation",
-    "empty window",
-    "odd sizes",
-    "non-square window",
-    "overlapping windows",
-    "non-contiguous",
-    "float16 plane > 2048",
-    "8-bit plane > 256",
-    "indices",
-    "backward",
-)
-
-
-@dataclass
-class Summary:
-    """What a passing :func:`check_max_pool` run did.
-
-    Attributes
-    ----------
-    name : str
-        The candidate's label.
-    ndims : tuple of int
-        Spatial ranks checked.
-    corner_cases : int
-        Fixed corner cases run.
-    examples : int
-        Hypothesis examples run.
-    features : dict
-        Feature name -> number of cases (corner and Hypothesis) exercising it.
-    not_covered : tuple of str
-        Hard corners (:data:`HARD_CORNERS`) that no case reached (usually
-        because the candidate does not support them).
-    notes : dict
-        Things skipped on purpose, with counts.
-    seconds : float
-        Wall time.
-    """
-
-    name: str
-    ndims: tuple
-    corner_cases: int = 0
-    examples: int = 0
-    features: dict = field(default_factory=dict)
-    not_covered: tuple = ()
-    notes: dict = field(default_factory=dict)
-    seconds: float = 0.0
-    seed: Any = None
-
-    def __str__(self) -> str:
-        ranks = ", ".join(f"{n}-D" for n in self.ndims)
-        lines = [
-            f"{self.name}: no counterexample ({ranks}; {self.corner_cases} corner cases, "
-            f"{self.examples} Hypothesis examples, {self.seconds:.1f} s)"
-        ]
-        covered = [f"{k} ({v})" for k, v in self.features.items() if k in HARD_CORNERS]
-        if covered:
-            lines.append("  covered: " + ", ".join(covered))
-        if self.not_covered:
-            lines.append("  not covered: " + ", ".join(self.not_covered))
-        for note, count in self.notes.items():
-            lines.append(f"  note: {note} ({count} cases)")
-        return "\n".join(lines)
 
 
 def _reproduction(cand: Candidate, case, failure: _Failure, batched: bool) -> str:

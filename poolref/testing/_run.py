@@ -1,19 +1,27 @@
-"""The entry point: :func:`check_max_pool` runs the corner cases, then the search, and reports."""
+"""The entry point: :func:`check_max_pool` probes the target's capabilities, runs the corner cases
+and the Hypothesis search, keeps going after a difference until every distinct kind is found
+(each shrunk on its own), names the rule that explains each, and reports them all."""
 
 from __future__ import annotations
 
 import dataclasses
+import os
+import random
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 
+from . import _infer, _probe
 from ._check import _check_case
 from ._corners import corner_cases
 from ._declare import BUDGETS, FLOAT_DTYPES, Behaviour, Candidate, Support
-from ._report import HARD_CORNERS, Summary, _Failure, _report
+from ._report import _Failure, _report
 from ._search import _require_hypothesis, _search, _shrink
+from ._summary import HARD_CORNERS, Difference, Summary
+from ._worker import DEFAULT_TIMEOUT, isolated
 
-_PYTORCH = Behaviour()
+#: How many times the search restarts after a new kind of difference, per rank.
+MAX_SEARCH_ROUNDS = 8
 
 
 def check_max_pool(
@@ -22,15 +30,24 @@ def check_max_pool(
     backward: Callable | None = None,
     ndim: int | Sequence[int] | None = 2,
     support: Support | None = None,
-    behaviour: Behaviour | None = None,
+    behaviour: Behaviour | str | None = None,
     budget: str = "quick",
     max_examples: int | None = None,
     seed: int | None = None,
     corners: bool = True,
     name: str | None = None,
     progress: Callable[[str], None] | None = None,
+    strict: bool | None = None,
+    max_cases: int | None = None,
+    time_budget: float | None = None,
+    isolate: bool = False,
+    timeout: float | None = None,
 ) -> Summary:
     """Check a max-pooling implementation against poolref; raise ``AssertionError`` if it is wrong.
+
+    One run reports every distinct kind of difference (by check and by the hard feature where
+    it shows: NaN index, signed zero, ties, dtype...), each shrunk to its own smallest case,
+    most severe first, and names the documented rule that explains a difference where one does.
 
     Parameters
     ----------
@@ -48,37 +65,66 @@ def check_max_pool(
         Spatial ranks to check (default 2); None means every rank in
         ``support.ndims``.
     support : Support, optional
-        What the candidate implements (default: everything poolref does).
-    behaviour : Behaviour, optional
-        Implementation-defined rules it follows (default: PyTorch's).
+        What the candidate implements. Without it (and for a plain function), every
+        capability is probed on one tiny case first, and one the target rejects with an
+        exception is reported as not supported and not searched.
+    behaviour : Behaviour, "pytorch" or "auto", optional
+        Implementation-defined rules it follows (default, ``"pytorch"``: PyTorch's; a
+        difference a named rule explains still fails, and the report names the rule).
+        ``"auto"``: a difference that a named rule explains is accepted, the rule becomes
+        part of the target's profile (``Summary.profile``), and only differences no rule
+        explains fail.
     budget : {"quick", "thorough"}
         Hypothesis examples per rank (:data:`BUDGETS`, times the candidate's
         ``budget_scale``); the corner cases always run.
     max_examples : int, optional
         Overrides the budget's number of Hypothesis examples per rank (0: corner cases only).
     seed : int, optional
-        Seed for the Hypothesis search. Without it the search is random,
-        except when the environment variable ``CI`` is set: then it is
-        derandomized (the same examples every run).
+        Seed for the Hypothesis search. Without it the search is random (the seed it drew is
+        in every failure and in ``Summary.seed``), except when the environment variable ``CI``
+        is set: then it is derandomized (the same examples every run).
     corners : bool
         Run the fixed corner cases first (default True).
     name : str, optional
         Label used in messages.
     progress : callable, optional
         Called with one-line progress messages.
+    strict : bool, optional
+        Make a capability the target rejects a failure instead of "not supported". Default:
+        strict when ``support`` is given or the Candidate declares a support of its own.
+    max_cases : int, optional
+        Cap on the cases of the run (corner cases are sampled evenly, then the search gets
+        what is left).
+    time_budget : float, optional
+        Seconds after which no new case starts (the current one finishes and is reported).
+    isolate : bool
+        Run the candidate in a worker process (default False): a call that
+        exits the process (``sys.exit``, ``os._exit``), dies of a signal
+        (segfault, abort) or exceeds ``timeout`` fails the case instead of
+        ending or hanging the run. The candidate is sent by pickle, or
+        inherited through ``fork`` when it does not pickle. Each call costs
+        a few milliseconds more.
+    timeout : float, optional
+        Seconds one call may take with ``isolate=True`` (default 60).
 
     Returns
     -------
     Summary
-        Examples run and features covered (``print`` it for a short report).
+        What ran, what was covered, what is not supported, and the inferred profile
+        (``print`` it for a short report). Differences that a named rule explains are in
+        ``Summary.differences`` with ``failed=False`` under ``behaviour="auto"``.
 
     Raises
     ------
     AssertionError
-        With the smallest failing case found: the check that failed, shapes,
-        dtype, layout, parameters, the input, expected and actual values at the
-        first difference (with that output's window), and a snippet that
-        reproduces it.
+        With every distinct difference found, most severe first: the check that failed,
+        shapes, dtype, layout, parameters, the input, expected and actual values at the
+        first difference (with that output's window), the rule that explains it if any, and
+        a snippet that reproduces it. Its ``summary`` attribute is the :class:`Summary`.
+        A crash, a timeout, a returned view of the input or a reshaped input
+        is a failure of the case too ("target crashed (signal SIGSEGV)",
+        "timeout (60 s)", "output aliases input", "input modified"); a crash
+        or timeout is reported unshrunk.
     ValueError, TypeError
         Bad arguments (e.g. an ``ndim`` outside ``support.ndims``).
     ImportError
@@ -95,73 +141,271 @@ def check_max_pool(
     ((), 5)
     """
     _require_hypothesis()
+    auto = behaviour == "auto"
+    cand, declared = _candidate(forward, backward, support, None if isinstance(behaviour, str) else behaviour, name)
+    if isinstance(behaviour, str) and behaviour not in ("auto", "pytorch"):
+        msg = f"check_max_pool: behaviour must be a Behaviour, 'pytorch' or 'auto', got behaviour={behaviour!r}"
+        raise ValueError(msg)
+    ndims = _ndims(cand, ndim)
+    n_examples = _examples(cand, budget, max_examples)
+    if isolate or timeout is not None:
+        options = {
+            "ndim": ndim, "behaviour": behaviour if isinstance(behaviour, str) else None, "budget": budget,
+            "max_examples": max_examples, "seed": seed, "corners": corners, "progress": progress,
+            "strict": declared if strict is None else strict, "max_cases": max_cases, "time_budget": time_budget,
+        }
+        return _check_isolated(cand, isolate, timeout, **options)
+    run = _Run(cand, auto=auto, strict=declared if strict is None else bool(strict), say=progress)
+    run.ndims = ndims
+    run.limit(max_cases, time_budget)
+    run.seed = _seed(seed)
+    for nd in ndims:
+        if nd == ndims[0]:
+            run.probe(nd)
+        if corners:
+            run.corners(nd)
+        if n_examples:
+            run.search(nd, n_examples)
+    summary = run.summary()
+    if summary.failed:
+        error = AssertionError(run.report_text())
+        error.summary = summary  # type: ignore[attr-defined]
+        raise error
+    return summary
+
+
+def _candidate(forward, backward, support, behaviour, name) -> tuple[Candidate, bool]:
+    """The candidate to check, and whether its support was declared (not probed for)."""
     if isinstance(forward, Candidate):
         cand = forward
-        changes = {}
-        if backward is not None:
-            changes["backward"] = backward
-        if support is not None:
-            changes["support"] = support
-        if behaviour is not None:
-            changes["behaviour"] = behaviour
-        if name is not None:
-            changes["name"] = name
-        if changes:
-            cand = dataclasses.replace(cand, **changes)
-    else:
-        if not callable(forward):
-            msg = f"check_max_pool: forward must be callable or a Candidate, got {type(forward).__name__}"
-            raise TypeError(msg)
-        cand = Candidate(forward, backward, support or Support(), behaviour or Behaviour(), name)
+        changes = {
+            key: value
+            for key, value in (("backward", backward), ("support", support), ("behaviour", behaviour), ("name", name))
+            if value is not None
+        }
+        cand = dataclasses.replace(cand, **changes) if changes else cand
+        return cand, cand.support != Support()
+    if not callable(forward):
+        msg = f"check_max_pool: forward must be callable or a Candidate, got {type(forward).__name__}"
+        raise TypeError(msg)
+    if backward is not None and not callable(backward):
+        msg = f"check_max_pool: backward must be callable, got {type(backward).__name__}"
+        raise TypeError(msg)
+    return Candidate(forward, backward, support or Support(), behaviour or Behaviour(), name), support is not None
+
+
+def _ndims(cand: Candidate, ndim) -> tuple[int, ...]:
     if cand.backward is not None and not callable(cand.backward):
         msg = f"check_max_pool: backward must be callable, got {type(cand.backward).__name__}"
         raise TypeError(msg)
     if ndim is None:
-        ndims = cand.support.ndims
-    else:
-        ndims = (ndim,) if isinstance(ndim, int) else tuple(ndim)
-        bad = [n for n in ndims if n not in cand.support.ndims]
-        if bad or not ndims:
-            msg = f"check_max_pool: ndim={ndim!r} is not within the candidate's support ndims={cand.support.ndims}"
-            raise ValueError(msg)
+        return cand.support.ndims
+    ndims = (ndim,) if isinstance(ndim, int) else tuple(ndim)
+    if not ndims or any(n not in cand.support.ndims for n in ndims):
+        msg = f"check_max_pool: ndim={ndim!r} is not within the candidate's support ndims={cand.support.ndims}"
+        raise ValueError(msg)
+    return ndims
+
+
+def _examples(cand: Candidate, budget: str, max_examples) -> int:
     if budget not in BUDGETS:
         msg = f"check_max_pool: budget must be one of {tuple(BUDGETS)}, got budget={budget!r}"
         raise ValueError(msg)
-    if max_examples is None:
-        n_examples = max(1, round(BUDGETS[budget] * cand.budget_scale))
-    else:
-        n_examples = int(max_examples)
-    if n_examples < 0:
+    n = max(1, round(BUDGETS[budget] * cand.budget_scale)) if max_examples is None else int(max_examples)
+    if n < 0:
         msg = f"check_max_pool: max_examples must be >= 0, got max_examples={max_examples!r}"
         raise ValueError(msg)
-    say = progress or (lambda message: None)
-    start = time.perf_counter()
-    features: Counter = Counter()
-    notes: Counter = Counter()
-    summary = Summary(name=cand.label, ndims=ndims, seed=seed)
-    for nd in ndims:
-        if corners:
-            cases = corner_cases(nd, cand.support, cand.behaviour)
-            for i, (corner_name, case) in enumerate(cases, 1):
-                try:
-                    features.update(_check_case(cand, case, notes))
-                except _Failure as failure:
-                    small, small_failure = _shrink(cand, case, failure)
-                    found = f"corner case {corner_name!r} ({i} of {len(cases)}, {nd}-D)"
-                    if small is not case:
-                        found += ", then made smaller"
-                    say(f"{nd}-D corner cases: counterexample in {corner_name!r}")
-                    raise AssertionError(_report(cand, small, small_failure, found)) from None
-                summary.corner_cases += 1
-            say(f"{nd}-D corner cases: {len(cases)} passed")
-        if n_examples:
-            summary.examples += _search(cand, nd, n_examples, seed, features, notes, say)
-    summary.features = dict(sorted(features.items(), key=lambda kv: (kv[0] not in HARD_CORNERS, kv[0])))
-    applicable = _applicable_corners(cand, ndims)
-    summary.not_covered = tuple(f for f in applicable if f not in features)
-    summary.notes = dict(notes)
-    summary.seconds = time.perf_counter() - start
-    return summary
+    return n
+
+
+def _seed(seed):
+    """The search's seed: the given one, None when derandomized (CI), else a fresh random one."""
+    if seed is not None or os.environ.get("CI"):
+        return seed
+    return random.SystemRandom().randrange(2**32)
+
+
+class _Run:
+    """The state of one run: the candidate (its rules grow under ``auto``), what was found."""
+
+    def __init__(self, cand: Candidate, *, auto: bool, strict: bool, say):
+        self.cand = cand
+        self.auto = auto
+        self.strict = strict
+        self.say = say or (lambda message: None)
+        self.start = time.perf_counter()
+        self.deadline: float | None = None
+        self.cases_left: int | None = None
+        self.seed = None
+        self.ndims: tuple = ()
+        self.features: Counter = Counter()
+        self.notes: Counter = Counter()
+        self.found: dict[str, tuple[Difference, object]] = {}
+        self.unsupported: list[str] = []
+        self.corner_count = 0
+        self.example_count = 0
+
+    def limit(self, max_cases, time_budget) -> None:
+        if max_cases is not None:
+            if int(max_cases) < 1:
+                msg = f"check_max_pool: max_cases must be >= 1, got max_cases={max_cases!r}"
+                raise ValueError(msg)
+            self.cases_left = int(max_cases)
+        if time_budget is not None:
+            if not time_budget > 0:
+                msg = f"check_max_pool: time_budget must be > 0 seconds, got time_budget={time_budget!r}"
+                raise ValueError(msg)
+            self.deadline = self.start + float(time_budget)
+
+    def out_of_time(self) -> bool:
+        return self.deadline is not None and time.perf_counter() > self.deadline
+
+    # ---- phases -------------------------------------------------------------
+
+    def probe(self, nd: int) -> None:
+        cand, found = _probe.probe(self.cand, nd)
+        if not found:
+            return
+        lines = _probe.describe(found)
+        if self.strict:
+            for item in found:
+                detail = f"declared as supported, but the probe says: {item.line()}"
+                diff = Difference(f"unsupported: {item.capability}", "unsupported", detail, detail, "capability probe")
+                self.found[diff.kind] = (diff, None)
+            return
+        self.cand = cand
+        self.unsupported.extend(lines)
+        for line in lines:
+            self.say(f"not supported: {line}")
+
+    def corners(self, nd: int) -> None:
+        cases = corner_cases(nd, self.cand.support, self.cand.behaviour)
+        cases = self._sample(cases)
+        for i, (corner_name, case) in enumerate(cases, 1):
+            if self.out_of_time():
+                self.notes["corner cases skipped: time budget"] += len(cases) - i + 1
+                break
+            try:
+                self.features.update(_check_case(self.cand, case, self.notes))
+            except _Failure as failure:
+                found_by = f"corner case {corner_name!r} ({i} of {len(cases)}, {nd}-D)"
+                self.record(case, failure, found_by, shrink=True)
+            self.corner_count += 1
+        self.say(f"{nd}-D corner cases: {len(cases)} run")
+
+    def _sample(self, cases: list) -> list:
+        if self.cases_left is None:
+            return cases
+        share = max(1, self.cases_left // 2)
+        if len(cases) > share:
+            step = len(cases) / share
+            cases = [cases[int(i * step)] for i in range(share)]
+            self.notes["corner cases sampled by max_cases"] += 1
+        self.cases_left = max(0, self.cases_left - len(cases))
+        return cases
+
+    def search(self, nd: int, n_examples: int) -> None:
+        if self.cases_left is not None:
+            n_examples, self.cases_left = min(n_examples, self.cases_left), max(0, self.cases_left - n_examples)
+        for _ in range(MAX_SEARCH_ROUNDS):
+            if n_examples <= 0 or self.out_of_time():
+                return
+            result = _search(
+                self.cand, nd, n_examples, self.seed, self.features, self.notes, self.say,
+                known=self.known, deadline=self.deadline,
+            )
+            self.example_count += result.examples
+            if result.failure is None:
+                return
+            self.record(result.case, result.failure, result.found_by, shrink=False)
+
+    # ---- differences --------------------------------------------------------
+
+    def known(self, case, failure: _Failure) -> bool:
+        return _infer.kind_of(case, failure) in self.found
+
+    def record(self, case, failure: _Failure, found_by: str, *, shrink: bool) -> None:
+        kind = _infer.kind_of(case, failure)
+        if kind in self.found:
+            return
+        if shrink:
+            case, failure = _shrink(
+                self.cand, case, failure, same=lambda trial, f: _infer.kind_of(trial, f) == kind
+            )
+            found_by += ", then made smaller"
+        rule = _infer.explain(self.cand, case, failure, _check_case)
+        rule_text = None if rule is None else _infer.rule_text(*rule)
+        report = _report(self.cand, case, failure, found_by)
+        if rule_text is not None:
+            report += f"\n  explained by the named rule {rule_text}: {self._rule_note()}"
+        diff = Difference(kind, failure.check, failure.detail, report, found_by, rule_text, failed=not (self.auto and rule))
+        self.found[kind] = (diff, case)
+        if self.auto and rule is not None:
+            field, value = rule
+            self.cand = dataclasses.replace(self.cand, behaviour=dataclasses.replace(self.cand.behaviour, **{field: value}))
+            self.say(f"inferred rule {rule_text} ({kind})")
+        else:
+            self.say(f"difference: {kind}")
+
+    def _rule_note(self) -> str:
+        if self.auto:
+            return "accepted (behaviour='auto')"
+        return "the target follows it instead of PyTorch's; declare it, or run with --behaviour auto"
+
+    # ---- the result ----------------------------------------------------------
+
+    def summary(self) -> Summary:
+        ndims = self.ndims
+        if self.auto:
+            self._recheck()
+        diffs = sorted((d for d, _ in self.found.values()), key=lambda d: (not d.failed, _infer.severity(d.check)))
+        applicable = _applicable_corners(self.cand, ndims)
+        features = dict(sorted(self.features.items(), key=lambda kv: (kv[0] not in HARD_CORNERS, kv[0])))
+        return Summary(
+            name=self.cand.label,
+            ndims=ndims,
+            corner_cases=self.corner_count,
+            examples=self.example_count,
+            features=features,
+            not_covered=tuple(f for f in applicable if f not in self.features),
+            notes=dict(self.notes),
+            seconds=time.perf_counter() - self.start,
+            seed=self.seed,
+            differences=diffs,
+            unsupported=list(self.unsupported),
+            profile=_infer.profile_text(self.cand.behaviour) if self.auto else "",
+        )
+
+    def _recheck(self) -> None:
+        """Under ``auto``, a bug recorded before a later rule was inferred may be that rule's."""
+        for kind, (diff, case) in list(self.found.items()):
+            if not diff.failed or case is None:
+                continue
+            try:
+                _check_case(self.cand, case)
+            except _Failure:
+                continue
+            self.found[kind] = (dataclasses.replace(diff, failed=False, rule="(inferred profile)"), case)
+
+    def report_text(self) -> str:
+        failed = [d for d, _ in self.found.values() if d.failed]
+        failed.sort(key=lambda d: _infer.severity(d.check))
+        blocks = [failed[0].report]
+        if len(failed) > 1:
+            blocks.append(f"\n{len(failed) - 1} more distinct difference(s), each shrunk on its own:")
+            for i, diff in enumerate(failed[1:], 2):
+                blocks.append(f"\n--- difference {i} of {len(failed)}: {diff.kind}\n{diff.report}")
+        blocks.append("\n" + str(self.summary()))
+        return "\n".join(blocks)
+
+
+def _check_isolated(cand: Candidate, isolate: bool, timeout, **run) -> Summary:
+    """:func:`check_max_pool` on a proxy of ``cand`` whose calls run in a worker process."""
+    if not isolate:
+        msg = f"check_max_pool: timeout={timeout!r} needs isolate=True (a call in this process cannot be stopped)"
+        raise ValueError(msg)
+    with isolated(cand, timeout=DEFAULT_TIMEOUT if timeout is None else timeout) as proxy:
+        return check_max_pool(proxy, **run)
 
 
 def _applicable_corners(cand: Candidate, ndims) -> tuple:
@@ -172,8 +416,12 @@ def _applicable_corners(cand: Candidate, ndims) -> tuple:
         skip.add("unbatched")
     if sup.max_batch < 2 or sup.max_channels < 2:
         skip.add("N > 1 and C > 1")
-    if not floats:
-        skip |= {"NaN", "+inf", "-inf", "all -inf window", "signed zeros"}
+    if not floats or sup.values != "any":
+        skip |= {"NaN", "+inf", "-inf", "all -inf window"}
+    if not floats or sup.values == "positive":
+        skip.add("signed zeros")
+    if sup.values in ("nonnegative", "positive"):
+        skip |= {"negative values next to padding", "-inf"}
     if beh.nan == "untested":
         skip.add("NaN")
     if not sup.padding:

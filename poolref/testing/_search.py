@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import time
 from collections import Counter
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -14,8 +16,16 @@ from ._declare import Behaviour, Candidate, Support
 from ._report import _Failure, _layout_of, _report
 
 
-def _shrink(cand: Candidate, case, failure: _Failure, budget: int = 60):
-    """Greedily make a failing corner case smaller while the same check still fails."""
+def _shrink(cand: Candidate, case, failure: _Failure, budget: int = 60, *, same=None):
+    """Greedily make a failing corner case smaller while the same kind of failure shows.
+
+    ``same(case, failure)`` decides whether a smaller case's failure is the same kind
+    (default: the same check). A crash or a timeout is not shrunk: every try would restart
+    (or wait for) the target.
+    """
+    if getattr(failure, "crash", None):
+        return case, failure
+    same = same or (lambda trial, f: f.check == best_failure.check)
 
     best, best_failure = case, failure
     tries = 0
@@ -29,7 +39,7 @@ def _shrink(cand: Candidate, case, failure: _Failure, budget: int = 60):
         try:
             _check_case(cand, trial)
         except _Failure as f:
-            if f.check == best_failure.check:
+            if same(trial, f):
                 return trial, f
         except Exception:  # noqa: BLE001
             return None
@@ -125,7 +135,29 @@ def _case_strategy(nd: int, support: Support, behaviour: Behaviour):
 # ============================================================================
 
 
-def _search(cand: Candidate, nd: int, n_examples: int, seed, features: Counter, notes: Counter, say) -> int:
+class _Crashed(BaseException):
+    """Ends a Hypothesis search at once when the target crashed (state["last"] holds the case)."""
+
+
+@dataclass
+class SearchResult:
+    """One Hypothesis search: the examples run and the (shrunk) failure it found, if any."""
+
+    examples: int
+    case: object = None
+    failure: _Failure | None = None
+    found_by: str = ""
+
+
+def _search(cand: Candidate, nd: int, n_examples: int, seed, features: Counter, notes: Counter, say, *,
+            known=lambda case, failure: False, deadline: float | None = None) -> SearchResult:
+    """Search ``n_examples`` random cases; stop at (and shrink) the first failure not ``known``.
+
+    ``known(case, failure)`` says whether a failure is of a kind already reported: such cases
+    count as passing, so the search goes on to the next kind. Past ``deadline``
+    (``time.perf_counter()``) the remaining examples are skipped. A crash ends the search at
+    once, unshrunk.
+    """
     from hypothesis import HealthCheck, Phase, Verbosity, given, settings
     from hypothesis import seed as hseed
     from hypothesis.errors import Flaky, Unsatisfiable
@@ -147,12 +179,18 @@ def _search(cand: Candidate, nd: int, n_examples: int, seed, features: Counter, 
     )
     @given(strategy)
     def run(case):
+        if deadline is not None and time.perf_counter() > deadline and state["failures"] == 0:
+            return
         state["calls"] += 1
         try:
             got = _check_case(cand, case, notes if state["failures"] == 0 else None)
         except _Failure as failure:
+            if known(case, failure):
+                return
             state["failures"] += 1
             state["last"] = (case, failure)
+            if getattr(failure, "crash", None):
+                raise _Crashed from None  # not an Exception: Hypothesis stops without shrinking
             raise
         if state["failures"] == 0:
             features.update(got)
@@ -161,16 +199,15 @@ def _search(cand: Candidate, nd: int, n_examples: int, seed, features: Counter, 
 
     if seed is not None:
         run = hseed(seed)(run)
+    where = f"seed={seed}" if seed is not None else "derandomized" if derandomize else "random"
     try:
         run()
-    except _Failure as failure:
-        case = state["last"][0]  # the final (shrunk) replay raised `failure` for this case
-        examples = state["calls"]
-        found = f"Hypothesis search ({nd}-D), shrunk after {examples} calls"
-        if seed is not None:
-            found += f", seed={seed}"
-        say(f"{nd}-D search: counterexample found")
-        raise AssertionError(_report(cand, case, failure, found)) from None
+    except (_Failure, _Crashed) as stop:
+        case, failure = state["last"]  # the final (shrunk) replay raised `failure` for this case
+        how = "not shrunk (the target crashed)" if isinstance(stop, _Crashed) else "shrunk"
+        found = f"Hypothesis search ({nd}-D), {how} after {state['calls']} calls, {where}"
+        say(f"{nd}-D search: difference found ({failure.check})")
+        return SearchResult(min(state["calls"], n_examples), case, failure, found)
     except Unsatisfiable:
         msg = (
             f"check_max_pool: no {nd}-D case satisfies the declared support of {cand.label} "
@@ -179,10 +216,13 @@ def _search(cand: Candidate, nd: int, n_examples: int, seed, features: Counter, 
         raise ValueError(msg) from None
     except Flaky as exc:
         detail = state["last"]
-        text = f"the candidate {cand.label} is not deterministic: the same input passed once and failed once ({type(exc).__name__})"
+        text = (
+            f"the candidate {cand.label} is not deterministic: the same input passed once and "
+            f"failed once ({type(exc).__name__})"
+        )
         if detail is not None:
             case, failure = detail
-            text += "\n" + _report(cand, case, failure, f"Hypothesis search ({nd}-D), not reproducible")
+            text += "\n" + _report(cand, case, failure, f"Hypothesis search ({nd}-D), not reproducible, {where}")
         raise AssertionError(text) from None
     say(f"{nd}-D search: {min(state['calls'], n_examples)} examples passed")
-    return min(state["calls"], n_examples)
+    return SearchResult(min(state["calls"], n_examples))

@@ -15,7 +15,8 @@ cases, and prints a short report.
 * ``module:Class``     a deepnet-style layer ``Class(X_dim, size, stride)`` with
   ``forward(X)`` and ``backward(dout) -> (dX, grads)``.
 * a named adapter      ``torch``, ``torch-channels-last``, ``torch-cuda``, ``jax``,
-  ``onnxruntime``, ... (``poolref verify --list``).
+  ``onnxruntime``, ``tensorflow``, ``mygrad``, ... (``poolref verify --list``
+  shows them all and whether each framework is importable).
 
 TARGET runs in a worker process (``poolref.testing._worker``): a call that
 exits the process, dies of a signal (segfault, abort) or takes longer than
@@ -121,7 +122,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     verify.add_argument("target", nargs="?", metavar="TARGET", help="what to check (default: poolref itself)")
     verify.add_argument("--backward", metavar="MODULE:FUNCTION", help="backward b(grad_output, x, kernel_size, stride, padding, dilation, ceil_mode)")
-    verify.add_argument("--list", action="store_true", help="list the named adapters and exit")
+    verify.add_argument("--list", action="store_true", help="list the named adapters, with whether each framework is importable here, and exit")
     run = verify.add_argument_group("budget")
     run.add_argument("--ndim", type=_ranks, action="append", metavar="N[,N]", help="spatial ranks to check, e.g. 2 or 1,2 (default: every rank the target supports)")
     run.add_argument("--profile", choices=("quick", "thorough"), default="quick", help="Hypothesis budget per rank (default quick)")
@@ -510,9 +511,11 @@ def _verify_self(args) -> int:
 def _list_adapters() -> int:
     from . import adapters
 
-    print("named adapters (poolref verify NAME):")
+    print("named adapters (poolref verify NAME); 'ok': its framework is importable here:")
     for name, (_, description) in adapters.NAMED.items():
-        print(f"  {name:<26} {description}")
+        ok, missing = adapters.importable(name)
+        status = "ok" if ok else f"missing {', '.join(missing)}"
+        print(f"  {name:<26} {status:<22} {description}")
     return EXIT_PASS
 
 

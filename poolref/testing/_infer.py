@@ -97,7 +97,7 @@ def window_feature(case, failure: _Failure) -> str:
     x = case.x if case.batched else case.x[np.newaxis]
     exp = _expected(x, case.params, Behaviour())
     where = failure.where
-    if where is None or len(where) != exp.y.ndim:
+    if where is None or len(where) != exp.y.ndim or any(w >= n for w, n in zip(where, exp.y.shape)):
         return _case_feature(exp.features)
     n, c, *o = where
     o_flat = int(np.ravel_multi_index(tuple(o), exp.y.shape[2:])) if o else 0
@@ -130,8 +130,11 @@ def _case_feature(features) -> str:
 
 def kind_of(case, failure: _Failure) -> str:
     """The kind of difference: the check, and where it showed."""
-    if failure.check in ("values", "indices", "value at index", "indices (not a maximum of the window)", "gradient"):
+    if failure.check in ("values", "indices", "value at index", "indices (not a maximum of the window)"):
         return f"{failure.check}: {window_feature(case, failure)}"
+    if failure.check == "gradient":  # `where` is an input element: the case's hardest feature
+        x = case.x if case.batched else case.x[np.newaxis]
+        return f"gradient: {_case_feature(_expected(x, case.params, Behaviour()).features)}"
     if failure.check in ("forward raised", "backward raised"):
         return f"{failure.check}: {failure.detail.split(':', 1)[0]}"
     return failure.check

@@ -11,6 +11,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 
+from ..arrays import PoolCase
 from . import _infer, _probe
 from ._check import _check_case
 from ._corners import corner_cases
@@ -330,12 +331,25 @@ class _Run:
             report = str(exc)
             first = report.splitlines()[0]
             check = first.split("[", 1)[1].split("]", 1)[0] if "[" in first else "scale"
-            kind = f"{check}: scale case"
+            kind = self._small_kind(getattr(exc, "spec", None)) or f"{check}: scale case"
             if kind not in self.found:
                 detail = first.split("]: ", 1)[-1]
                 found_by = next((ln.strip() for ln in report.splitlines() if "found by:" in ln), "scale case")
                 self.found[kind] = (Difference(kind, check, detail, report, found_by), None)
                 self.say(f"difference: {kind}")
+
+    def _small_kind(self, spec) -> str | None:
+        """The kind of a shrunk scale case's difference if the ordinary checks see it too."""
+        if spec is None:
+            return None
+        case = PoolCase(spec.build(), *spec.kargs())
+        try:
+            _check_case(self.cand, case)
+        except _Failure as failure:
+            return _infer.kind_of(case, failure)
+        except Exception:  # noqa: BLE001 - a case the small checks cannot run is scale-only
+            return None
+        return None
 
     def search(self, nd: int, n_examples: int) -> None:
         if self.cases_left is not None:

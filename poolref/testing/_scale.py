@@ -91,7 +91,9 @@ def run_scale(cand, nd: int, *, budget: str = "quick", max_elements: int | None 
             if small is not spec:
                 found += ", then made smaller"
             say(f"{nd}-D scale cases: counterexample in {spec.label!r}")
-            raise AssertionError(report(cand, small, small_failure, found)) from None
+            error = AssertionError(report(cand, small, small_failure, found))
+            error.spec = small  # type: ignore[attr-defined]  # the shrunk case, for the run's kinds
+            raise error from None
         run.cases += 1
         run.elements += spec.elements
     run.seconds += time.perf_counter() - start

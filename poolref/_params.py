@@ -221,16 +221,33 @@ def check_output_shape(spatial: tuple[int, ...], params: PoolParams, func: str) 
     return out
 
 
+#: ndarray subclasses whose elements cannot be pooled as a plain array's: a matrix is
+#: always 2-D (indexing it keeps two axes), a masked array's mask would be ignored.
+REJECTED_SUBCLASSES = (np.matrix, np.ma.MaskedArray)
+
+
 def check_array(x, name: str, func: str, dtypes: tuple[np.dtype, ...]) -> np.ndarray:
-    """``x`` must be a NumPy array of one of ``dtypes``."""
+    """``x`` must be a NumPy array of one of ``dtypes``; returns it as a plain ndarray.
+
+    ``np.matrix`` and masked arrays are rejected (``TypeError``); any other
+    ndarray subclass is accepted and returned as a plain ndarray view, and the
+    implementations pool that view, so every result is a plain ndarray.
+    """
     if not isinstance(x, np.ndarray):
         msg = f"{func}: {name} must be a numpy.ndarray, got {name} of type {type(x).__name__}"
+        raise TypeError(msg)
+    if isinstance(x, REJECTED_SUBCLASSES):
+        msg = (
+            f"{func}: {name} must be a plain numpy.ndarray, got {name} of type "
+            f"{type(x).__module__}.{type(x).__name__}; convert it with numpy.asarray "
+            f"(a masked array: fill the masked elements first, e.g. {name}.filled(-numpy.inf))"
+        )
         raise TypeError(msg)
     if x.dtype not in dtypes:
         allowed = ", ".join(str(t) for t in dtypes)
         msg = f"{func}: {name}.dtype={x.dtype} is not supported; expected one of {allowed}"
         raise TypeError(msg)
-    return x
+    return np.asarray(x)
 
 
 def check_pool_shape(shape: tuple[int, ...], nd: int, name: str, func: str) -> bool:

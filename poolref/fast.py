@@ -290,6 +290,7 @@ def _indices_from_codes(codes: np.ndarray, spatial: tuple, params: PoolParams) -
 
 
 def _forward(x, params, with_indices):
+    x = np.asarray(x)  # an ndarray subclass is pooled as a plain ndarray (docs/memory.md)
     out_spatial = _params.output_shape(x.shape[2:], params)
     if not with_indices:
         return _max_values(x, params, out_spatial), None
@@ -345,6 +346,7 @@ def _backward_from_codes(grad_output, codes, input_shape, params):
 
 
 def _backward_from_input(grad_output, x, params):
+    grad_output, x = np.asarray(grad_output), np.asarray(x)
     _, codes = _max_and_codes(x, params, grad_output.shape[2:])
     return _backward_from_codes(grad_output, codes, x.shape, params)
 
@@ -428,7 +430,7 @@ class _MaxPoolNd:
     def forward(self, x):
         """Pool ``x`` (``(N, C, *spatial)`` or ``(C, *spatial)``) and remember the argmax taps."""
         fname = f"{self._name}.forward"
-        _params.check_array(x, "x", fname, _params.FORWARD_DTYPES)
+        x = _params.check_array(x, "x", fname, _params.FORWARD_DTYPES)
         batched = _params.check_pool_shape(x.shape, self.nd, "x", fname)
         out_spatial = _params.check_output_shape(x.shape[-self.nd :], self.params, fname)
         xb = x if batched else x[np.newaxis]
@@ -443,7 +445,7 @@ class _MaxPoolNd:
             msg = f"{fname}: call forward before backward"
             raise RuntimeError(msg)
         codes, input_shape, dtype, batched = self._saved
-        _params.check_array(grad_output, "grad_output", fname, _params.BACKWARD_DTYPES)
+        grad_output = _params.check_array(grad_output, "grad_output", fname, _params.BACKWARD_DTYPES)
         if grad_output.dtype != dtype:
             msg = f"{fname}: grad_output.dtype={grad_output.dtype} must match the input dtype {dtype}"
             raise TypeError(msg)

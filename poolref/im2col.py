@@ -381,6 +381,7 @@ def _pool_columns(x: np.ndarray, params):
 
 
 def _forward(x, params, with_indices):
+    x = np.asarray(x)  # an ndarray subclass is pooled as a plain ndarray (docs/memory.md)
     n_batch, n_chan = x.shape[:2]
     cols, index, rows, out_spatial = _pool_columns(x, params)
     shape = (n_batch, n_chan, *out_spatial)
@@ -392,6 +393,7 @@ def _forward(x, params, with_indices):
 
 
 def _backward_from_input(grad_output, x, params):
+    grad_output, x = np.asarray(grad_output), np.asarray(x)
     n_batch, n_chan, *spatial = x.shape
     cols, _, rows, _ = _pool_columns(x, params)
     d_cols = np.zeros(cols.shape, dtype=np.float64)
@@ -554,7 +556,7 @@ class Maxpool:
 
     def forward(self, X):
         """Pool ``X`` of shape ``(N, C, H, W)``; returns ``(N, C, h_out, w_out)`` in ``X``'s dtype."""
-        check_array(X, "X", "Maxpool.forward", FORWARD_DTYPES)
+        X = check_array(X, "X", "Maxpool.forward", FORWARD_DTYPES)
         if X.ndim != 4 or X.shape[1:] != (self.d_X, self.h_X, self.w_X):
             msg = (
                 f"Maxpool.forward: X must have shape (N, {self.d_X}, {self.h_X}, {self.w_X}) "
@@ -578,7 +580,7 @@ class Maxpool:
         if self._max_rows is None:
             msg = "Maxpool.backward: called before forward(); run forward(X) first"
             raise RuntimeError(msg)
-        check_array(dout, "dout", "Maxpool.backward", BACKWARD_DTYPES)
+        dout = check_array(dout, "dout", "Maxpool.backward", BACKWARD_DTYPES)
         expected = (self.n_X, *self.out_dim)
         if dout.shape != expected:
             msg = f"Maxpool.backward: dout.shape={dout.shape} does not match the last output's shape {expected}"

@@ -37,6 +37,9 @@ FORWARD_DTYPES = tuple(
 #: dtypes accepted by the backward (gradients only make sense for floats).
 BACKWARD_DTYPES = tuple(np.dtype(t) for t in (np.float16, np.float32, np.float64))
 
+#: the largest kernel_size, stride, padding or dilation accepted (indices are int64).
+INT64_MAX = 2**63 - 1
+
 _SPATIAL_NAMES = {1: "L", 2: "H, W", 3: "D, H, W"}
 
 
@@ -154,6 +157,11 @@ def _normalize(nd, kernel_size, stride, padding, dilation, ceil_mode, func) -> P
     def _fmt(name, given, norm):
         return f"{name}={given!r}" if given is not None else f"{name}={norm!r}"
 
+    named = (("kernel_size", kernel_size, k), ("stride", stride, s), ("padding", padding, p), ("dilation", dilation, d))
+    for name, given, norm in named:
+        if max(norm) > INT64_MAX:  # beyond the int64 indices every implementation returns
+            msg = f"{func}: {name} must be at most 2**63 - 1 in every dimension, got {_fmt(name, given, norm)}"
+            raise ValueError(msg)
     if min(k) < 1:
         msg = f"{func}: kernel_size must be >= 1 in every dimension, got {_fmt('kernel_size', kernel_size, k)}"
         raise ValueError(msg)

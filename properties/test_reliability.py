@@ -92,3 +92,103 @@ def test_fast_layer_returns_plain_ndarrays_for_subclasses():
     x = np.arange(12.0).reshape(2, 6).view(Tagged)
     assert type(layer.forward(x)) is np.ndarray
     assert type(layer.backward(np.ones((2, 6)).view(Tagged))) is np.ndarray
+
+
+# ----------------------------------------------------------------------------
+# Caches hold a bounded number of bytes, whatever the call sequence.
+# ----------------------------------------------------------------------------
+
+
+def _retained_bytes(calls) -> int:
+    """Bytes still allocated after ``calls()`` returned and its results were dropped."""
+    import gc
+    import tracemalloc
+
+    gc.collect()
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        calls()
+        gc.collect()
+        return tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+
+
+def test_all_lowest_windows_leave_no_large_cache_entries():
+    # uint8 zeros: every window's taps equal the lowest value (the first-valid-tap path);
+    # 100 distinct shapes of 20,000+ outputs used to keep 100 int64 arrays (16 MB).
+    def calls():
+        for n in range(20_000, 20_100):
+            poolref.fast.max_pool1d(np.zeros((1, 1, n), np.uint8), 3, 1, 1, return_indices=True)
+            poolref.fast.MaxPool1d(3, 1, 1).forward(np.full((1, n), -np.inf, np.float32))
+
+    assert _retained_bytes(calls) < 4 * 2**20  # 15.5 MB before, 0.2 MB after
+
+
+def test_geometry_caches_are_bounded_by_bytes():
+    # 256-tap kernels on 80 distinct shapes: every geometry (256 boxes each) used to stay cached.
+    def calls():
+        for h in range(16, 96):
+            x = np.ones((1, 1, h, 16), np.float32)
+            poolref.fast.max_pool2d(x, 16, 1, return_indices=True)
+            poolref.fast.max_pool2d(x, 16, 1)
+
+    assert _retained_bytes(calls) < 3 * 2**20  # 5.2 MB before the byte bound, 1.7 MB after
+
+
+# ----------------------------------------------------------------------------
+# Work is bounded by the input and output, not by the kernel.
+# ----------------------------------------------------------------------------
+
+
+def _timed(call):
+    start = time.perf_counter()
+    result = call()
+    return result, time.perf_counter() - start
+
+
+@pytest.mark.parametrize("impl", IMPLS, ids=IDS)
+def test_a_huge_padded_kernel_on_one_element_is_answered_at_once(impl):
+    x = np.array([[[3.0]]])
+    (y, idx), seconds = _timed(lambda: impl.max_pool1d(x, 2**31, padding=2**30, return_indices=True))
+    assert seconds < 1.0
+    # output size (1 + 2**31 - 2**31) // 2**31 + 1 = 1; the window's only valid tap is x[0]
+    assert y.tolist() == [[[3.0]]] and idx.tolist() == [[[0]]]
+    g, seconds = _timed(lambda: impl.max_pool1d_backward(np.full((1, 1, 1), 2.0), x, 2**31, padding=2**30))
+    assert seconds < 1.0 and g.tolist() == [[[2.0]]]
+    x3 = np.full((1, 1, 1, 1, 1), 5, np.int16)
+    (y3, idx3), seconds = _timed(lambda: impl.max_pool3d(x3, 200, padding=100, return_indices=True))
+    assert seconds < 1.0 and y3.ravel().tolist() == [5] and idx3.ravel().tolist() == [0]
+
+
+@pytest.mark.parametrize("impl", IMPLS, ids=IDS)
+def test_a_long_kernel_with_stride_one_reads_only_the_taps_inside(impl):
+    # L = 3, k = 2**20 + 1, padding = 2**19, stride 1: 3 outputs; each window's valid taps are x[0..2]
+    x = np.array([[[1.0, 7.0, 2.0]]])
+    k, p = 2**20 + 1, 2**19
+    (y, idx), seconds = _timed(lambda: impl.max_pool1d(x, k, 1, p, return_indices=True))
+    assert seconds < 1.0
+    assert y.tolist() == [[[7.0, 7.0, 7.0]]] and idx.tolist() == [[[1, 1, 1]]]
+
+
+@pytest.mark.parametrize("impl", IMPLS, ids=IDS)
+@pytest.mark.parametrize("name", ["stride", "dilation"])
+def test_int64_max_stride_and_dilation_are_answered(impl, name):
+    x = np.array([[[1.0, 9.0, 2.0]]])
+    big = 2**63 - 1
+    kwargs = {"stride": big} if name == "stride" else {"kernel_size": 1, "dilation": big}
+    kernel = kwargs.pop("kernel_size", 2)
+    y, idx = impl.max_pool1d(x, kernel, return_indices=True, **kwargs)
+    expected = ([[[9.0]]], [[[1]]]) if name == "stride" else ([[[1.0, 9.0, 2.0]]], [[[0, 1, 2]]])
+    assert (y.tolist(), idx.tolist()) == expected
+    g = impl.max_pool1d_backward(np.ones_like(y), x, kernel, **kwargs)
+    assert g.tolist() == ([[[0.0, 1.0, 0.0]]] if name == "stride" else [[[1.0, 1.0, 1.0]]])
+
+
+@pytest.mark.parametrize("name", ["kernel_size", "stride", "padding", "dilation"])
+def test_sizes_beyond_int64_are_rejected_naming_the_argument(name):
+    kwargs = {"kernel_size": 2, name: (1, 2**63)}  # checked before padding <= kernel_size // 2
+    for impl in IMPLS:
+        with pytest.raises(ValueError, match=rf"{name} must be at most 2\*\*63 - 1.*{name}="):
+            impl.max_pool2d(np.ones((1, 1, 4, 4)), **kwargs)

@@ -321,8 +321,54 @@ def _max_and_codes(x: np.ndarray, params: PoolParams, out_spatial: tuple):
     return y, codes
 
 
+#: elements per chunk of the passes that need int64 temporaries (bounds their memory)
+CHUNK = 2**16
+
+
+def _wrap64(value: int) -> int:
+    """``value`` modulo 2**64 as a signed int64: sums of wrapped terms are exact when the true sum fits."""
+    return (value + 2**63) % 2**64 - 2**63
+
+
 def _indices_from_codes(codes: np.ndarray, spatial: tuple, params: PoolParams) -> np.ndarray:
-    """Flat row-major plane index of each chosen tap (-1 where the code is 0)."""
+    """Flat row-major plane index of each chosen tap (-1 where the code is 0).
+
+    ``index = start(o) + offset(tap)``: the window start's plane index is added by
+    broadcasting one small vector per dimension; the tap's offset is looked up in a
+    table of ``prod(kernel_size) + 1`` entries, in chunks of :data:`CHUNK` elements,
+    so the only full-size array is the returned one. (int64 arithmetic wraps; every
+    term is reduced modulo 2**64, so the sums are exact.) A kernel with more taps
+    than the output has elements takes the per-dimension arithmetic instead.
+    """
+    n_taps = math.prod(params.kernel_size)
+    if n_taps > max(CHUNK, codes.size):
+        return _indices_by_dimension(codes, spatial, params)
+    out_spatial = codes.shape[2:]
+    nd = len(spatial)
+    index = np.zeros(codes.shape, dtype=np.int64)
+    table = np.zeros(n_taps + 1, dtype=np.int64)  # entry 0: the empty window (fixed below)
+    taps = np.arange(n_taps, dtype=np.int64)
+    below, plane_stride = n_taps, math.prod(spatial)
+    for i, (length, n_out, k, s, p, d) in enumerate(
+        zip(spatial, out_spatial, params.kernel_size, params.stride, params.padding, params.dilation)
+    ):
+        below //= k
+        plane_stride //= length
+        shape = [1] * nd
+        shape[i] = n_out
+        start = np.arange(n_out, dtype=np.int64) * _wrap64(s * plane_stride) + _wrap64(-p * plane_stride)
+        index += start.reshape(shape)
+        table[1:] += (taps // below % k) * _wrap64(d * plane_stride)  # tap j's offset in this dimension
+    flat_index, flat_codes = index.reshape(-1), codes.reshape(-1)
+    for lo in range(0, flat_codes.size, CHUNK):
+        part, chunk = flat_index[lo : lo + CHUNK], flat_codes[lo : lo + CHUNK]
+        part += table[chunk]
+        np.copyto(part, -1, where=chunk == 0)
+    return index
+
+
+def _indices_by_dimension(codes: np.ndarray, spatial: tuple, params: PoolParams) -> np.ndarray:
+    """:func:`_indices_from_codes` for kernels with many taps: per-dimension arithmetic on whole arrays."""
     out_spatial = codes.shape[2:]
     nd = len(spatial)
     tap = codes.astype(np.int64) - 1
@@ -404,29 +450,48 @@ def _backward_from_input(grad_output, x, params):
     return _backward_from_codes(grad_output, codes, x.shape, params)
 
 
+def _plane_chunks(n_planes: int, per_plane: int):
+    """Slices of whole planes with about :data:`CHUNK` elements each (at least one plane)."""
+    step = max(1, CHUNK // max(per_plane, 1))
+    return (slice(lo, min(lo + step, n_planes)) for lo in range(0, n_planes, step))
+
+
 def _backward_from_indices(grad_output, indices, input_shape, params):
-    """Scatter-add by index with one ``np.bincount`` (float64 sums, cast once)."""
+    """Scatter-add by index with ``np.bincount`` (float64 sums, cast once), a few planes at a time.
+
+    Working in chunks of about :data:`CHUNK` outputs keeps the int64 and float64
+    temporaries small: the only full-size array is the returned gradient.
+    """
     del params  # the indices say where every gradient goes
     n_planes = input_shape[0] * input_shape[1]
     plane = math.prod(input_shape[2:])
     per_plane = math.prod(indices.shape[2:])
     flat = indices.reshape(n_planes, per_plane)
-    keep = flat != -1
-    target = (flat + (np.arange(n_planes, dtype=np.int64) * plane)[:, None])[keep]
-    weights = grad_output.reshape(n_planes, per_plane)[keep].astype(np.float64)
-    summed = np.bincount(target, weights=weights, minlength=n_planes * plane)
-    return summed.astype(grad_output.dtype).reshape(input_shape)
+    weights = grad_output.reshape(n_planes, per_plane)
+    grad = np.empty((n_planes, plane), dtype=grad_output.dtype)
+    for rows in _plane_chunks(n_planes, max(per_plane, plane)):
+        chunk = flat[rows]
+        keep = chunk != -1
+        offsets = np.arange(rows.stop - rows.start, dtype=np.int64)[:, None] * plane
+        target = (chunk + offsets)[keep]
+        summed = np.bincount(target, weights=weights[rows][keep].astype(np.float64), minlength=grad[rows].size)
+        grad[rows] = summed.reshape(-1, plane)
+    return grad.reshape(input_shape)
 
 
 def _unpool(y, indices, out_spatial):
+    """Scatter by index, a few planes at a time (small temporaries, see :func:`_backward_from_indices`)."""
     n_planes = y.shape[0] * y.shape[1]
     plane = math.prod(out_spatial)
     per_plane = math.prod(indices.shape[2:])
-    out = np.zeros((n_planes * plane,), dtype=y.dtype)
+    out = np.zeros((n_planes, plane), dtype=y.dtype)
     flat = indices.reshape(n_planes, per_plane)
-    keep = flat != -1
-    target = (flat + (np.arange(n_planes, dtype=np.int64) * plane)[:, None])[keep]
-    out[target] = y.reshape(n_planes, per_plane)[keep]  # numpy assigns in order: the last duplicate wins
+    values = y.reshape(n_planes, per_plane)
+    for rows in _plane_chunks(n_planes, max(per_plane, plane)):
+        chunk = flat[rows]
+        keep = chunk != -1
+        target = (chunk + np.arange(rows.stop - rows.start, dtype=np.int64)[:, None] * plane)[keep]
+        out[rows].reshape(-1)[target] = values[rows][keep]  # numpy assigns in order: the last duplicate wins
     return out.reshape(*y.shape[:2], *out_spatial)
 
 

@@ -286,12 +286,16 @@ def _max_and_codes(x: np.ndarray, params: PoolParams, out_spatial: tuple):
     if x.size == 0:
         return y, codes
     exact = _needs_exact_copy(x)
-    better = np.empty(out_shape, dtype=bool)
+    # The mask and ``mask * (tap + 1)`` share one buffer when codes are bytes.
     scratch = np.empty(out_shape, dtype=code_dtype)
-    spare = None  # second value buffer for taps every output reads (see below)
+    better = scratch.view(bool) if code_dtype == np.uint8 else np.empty(out_shape, dtype=bool)
+    # A second value buffer for taps every output reads (see below), unless the
+    # output is large (overlapping windows): then it would cost the input's size.
+    two_buffers = 2 * y.nbytes <= x.nbytes
+    spare = None
     for tap, out_sl, in_sl, whole in geometry.boxes:
         v = x[in_sl]
-        if whole and not exact:
+        if whole and not exact and two_buffers:
             # Read the strided tap once: take the maximum into a second buffer,
             # then compare two contiguous arrays (max(acc, v) > acc iff v > acc
             # without NaN), and swap the buffers.
@@ -310,7 +314,7 @@ def _max_and_codes(x: np.ndarray, params: PoolParams, out_spatial: tuple):
                 np.copyto(acc, v, where=m)
             else:
                 np.maximum(acc, v, out=acc)
-        np.multiply(better, code_dtype.type(tap + 1), out=scratch)
+        np.multiply(better, code_dtype.type(tap + 1), out=scratch)  # overwrites better with uint8 codes
         np.maximum(codes, scratch, out=codes)
     # Windows whose valid taps all equal the lowest value were never updated:
     # PyTorch picks their first valid tap (the value is unchanged).
@@ -402,6 +406,21 @@ def _forward(x, params, with_indices):
 # ----------------------------------------------------------------------------
 
 
+def _blocks(shape: tuple):
+    """``(n_slice, c_slice)`` blocks of an ``(N, C, *O)`` array with about :data:`CHUNK` elements each."""
+    n_batch, n_chan = shape[:2]
+    per_plane = max(1, math.prod(shape[2:]))
+    if n_chan * per_plane >= CHUNK:
+        step = max(1, CHUNK // per_plane)
+        for n in range(n_batch):
+            for c in range(0, n_chan, step):
+                yield slice(n, n + 1), slice(c, c + step)
+    else:
+        step = max(1, CHUNK // (n_chan * per_plane))
+        for n in range(0, n_batch, step):
+            yield slice(n, n + step), slice(0, n_chan)
+
+
 def _backward_from_codes(grad_output, codes, input_shape, params):
     """Route each gradient to its tap: per tap, ``grad_input[view] (+)= grad_output * (code == tap + 1)``.
 
@@ -417,7 +436,6 @@ def _backward_from_codes(grad_output, codes, input_shape, params):
         acc_dtype = np.dtype(np.float32) if dtype == np.float16 else dtype
         grad = np.zeros(input_shape, dtype=acc_dtype)
         g = grad_output.astype(acc_dtype, copy=False)
-        term = np.empty(codes.shape, dtype=acc_dtype)
     else:
         grad = (np.empty if geometry.covering else np.zeros)(input_shape, dtype=dtype)
         g = grad_output
@@ -429,13 +447,19 @@ def _backward_from_codes(grad_output, codes, input_shape, params):
     g_bits = _bits(g)
     if geometry.overlapping:
         # The 0/1 mask is written straight into the term buffer as integers and
-        # multiplied in place: grad_input plus one output-sized buffer, no more.
-        term_bits = _bits(term)
-        for tap, out_sl, in_sl, _ in geometry.boxes:
-            np.equal(codes, tap + 1, out=term_bits, casting="unsafe")
-            np.multiply(g_bits, term_bits, out=term_bits)
-            target = grad[in_sl]
-            np.add(target, term[out_sl], out=target)
+        # multiplied in place, a block of about CHUNK outputs at a time: grad_input
+        # plus one block-sized buffer, no more.
+        blocks = list(_blocks(codes.shape))
+        term = np.empty(codes[blocks[0]].shape, dtype=g.dtype)
+        for block in blocks:
+            codes_b, g_b, grad_b = codes[block], g_bits[block], grad[block]
+            t = term[: codes_b.shape[0], : codes_b.shape[1]]
+            t_bits = _bits(t)
+            for tap, out_sl, in_sl, _ in geometry.boxes:
+                np.equal(codes_b, tap + 1, out=t_bits, casting="unsafe")
+                np.multiply(g_b, t_bits, out=t_bits)
+                target = grad_b[in_sl]
+                np.add(target, t[out_sl], out=target)
     else:
         mask = np.empty(codes.shape, dtype=bool)
         for tap, out_sl, in_sl, _ in geometry.boxes:
@@ -446,7 +470,7 @@ def _backward_from_codes(grad_output, codes, input_shape, params):
 
 def _backward_from_input(grad_output, x, params):
     grad_output, x = np.asarray(grad_output), np.asarray(x)
-    _, codes = _max_and_codes(x, params, grad_output.shape[2:])
+    codes = _max_and_codes(x, params, grad_output.shape[2:])[1]  # the maxima are freed at once
     return _backward_from_codes(grad_output, codes, x.shape, params)
 
 

@@ -192,3 +192,23 @@ def test_sizes_beyond_int64_are_rejected_naming_the_argument(name):
     for impl in IMPLS:
         with pytest.raises(ValueError, match=rf"{name} must be at most 2\*\*63 - 1.*{name}="):
             impl.max_pool2d(np.ones((1, 1, 4, 4)), **kwargs)
+
+
+# ----------------------------------------------------------------------------
+# Peak memory above the returned arrays (docs/memory.md has the full table).
+# ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "operation", ["forward_indices", "backward_x", "backward_indices", "unpool", "layer"]
+)
+def test_fast_peak_memory_is_at_most_one_input_above_the_outputs(operation):
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from asv_bench.bench_peakmem import peak_ratio, prepare
+
+    # overlapping windows (stride 1): output as large as the input, the worst case
+    ratio = peak_ratio(*prepare("fast", operation, "k3s1p1", "float32"))
+    assert ratio <= 1.0, f"{operation}: {ratio:.2f}x the input above the outputs"

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import numbers
 import operator
+import os
 from dataclasses import dataclass, fields
 from functools import lru_cache
 
@@ -256,6 +257,30 @@ def check_array(x, name: str, func: str, dtypes: tuple[np.dtype, ...]) -> np.nda
         msg = f"{func}: {name}.dtype={x.dtype} is not supported; expected one of {allowed}"
         raise TypeError(msg)
     return np.asarray(x)
+
+
+def machine_bytes() -> int:
+    """This machine's physical memory in bytes (2**63 - 1 where the OS does not say)."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):  # pragma: no cover - not POSIX
+        return INT64_MAX
+
+
+def check_allocation(nbytes: int, what: str, func: str) -> None:
+    """``ValueError`` naming ``what`` when ``nbytes`` exceed the machine's physical memory.
+
+    Called before an array is allocated whose size comes from the arguments rather
+    than from an existing array, so the call fails at once with the size it needs
+    instead of a ``MemoryError`` (or a NumPy dimension error) from deep inside.
+    """
+    available = machine_bytes()
+    if nbytes > available:
+        msg = (
+            f"{func}: {what} would need {nbytes:,} bytes ({nbytes / 2**30:,.1f} GiB), "
+            f"more than this machine's memory ({available / 2**30:,.1f} GiB)"
+        )
+        raise ValueError(msg)
 
 
 def check_pool_shape(shape: tuple[int, ...], nd: int, name: str, func: str) -> bool:

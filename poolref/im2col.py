@@ -50,6 +50,7 @@ from ._params import (
     INT64_MAX,
     REJECTED_SUBCLASSES,
     PoolParams,
+    check_allocation,
     check_array,
     check_bool,
     lowest,
@@ -249,22 +250,31 @@ def _taps_inside(length: int, n_out: int, k: int, s: int, p: int, d: int) -> np.
     return np.concatenate([np.arange(lo[a], reach[b] + 1) for a, b in zip(new, ends)])
 
 
-def _window_table(spatial: tuple, params: PoolParams, reduced: bool):
+def _window_table(spatial: tuple, params: PoolParams, reduced: bool, func="im2col_indices", column_bytes=8):
     """The ``(K, P)`` index table and the output shape; ``reduced``: only rows of taps inside the input.
 
     With ``reduced`` the rows are the taps some window reads inside the input
     (at least one row; still in row-major tap order), so a huge kernel on a
     small input costs nothing. Positions are computed for those taps only, so
-    they stay far from int64 overflow.
+    they stay far from int64 overflow. ``ValueError`` before anything is
+    allocated if ``K * P * column_bytes`` (the table, or the columns built from
+    it) exceeds the machine's memory.
     """
     nd = len(spatial)
     k, s, p, d = params.kernel_size, params.stride, params.padding, params.dilation
     out = tuple(_output_length(*dim, params.ceil_mode) for dim in zip(spatial, k, s, p, d))
+    inside_taps = [_taps_inside(*dim) for dim in zip(spatial, out, k, s, p, d)]
+    n_rows = math.prod(max(t.size, 1) for t in inside_taps) if reduced else math.prod(k)
+    check_allocation(
+        n_rows * math.prod(out) * max(column_bytes, 8),
+        f"the {n_rows:,} x {math.prod(out):,} window table of kernel_size={k} on spatial size {spatial}",
+        func,
+    )
     # Build one (k_0, ..., k_{nd-1}, o_0, ..., o_{nd-1}) grid by broadcasting, one dimension at a time.
     flat = np.zeros((1,) * (2 * nd), dtype=np.int64)
     valid = np.ones((1,) * (2 * nd), dtype=bool)
     for axis in range(nd):
-        taps = _taps_inside(spatial[axis], out[axis], k[axis], s[axis], p[axis], d[axis])
+        taps = inside_taps[axis]
         inside = taps[:, None] * d[axis] + (np.arange(out[axis], dtype=np.int64) * s[axis] - p[axis])[None, :]
         if reduced:
             position = inside if taps.size else np.full((1, out[axis]), -1, dtype=np.int64)
@@ -276,9 +286,7 @@ def _window_table(spatial: tuple, params: PoolParams, reduced: bool):
         position = position.reshape(shape)
         valid = valid & (position >= 0) & (position < spatial[axis])
         flat = flat * spatial[axis] + position
-    index = np.where(valid, flat, -1)
-    n_rows = math.prod(index.shape[:nd])
-    return index.reshape(n_rows, math.prod(out)), out
+    return np.where(valid, flat, -1).reshape(n_rows, math.prod(out)), out
 
 
 def _gather_columns(planes: np.ndarray, index: np.ndarray, pad_value) -> np.ndarray:
@@ -481,7 +489,9 @@ def _argmax_rows(cols: np.ndarray, index: np.ndarray) -> np.ndarray:
 def _pool_columns(x: np.ndarray, params):
     """Forward on ``(N, C, *S)``: the columns, the index table and the argmax rows."""
     n_batch, n_chan, *spatial = x.shape
-    index, out_spatial = _window_table(tuple(spatial), params, reduced=True)
+    # the column matrix holds N*C values of x's dtype per table entry
+    column_bytes = n_batch * n_chan * x.dtype.itemsize
+    index, out_spatial = _window_table(tuple(spatial), params, True, "im2col (the column matrix)", column_bytes)
     planes = x.reshape(n_batch * n_chan, 1, *spatial)  # every channel its own image
     cols = _gather_columns(planes, index, lowest(x.dtype))
     rows = _argmax_rows(cols, index)

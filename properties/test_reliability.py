@@ -212,3 +212,21 @@ def test_fast_peak_memory_is_at_most_one_input_above_the_outputs(operation):
     # overlapping windows (stride 1): output as large as the input, the worst case
     ratio = peak_ratio(*prepare("fast", operation, "k3s1p1", "float32"))
     assert ratio <= 1.0, f"{operation}: {ratio:.2f}x the input above the outputs"
+
+
+def test_a_workspace_beyond_the_machine_fails_at_once_naming_its_size():
+    # im2col's column matrix: about 2**19 taps x 2**19 windows; nothing is allocated first
+    x = np.zeros((1, 1, 2**20), np.float32)
+    (exc, seconds) = _timed(lambda: pytest.raises(ValueError, poolref.im2col.max_pool1d, x, 2**19 + 1, 1))
+    assert seconds < 1.0
+    assert "kernel_size=(524289,)" in str(exc.value) and "would need" in str(exc.value)
+    with pytest.raises(ValueError, match=r"im2col_indices: the 1 x 1 window table.*would need"):
+        from poolref import _params
+
+        saved = _params.machine_bytes
+        _params.machine_bytes = lambda: 7  # a machine with 7 bytes: the 1 x 1 table needs 8
+        try:
+            poolref.im2col.im2col_indices((1,), 1)
+        finally:
+            _params.machine_bytes = saved
+    assert _params.machine_bytes() > 2**20

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import threading
 from typing import NamedTuple
 
 import numpy as np
@@ -86,16 +87,19 @@ def _bounded_cache(budget: int, size):
 
     def decorate(fn):
         entries: dict = {}
+        lock = threading.Lock()  # the reorderings below are several dict operations
 
         def cached(*key):
-            if key in entries:
-                entries[key] = value = entries.pop(key)  # most recently used last
-                return value
-            value = fn(*key)
+            with lock:
+                if key in entries:
+                    entries[key] = value = entries.pop(key)  # most recently used last
+                    return value
+            value = fn(*key)  # outside the lock: two threads may compute the same value
             if size(value) <= budget:
-                entries[key] = value
-                while sum(map(size, entries.values())) > budget:
-                    del entries[next(iter(entries))]
+                with lock:
+                    entries[key] = value
+                    while sum(map(size, entries.values())) > budget:
+                        del entries[next(iter(entries))]
             return value
 
         cached.entries = entries

@@ -230,3 +230,22 @@ def test_a_workspace_beyond_the_machine_fails_at_once_naming_its_size():
         finally:
             _params.machine_bytes = saved
     assert _params.machine_bytes() > 2**20
+
+
+def test_the_bounded_caches_give_the_same_answers_from_eight_threads():
+    from concurrent.futures import ThreadPoolExecutor
+
+    x = np.arange(2 * 3 * 40, dtype=np.float32).reshape(2, 3, 40)
+
+    def work(seed):
+        out = []
+        for i in range(60):
+            n = 20 + (seed * 7 + i) % 20  # 20 shapes, looked up and inserted from every thread
+            y, idx = poolref.fast.max_pool1d(x[..., :n], 16, 1, return_indices=True)
+            out.append((y.sum(), idx.sum()))
+        return out
+
+    with ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(work, range(8)))
+    expected = [work(seed) for seed in range(8)]
+    assert results == expected

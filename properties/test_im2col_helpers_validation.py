@@ -25,6 +25,8 @@ BAD_CALLS = [
     (lambda: im2col(X, 2, 2, ceil_mode="False"), TypeError, "ceil_mode must be a bool, got ceil_mode='False'"),
     (lambda: im2col(X, 2, pad_value="a"), TypeError, "pad_value must be a real number, got pad_value='a'"),
     (lambda: im2col(X, 2, pad_value=1j), TypeError, "pad_value must be a real number, got pad_value=1j"),
+    (lambda: im2col(X, 2, pad_value=np.str_("a")), TypeError, "pad_value must be a real number, got pad_value=np.str_('a')"),
+    (lambda: im2col(X, 2, pad_value=np.complex64(1)), TypeError, "pad_value must be a real number"),
     (lambda: im2col(X.tolist(), 2), TypeError, "x must be a numpy.ndarray, got x of type list"),
     (lambda: im2col(np.ma.masked_array(X), 2), TypeError, "x must be a plain numpy.ndarray"),
     (lambda: im2col(X[0, 0], 2), ValueError, "x must have shape (N, C, *spatial) with 1 to 3 spatial dims"),

@@ -270,3 +270,101 @@ def test_the_bounded_caches_give_the_same_answers_from_eight_threads():
         results = list(pool.map(work, range(8)))
     expected = [work(seed) for seed in range(8)]
     assert results == expected
+
+
+# ----------------------------------------------------------------------------
+# The arithmetic tap skipping of each implementation against brute force.
+# ----------------------------------------------------------------------------
+
+SMALL_GEOMETRIES = [
+    (length, n_out, k, s, p, d)
+    for length in (1, 2, 5, 10)
+    for k in (1, 2, 3, 7, 12)
+    for s in (1, 2, 3, 9)
+    for p in range(0, k // 2 + 1)
+    for d in (1, 2, 4)
+    for n_out in (1, 2, 3, 4)
+]
+
+
+def _brute_taps(length, n_out, k, s, p, d):
+    return [j for j in range(k) if any(0 <= o * s + j * d - p < length for o in range(n_out))]
+
+
+def test_fast_touching_taps_are_exactly_the_taps_read_inside_the_input():
+    from poolref.fast import _dim_taps, _touching_taps
+
+    for geometry in SMALL_GEOMETRIES:
+        expected = _brute_taps(*geometry)
+        assert [j for j in _touching_taps(*geometry) if j in expected] == expected, geometry
+        assert [j for j, _, _ in _dim_taps(*geometry)] == expected, geometry
+
+
+def test_im2col_taps_inside_are_exactly_the_taps_read_inside_the_input():
+    from poolref.im2col import _taps_inside
+
+    for geometry in SMALL_GEOMETRIES:
+        assert _taps_inside(*geometry).tolist() == _brute_taps(*geometry), geometry
+
+
+def test_naive_valid_taps_are_the_window_taps_inside_the_input():
+    from poolref.naive import _valid_taps
+
+    for length in (1, 3, 8):
+        for start in range(-9, 9):
+            for k in (1, 2, 5, 11):
+                for d in (1, 2, 3):
+                    expected = [j for j in range(k) if 0 <= start + j * d < length]
+                    assert list(_valid_taps(start, length, k, d)) == expected, (start, length, k, d)
+
+
+def test_bounded_cache_keeps_recent_values_within_the_budget():
+    from poolref.fast import _bounded_cache
+
+    calls = []
+
+    @_bounded_cache(10, len)
+    def make(n):
+        calls.append(n)
+        return [n] * n
+
+    for n in (4, 5, 4, 1):  # 4 + 5 + 1 = 10: all fit
+        make(n)
+    assert list(make.entries) == [(5,), (4,), (1,)] and calls == [4, 5, 1]
+    make(2)  # 12 > 10: the least recently used (5) goes
+    assert list(make.entries) == [(4,), (1,), (2,)]
+    make(11)  # larger than the budget: returned, not cached
+    assert list(make.entries) == [(4,), (1,), (2,)] and make(11) == [11] * 11
+    assert calls == [4, 5, 1, 2, 11, 11]
+    make(6)  # 4 + 1 + 2 + 6 = 13: 4 then nothing more (1 + 2 + 6 = 9)
+    assert list(make.entries) == [(1,), (2,), (6,)]
+    make(1)
+    assert list(make.entries) == [(2,), (6,), (1,)] and calls[-1] == 6
+
+
+def test_check_allocation_message_and_boundary(monkeypatch):
+    import os
+
+    from poolref import _params
+
+    assert _params.machine_bytes() == os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    monkeypatch.setattr(_params, "machine_bytes", lambda: 2**31)
+    _params.check_allocation(2**31, "the thing", "f")  # exactly the memory: allowed
+    with pytest.raises(ValueError) as info:
+        _params.check_allocation(2**31 + 1, "the thing", "f")
+    assert str(info.value) == (
+        "f: the thing would need 2,147,483,649 bytes (2.0 GiB), more than this machine's memory (2.0 GiB)"
+    )
+    monkeypatch.setattr(_params, "machine_bytes", lambda: 8)
+    poolref.im2col.im2col_indices((1,), 1)  # the 1 x 1 table: 8 bytes
+    assert poolref.im2col.max_pool1d(np.array([[[2.0]]]), 1).tolist() == [[[2.0]]]  # 1 column of 1 byte: 8
+
+
+def test_subclass_message_in_full():
+    with pytest.raises(TypeError) as info:
+        poolref.fast.max_pool1d(np.ma.masked_array(np.ones((1, 4))), 2)
+    assert str(info.value) == (
+        "max_pool1d: x must be a plain numpy.ndarray, got x of type numpy.ma.MaskedArray; "
+        "convert it with numpy.asarray (a masked array: fill the masked elements first, "
+        "e.g. x.filled(-numpy.inf))"
+    )

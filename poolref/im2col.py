@@ -10,7 +10,9 @@ unpool) with PyTorch's exact semantics:
 1. Reshape ``x`` of shape ``(N, C, *S)`` to ``N*C`` single-channel images
    ``(N*C, 1, *S)``, so every column holds one window of one ``(n, c)`` plane.
 2. :func:`im2col` builds a ``(K, N*C*P)`` matrix (``K`` window taps, ``P``
-   output positions; column ``b*P + o`` is window ``o`` of plane ``b``). Padded
+   output positions; column ``b*P + o`` is window ``o`` of plane ``b``). Pooling
+   keeps only the rows of taps that some window reads inside the input
+   (:func:`_taps_inside`), so a huge padded kernel costs nothing. Padded
    taps hold the dtype's lowest value *and* are marked invalid in the
    :func:`im2col_indices` table (index ``-1``), because a real ``-inf`` (or
    ``iinfo.min``) must still beat the padding.

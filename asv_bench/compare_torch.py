@@ -22,6 +22,8 @@ What is measured, per configuration and poolref implementation (``--impl``):
   per output element; "+x"/"+y" when one of them is the input or output;
 * ``peak``: tracemalloc peak during backward (NumPy reports its buffers to
   tracemalloc), divided by the size of ``grad_input``;
+* ``saved peak/x``: tracemalloc peak during the saved forward above the
+  arrays it returns, divided by the size of ``x`` (docs/memory.md);
 * ``%BW``: (bytes moved / time) over this machine's single-thread copy
   bandwidth, measured in the same run with ``np.copyto`` of arrays much larger
   than the caches (before and after each configuration; the best probe counts,
@@ -248,6 +250,14 @@ def kept_state(layer, x: np.ndarray, y: np.ndarray) -> tuple[int, str]:
     return sum(a.nbytes for a in found.values()), "".join(notes)
 
 
+def peak_above_result(fn) -> int:
+    """tracemalloc peak while ``fn()`` runs, minus the bytes of the arrays it returns."""
+    holder = []
+    peak = peak_bytes(lambda: holder.append(fn()))
+    result = holder[0] if isinstance(holder[0], tuple) else (holder[0],)
+    return peak - sum(a.nbytes for a in result if isinstance(a, np.ndarray))
+
+
 def peak_bytes(fn) -> int:
     """tracemalloc peak of new allocations while ``fn()`` runs (its result included)."""
     gc.collect()
@@ -280,6 +290,7 @@ class Outcome:
     via: dict = field(default_factory=dict)  # impl -> "layer" | "idx"
     kept: dict = field(default_factory=dict)  # variant -> (bytes, note)
     peak: dict = field(default_factory=dict)  # impl -> bytes
+    saved_peak: dict = field(default_factory=dict)  # impl -> bytes above the saved forward's outputs
     nbytes: dict = field(default_factory=dict)  # "x", "y", "g", "gi" -> bytes
     n_out: int = 0
 
@@ -449,6 +460,7 @@ def measure_config(cfg: Config, impls, repeat: int, torch=None, *, memory: bool 
                 side["prepare_backward"]()
                 out.kept[name] = (side["state"]["idx"].nbytes, "")
             out.peak[name] = peak_bytes(side["backward"])
+            out.saved_peak[name] = peak_above_result(side["saved"])
         except Exception as exc:  # noqa: BLE001
             out.errors[f"mem/{name}"] = _short(exc)
 
@@ -520,19 +532,19 @@ def _percent_bw(out: Outcome, op: str, variant: str, bandwidth: float) -> str:
 def ratio_table(outcomes, bandwidth: float) -> list[str]:
     """Markdown table: one target row and one row per implementation (and torch) per config."""
     head = ("| # | config | impl | via | check | fwd/torch | fwd/torch-CL | saved/torch-idx "
-            "| bwd/torch | kept B/out | bwd peak/gi | %BW fwd | %BW saved | %BW bwd |")
+            "| bwd/torch | kept B/out | bwd peak/gi | saved peak/x | %BW fwd | %BW saved | %BW bwd |")
     lines = [head, "|" + "---|" * (head.count("|") - 1)]
     for num, out in outcomes:
         cfg, tg = out.cfg, targets(out.cfg)
         lines.append(
             f"| {num} | {cfg.describe()} | target | | | ≤ {tg['fwd']:g} | ≤ {tg['fwd_cl']:g} "
-            f"| ≤ {tg['saved']:g} | ≤ {tg['bwd']:g} | ≤ {tg['kept']:g} | ≤ {tg['peak']:.3g} | | | |"
+            f"| ≤ {tg['saved']:g} | ≤ {tg['bwd']:g} | ≤ {tg['kept']:g} | ≤ {tg['peak']:.3g} | ≤ 1 | | | |"
         )
         if "torch" in out.times["fwd"]:
             kept = out.kept.get("torch", (0, ""))
             lines.append(
                 f"| | | torch | idx | ref | 1 | {_mark(out.ratio('fwd', 'torch', 'torch-CL'), None)} | 1 | 1 "
-                f"| {kept[0] / out.n_out:.2g} {kept[1]} | | {_percent_bw(out, 'fwd', 'torch', bandwidth)} "
+                f"| {kept[0] / out.n_out:.2g} {kept[1]} | | | {_percent_bw(out, 'fwd', 'torch', bandwidth)} "
                 f"| {_percent_bw(out, 'saved', 'torch', bandwidth)} | {_percent_bw(out, 'bwd', 'torch', bandwidth)} |"
             )
         for impl in out.impls:
@@ -540,12 +552,14 @@ def ratio_table(outcomes, bandwidth: float) -> list[str]:
             kept_text = "n/a" if kept is None else f"{_mark(kept[0] / out.n_out, tg['kept'], '{:.3g}')} {kept[1]}".rstrip()
             peak = out.peak.get(impl)
             peak_text = _mark(None if peak is None else peak / out.nbytes["gi"], tg["peak"])
+            saved_peak = out.saved_peak.get(impl)
+            saved_peak_text = _mark(None if saved_peak is None else saved_peak / out.nbytes["x"], 1.0)
             lines.append(
                 f"| | | {impl} | {out.via.get(impl, 'n/a')} | {out.checks.get(impl, 'n/a')} "
                 f"| {_mark(out.ratio('fwd', impl), tg['fwd'])} "
                 f"| {_mark(out.ratio('fwd', impl, 'torch-CL'), tg['fwd_cl'])} "
                 f"| {_mark(out.ratio('saved', impl), tg['saved'])} "
-                f"| {_mark(out.ratio('bwd', impl), tg['bwd'])} | {kept_text} | {peak_text} "
+                f"| {_mark(out.ratio('bwd', impl), tg['bwd'])} | {kept_text} | {peak_text} | {saved_peak_text} "
                 f"| {_percent_bw(out, 'fwd', impl, bandwidth)} | {_percent_bw(out, 'saved', impl, bandwidth)} "
                 f"| {_percent_bw(out, 'bwd', impl, bandwidth)} |"
             )
@@ -670,7 +684,8 @@ def main(argv=None) -> int:
     print(f"- measured in {time.perf_counter() - started:.1f} s\n")
     print("Ratios = poolref time / torch time (lower is better; ✓ meets the target row above it). "
           "kept B/out = bytes held between forward and backward per output element. "
-          "bwd peak/gi = tracemalloc peak during backward / grad_input bytes.\n")
+          "bwd peak/gi = tracemalloc peak during backward / grad_input bytes; "
+          "saved peak/x = tracemalloc peak during the saved forward above its outputs / x bytes.\n")
     big = [str(num) for num, out in outcomes if max(out.nbytes.values()) > 32 << 20]
     if big:
         print("Configs " + ", ".join(big) + " allocate arrays over 32 MiB: glibc malloc maps those fresh "

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import numbers
 import operator
+import os
 from dataclasses import dataclass, fields
 from functools import lru_cache
 
@@ -36,6 +37,9 @@ FORWARD_DTYPES = tuple(
 )
 #: dtypes accepted by the backward (gradients only make sense for floats).
 BACKWARD_DTYPES = tuple(np.dtype(t) for t in (np.float16, np.float32, np.float64))
+
+#: the largest kernel_size, stride, padding or dilation accepted (indices are int64).
+INT64_MAX = 2**63 - 1
 
 _SPATIAL_NAMES = {1: "L", 2: "H, W", 3: "D, H, W"}
 
@@ -154,6 +158,11 @@ def _normalize(nd, kernel_size, stride, padding, dilation, ceil_mode, func) -> P
     def _fmt(name, given, norm):
         return f"{name}={given!r}" if given is not None else f"{name}={norm!r}"
 
+    named = (("kernel_size", kernel_size, k), ("stride", stride, s), ("padding", padding, p), ("dilation", dilation, d))
+    for name, given, norm in named:
+        if max(norm) > INT64_MAX:  # beyond the int64 indices every implementation returns
+            msg = f"{func}: {name} must be at most 2**63 - 1 in every dimension, got {_fmt(name, given, norm)}"
+            raise ValueError(msg)
     if min(k) < 1:
         msg = f"{func}: kernel_size must be >= 1 in every dimension, got {_fmt('kernel_size', kernel_size, k)}"
         raise ValueError(msg)
@@ -221,16 +230,57 @@ def check_output_shape(spatial: tuple[int, ...], params: PoolParams, func: str) 
     return out
 
 
+#: ndarray subclasses whose elements cannot be pooled as a plain array's: a matrix is
+#: always 2-D (indexing it keeps two axes), a masked array's mask would be ignored.
+REJECTED_SUBCLASSES = (np.matrix, np.ma.MaskedArray)
+
+
 def check_array(x, name: str, func: str, dtypes: tuple[np.dtype, ...]) -> np.ndarray:
-    """``x`` must be a NumPy array of one of ``dtypes``."""
+    """``x`` must be a NumPy array of one of ``dtypes``; returns it as a plain ndarray.
+
+    ``np.matrix`` and masked arrays are rejected (``TypeError``); any other
+    ndarray subclass is accepted and returned as a plain ndarray view, and the
+    implementations pool that view, so every result is a plain ndarray.
+    """
     if not isinstance(x, np.ndarray):
         msg = f"{func}: {name} must be a numpy.ndarray, got {name} of type {type(x).__name__}"
+        raise TypeError(msg)
+    if isinstance(x, REJECTED_SUBCLASSES):
+        msg = (
+            f"{func}: {name} must be a plain numpy.ndarray, got {name} of type "
+            f"{type(x).__module__}.{type(x).__name__}; convert it with numpy.asarray "
+            f"(a masked array: fill the masked elements first, e.g. {name}.filled(-numpy.inf))"
+        )
         raise TypeError(msg)
     if x.dtype not in dtypes:
         allowed = ", ".join(str(t) for t in dtypes)
         msg = f"{func}: {name}.dtype={x.dtype} is not supported; expected one of {allowed}"
         raise TypeError(msg)
-    return x
+    return np.asarray(x)
+
+
+def machine_bytes() -> int:
+    """This machine's physical memory in bytes (2**63 - 1 where the OS does not say)."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):  # pragma: no cover - not POSIX
+        return INT64_MAX
+
+
+def check_allocation(nbytes: int, what: str, func: str) -> None:
+    """``ValueError`` naming ``what`` when ``nbytes`` exceed the machine's physical memory.
+
+    Called before an array is allocated whose size comes from the arguments rather
+    than from an existing array, so the call fails at once with the size it needs
+    instead of a ``MemoryError`` (or a NumPy dimension error) from deep inside.
+    """
+    available = machine_bytes()
+    if nbytes > available:
+        msg = (
+            f"{func}: {what} would need {nbytes:,} bytes ({nbytes / 2**30:,.1f} GiB), "
+            f"more than this machine's memory ({available / 2**30:,.1f} GiB)"
+        )
+        raise ValueError(msg)
 
 
 def check_pool_shape(shape: tuple[int, ...], nd: int, name: str, func: str) -> bool:

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from functools import lru_cache
+import threading
 from typing import NamedTuple
 
 import numpy as np
@@ -53,30 +53,87 @@ __all__ = [
 # ----------------------------------------------------------------------------
 
 
+def _touching_taps(length: int, n_out: int, k: int, s: int, p: int, d: int):
+    """The taps ``j`` that some output reads inside the input, in increasing order.
+
+    Output ``o`` reads inside the input at taps ``ceil((p - o*s) / d) .. floor((length - 1 + p - o*s) / d)``.
+    Taps outside the span of all outputs are skipped arithmetically; if that span is
+    still much longer than the number of outputs (a huge stride with a huge padding),
+    the per-output ranges are merged instead. Work: O(min(span, n_out) + taps returned).
+    """
+    first = max(0, -((-(p - (n_out - 1) * s)) // d))
+    last = min(k - 1, (length - 1 + p) // d)
+    if last - first <= 4 * n_out:
+        return range(first, last + 1)
+    taps, end = [], -1
+    for o in reversed(range(n_out)):  # later outputs read earlier taps
+        lo = max(end + 1, -((o * s - p) // d), 0)
+        hi = min(k - 1, (length - 1 + p - o * s) // d)
+        taps.extend(range(lo, hi + 1))
+        end = max(end, hi)
+    return taps
+
+
+def _dim_taps(length: int, n_out: int, k: int, s: int, p: int, d: int) -> list:
+    """Along one dimension: ``(j, out_slice, in_slice)`` for every tap ``j`` some output reads.
+
+    Tap ``j`` of output ``o`` reads input ``o * s + j * d - p``; the outputs for
+    which that lies in ``[0, L)`` form the range ``[lo, hi)``. Taps no output
+    reads inside the input are never visited (see :func:`_touching_taps`).
+    """
+    ranges = []
+    for j in _touching_taps(length, n_out, k, s, p, d):
+        offset = j * d - p
+        lo = max(0, -(offset // s))  # first o with o * s + offset >= 0
+        hi = min(n_out, (length - 1 - offset) // s + 1)  # past the last o inside the input
+        if hi > lo:
+            ranges.append((j, slice(lo, hi), slice(lo * s + offset, (hi - 1) * s + offset + 1, s)))
+    return ranges
+
+
+def _bounded_cache(budget: int, size):
+    """Like ``lru_cache``, but bounded by ``budget`` units of ``size(value)`` (taps: about 0.5 kB each).
+
+    Least-recently-used entries are dropped until the cached values' sizes sum to
+    at most ``budget``; a value larger than the budget is returned without being cached.
+    """
+
+    def decorate(fn):
+        entries: dict = {}
+        lock = threading.Lock()  # the reorderings below are several dict operations
+
+        def cached(*key):
+            with lock:
+                if key in entries:
+                    entries[key] = value = entries.pop(key)  # most recently used last
+                    return value
+            value = fn(*key)  # outside the lock: two threads may compute the same value
+            if size(value) <= budget:
+                with lock:
+                    entries[key] = value
+                    while sum(map(size, entries.values())) > budget:
+                        del entries[next(iter(entries))]
+            return value
+
+        cached.entries = entries
+        cached.__wrapped__ = fn
+        cached.__doc__ = fn.__doc__
+        return cached
+
+    return decorate
+
+
+#: at most this many taps over all cached geometries (a few MB: about 0.5 kB a tap)
+CACHE_TAPS = 4096
+
+
 class _Geometry(NamedTuple):
     boxes: tuple  # (tap, out_slices, in_slices, whole) for every tap some output reads
     overlapping: bool  # some input element is read by two (output, tap) pairs
     covering: bool  # every input element is read by some (output, tap) pair
 
 
-def _dim_taps(length: int, n_out: int, k: int, s: int, p: int, d: int) -> list:
-    """Along one dimension, per tap ``j``: ``(out_slice, in_slice)`` of the outputs that read it, or None.
-
-    Tap ``j`` of output ``o`` reads input ``o * s + j * d - p``; the outputs for
-    which that lies in ``[0, L)`` form the range ``[lo, hi)``.
-    """
-    ranges = []
-    for j in range(k):
-        offset = j * d - p
-        lo = max(0, -(offset // s))  # first o with o * s + offset >= 0
-        hi = min(n_out, (length - 1 - offset) // s + 1)  # past the last o inside the input
-        ranges.append(
-            (slice(lo, hi), slice(lo * s + offset, (hi - 1) * s + offset + 1, s)) if hi > lo else None
-        )
-    return ranges
-
-
-@lru_cache(maxsize=256)
+@_bounded_cache(CACHE_TAPS, lambda geometry: len(geometry.boxes) + 1)
 def _geometry(spatial: tuple, out_spatial: tuple, params: PoolParams) -> _Geometry:
     """Per tap, the box of outputs that read a valid input element, and where they read it.
 
@@ -91,28 +148,30 @@ def _geometry(spatial: tuple, out_spatial: tuple, params: PoolParams) -> _Geomet
     ):
         ranges = _dim_taps(length, n_out, k, s, p, d)
         reads = np.zeros(length, dtype=np.int64)
-        for r in ranges:
-            if r is not None:
-                reads[r[1]] += 1
+        for _, _, in_sl in ranges:
+            reads[in_sl] += 1
         overlapping |= bool((reads > 1).any())
         covering &= bool((reads > 0).all())
         per_dim.append(ranges)
     boxes = []
-    for tap, per_dim_tap in enumerate(itertools.product(*per_dim)):
-        if all(r is not None for r in per_dim_tap):
-            out_slices = (Ellipsis, *(r[0] for r in per_dim_tap))
-            in_slices = (Ellipsis, *(r[1] for r in per_dim_tap))
-            whole = all(r[0] == slice(0, n) for r, n in zip(per_dim_tap, out_spatial))
-            boxes.append((tap, out_slices, in_slices, whole))
+    for per_dim_tap in itertools.product(*per_dim):
+        tap = 0
+        for (j, _, _), k in zip(per_dim_tap, params.kernel_size):
+            tap = tap * k + j
+        out_slices = (Ellipsis, *(r[1] for r in per_dim_tap))
+        in_slices = (Ellipsis, *(r[2] for r in per_dim_tap))
+        whole = all(r[1] == slice(0, n) for r, n in zip(per_dim_tap, out_spatial))
+        boxes.append((tap, out_slices, in_slices, whole))
     return _Geometry(tuple(boxes), overlapping, covering)
 
 
-@lru_cache(maxsize=256)
 def _first_valid_codes(spatial: tuple, out_spatial: tuple, params: PoolParams) -> np.ndarray:
     """Per output position: 1 + the tap number of the window's first valid tap, or 0 if none.
 
     Validity factorises over dimensions, so the row-major first valid tap is
     the first valid tap of each dimension. Broadcastable to ``out_spatial``.
+    Not cached: it is as large as the output's spatial size (computed only when
+    some window's valid taps all equal the lowest value).
     """
     nd = len(spatial)
     tap = np.zeros((1,) * nd, dtype=np.int64)
@@ -127,9 +186,7 @@ def _first_valid_codes(spatial: tuple, out_spatial: tuple, params: PoolParams) -
         shape[i] = n_out
         tap = tap * k + np.where(valid, first, 0).reshape(shape)
         empty = empty | ~valid.reshape(shape)
-    codes = np.where(empty, 0, tap + 1)
-    codes.setflags(write=False)
-    return codes
+    return np.where(empty, 0, tap + 1)
 
 
 def _code_dtype(n_taps: int) -> np.dtype:
@@ -174,7 +231,7 @@ def _needs_exact_copy(x: np.ndarray) -> bool:
 # ----------------------------------------------------------------------------
 
 
-@lru_cache(maxsize=256)
+@_bounded_cache(CACHE_TAPS, lambda passes: sum(map(len, passes)) + 1)
 def _axis_passes(spatial: tuple, out_spatial: tuple, params: PoolParams):
     """Per dimension, the taps of a one-dimensional pass: ``[(out_index, in_index, whole), ...]``.
 
@@ -190,7 +247,7 @@ def _axis_passes(spatial: tuple, out_spatial: tuple, params: PoolParams):
         after = (slice(None),) * (nd - axis - 1)
         taps = [
             ((*before, out_sl, *after), (*before, in_sl, *after), out_sl == slice(0, n_out))
-            for out_sl, in_sl in filter(None, _dim_taps(length, n_out, k, s, p, d))
+            for _, out_sl, in_sl in _dim_taps(length, n_out, k, s, p, d)
         ]
         passes.append(tuple(taps))
     return tuple(passes)
@@ -246,12 +303,16 @@ def _max_and_codes(x: np.ndarray, params: PoolParams, out_spatial: tuple):
     if x.size == 0:
         return y, codes
     exact = _needs_exact_copy(x)
-    better = np.empty(out_shape, dtype=bool)
+    # The mask and ``mask * (tap + 1)`` share one buffer when codes are bytes.
     scratch = np.empty(out_shape, dtype=code_dtype)
-    spare = None  # second value buffer for taps every output reads (see below)
+    better = scratch.view(bool) if code_dtype == np.uint8 else np.empty(out_shape, dtype=bool)
+    # A second value buffer for taps every output reads (see below), unless the
+    # output is large (overlapping windows): then it would cost the input's size.
+    two_buffers = 2 * y.nbytes <= x.nbytes
+    spare = None
     for tap, out_sl, in_sl, whole in geometry.boxes:
         v = x[in_sl]
-        if whole and not exact:
+        if whole and not exact and two_buffers:
             # Read the strided tap once: take the maximum into a second buffer,
             # then compare two contiguous arrays (max(acc, v) > acc iff v > acc
             # without NaN), and swap the buffers.
@@ -270,7 +331,7 @@ def _max_and_codes(x: np.ndarray, params: PoolParams, out_spatial: tuple):
                 np.copyto(acc, v, where=m)
             else:
                 np.maximum(acc, v, out=acc)
-        np.multiply(better, code_dtype.type(tap + 1), out=scratch)
+        np.multiply(better, code_dtype.type(tap + 1), out=scratch)  # overwrites better with uint8 codes
         np.maximum(codes, scratch, out=codes)
     # Windows whose valid taps all equal the lowest value were never updated:
     # PyTorch picks their first valid tap (the value is unchanged).
@@ -281,8 +342,54 @@ def _max_and_codes(x: np.ndarray, params: PoolParams, out_spatial: tuple):
     return y, codes
 
 
+#: elements per chunk of the passes that need int64 temporaries (bounds their memory)
+CHUNK = 2**16
+
+
+def _wrap64(value: int) -> int:
+    """``value`` modulo 2**64 as a signed int64: sums of wrapped terms are exact when the true sum fits."""
+    return (value + 2**63) % 2**64 - 2**63
+
+
 def _indices_from_codes(codes: np.ndarray, spatial: tuple, params: PoolParams) -> np.ndarray:
-    """Flat row-major plane index of each chosen tap (-1 where the code is 0)."""
+    """Flat row-major plane index of each chosen tap (-1 where the code is 0).
+
+    ``index = start(o) + offset(tap)``: the window start's plane index is added by
+    broadcasting one small vector per dimension; the tap's offset is looked up in a
+    table of ``prod(kernel_size) + 1`` entries, in chunks of :data:`CHUNK` elements,
+    so the only full-size array is the returned one. (int64 arithmetic wraps; every
+    term is reduced modulo 2**64, so the sums are exact.) A kernel with more taps
+    than the output has elements takes the per-dimension arithmetic instead.
+    """
+    n_taps = math.prod(params.kernel_size)
+    if n_taps > max(CHUNK, codes.size):
+        return _indices_by_dimension(codes, spatial, params)
+    out_spatial = codes.shape[2:]
+    nd = len(spatial)
+    index = np.zeros(codes.shape, dtype=np.int64)
+    table = np.zeros(n_taps + 1, dtype=np.int64)  # entry 0: the empty window (fixed below)
+    taps = np.arange(n_taps, dtype=np.int64)
+    below, plane_stride = n_taps, math.prod(spatial)
+    for i, (length, n_out, k, s, p, d) in enumerate(
+        zip(spatial, out_spatial, params.kernel_size, params.stride, params.padding, params.dilation)
+    ):
+        below //= k
+        plane_stride //= length
+        shape = [1] * nd
+        shape[i] = n_out
+        start = np.arange(n_out, dtype=np.int64) * _wrap64(s * plane_stride) + _wrap64(-p * plane_stride)
+        index += start.reshape(shape)
+        table[1:] += (taps // below % k) * _wrap64(d * plane_stride)  # tap j's offset in this dimension
+    flat_index, flat_codes = index.reshape(-1), codes.reshape(-1)
+    for lo in range(0, flat_codes.size, CHUNK):
+        part, chunk = flat_index[lo : lo + CHUNK], flat_codes[lo : lo + CHUNK]
+        part += table[chunk]
+        np.copyto(part, -1, where=chunk == 0)
+    return index
+
+
+def _indices_by_dimension(codes: np.ndarray, spatial: tuple, params: PoolParams) -> np.ndarray:
+    """:func:`_indices_from_codes` for kernels with many taps: per-dimension arithmetic on whole arrays."""
     out_spatial = codes.shape[2:]
     nd = len(spatial)
     tap = codes.astype(np.int64) - 1
@@ -303,6 +410,7 @@ def _indices_from_codes(codes: np.ndarray, spatial: tuple, params: PoolParams) -
 
 
 def _forward(x, params, with_indices):
+    x = np.asarray(x)  # an ndarray subclass is pooled as a plain ndarray (docs/memory.md)
     out_spatial = _params.output_shape(x.shape[2:], params)
     if not with_indices:
         return _max_values(x, params, out_spatial), None
@@ -313,6 +421,21 @@ def _forward(x, params, with_indices):
 # ----------------------------------------------------------------------------
 # Backward and unpool.
 # ----------------------------------------------------------------------------
+
+
+def _blocks(shape: tuple):
+    """``(n_slice, c_slice)`` blocks of an ``(N, C, *O)`` array with about :data:`CHUNK` elements each."""
+    n_batch, n_chan = shape[:2]
+    per_plane = max(1, math.prod(shape[2:]))
+    if n_chan * per_plane >= CHUNK:
+        step = max(1, CHUNK // per_plane)
+        for n in range(n_batch):
+            for c in range(0, n_chan, step):
+                yield slice(n, n + 1), slice(c, c + step)
+    else:
+        step = max(1, CHUNK // (n_chan * per_plane))
+        for n in range(0, n_batch, step):
+            yield slice(n, n + step), slice(0, n_chan)
 
 
 def _backward_from_codes(grad_output, codes, input_shape, params):
@@ -330,7 +453,6 @@ def _backward_from_codes(grad_output, codes, input_shape, params):
         acc_dtype = np.dtype(np.float32) if dtype == np.float16 else dtype
         grad = np.zeros(input_shape, dtype=acc_dtype)
         g = grad_output.astype(acc_dtype, copy=False)
-        term = np.empty(codes.shape, dtype=acc_dtype)
     else:
         grad = (np.empty if geometry.covering else np.zeros)(input_shape, dtype=dtype)
         g = grad_output
@@ -342,13 +464,19 @@ def _backward_from_codes(grad_output, codes, input_shape, params):
     g_bits = _bits(g)
     if geometry.overlapping:
         # The 0/1 mask is written straight into the term buffer as integers and
-        # multiplied in place: grad_input plus one output-sized buffer, no more.
-        term_bits = _bits(term)
-        for tap, out_sl, in_sl, _ in geometry.boxes:
-            np.equal(codes, tap + 1, out=term_bits, casting="unsafe")
-            np.multiply(g_bits, term_bits, out=term_bits)
-            target = grad[in_sl]
-            np.add(target, term[out_sl], out=target)
+        # multiplied in place, a block of about CHUNK outputs at a time: grad_input
+        # plus one block-sized buffer, no more.
+        blocks = list(_blocks(codes.shape))
+        term = np.empty(codes[blocks[0]].shape, dtype=g.dtype)
+        for block in blocks:
+            codes_b, g_b, grad_b = codes[block], g_bits[block], grad[block]
+            t = term[: codes_b.shape[0], : codes_b.shape[1]]
+            t_bits = _bits(t)
+            for tap, out_sl, in_sl, _ in geometry.boxes:
+                np.equal(codes_b, tap + 1, out=t_bits, casting="unsafe")
+                np.multiply(g_b, t_bits, out=t_bits)
+                target = grad_b[in_sl]
+                np.add(target, t[out_sl], out=target)
     else:
         mask = np.empty(codes.shape, dtype=bool)
         for tap, out_sl, in_sl, _ in geometry.boxes:
@@ -358,33 +486,53 @@ def _backward_from_codes(grad_output, codes, input_shape, params):
 
 
 def _backward_from_input(grad_output, x, params):
-    _, codes = _max_and_codes(x, params, grad_output.shape[2:])
+    grad_output, x = np.asarray(grad_output), np.asarray(x)
+    codes = _max_and_codes(x, params, grad_output.shape[2:])[1]  # the maxima are freed at once
     return _backward_from_codes(grad_output, codes, x.shape, params)
 
 
+def _plane_chunks(n_planes: int, per_plane: int):
+    """Slices of whole planes with about :data:`CHUNK` elements each (at least one plane)."""
+    step = max(1, CHUNK // max(per_plane, 1))
+    return (slice(lo, min(lo + step, n_planes)) for lo in range(0, n_planes, step))
+
+
 def _backward_from_indices(grad_output, indices, input_shape, params):
-    """Scatter-add by index with one ``np.bincount`` (float64 sums, cast once)."""
+    """Scatter-add by index with ``np.bincount`` (float64 sums, cast once), a few planes at a time.
+
+    Working in chunks of about :data:`CHUNK` outputs keeps the int64 and float64
+    temporaries small: the only full-size array is the returned gradient.
+    """
     del params  # the indices say where every gradient goes
     n_planes = input_shape[0] * input_shape[1]
     plane = math.prod(input_shape[2:])
     per_plane = math.prod(indices.shape[2:])
     flat = indices.reshape(n_planes, per_plane)
-    keep = flat != -1
-    target = (flat + (np.arange(n_planes, dtype=np.int64) * plane)[:, None])[keep]
-    weights = grad_output.reshape(n_planes, per_plane)[keep].astype(np.float64)
-    summed = np.bincount(target, weights=weights, minlength=n_planes * plane)
-    return summed.astype(grad_output.dtype).reshape(input_shape)
+    weights = grad_output.reshape(n_planes, per_plane)
+    grad = np.empty((n_planes, plane), dtype=grad_output.dtype)
+    for rows in _plane_chunks(n_planes, max(per_plane, plane)):
+        chunk = flat[rows]
+        keep = chunk != -1
+        offsets = np.arange(rows.stop - rows.start, dtype=np.int64)[:, None] * plane
+        target = (chunk + offsets)[keep]
+        summed = np.bincount(target, weights=weights[rows][keep].astype(np.float64), minlength=grad[rows].size)
+        grad[rows] = summed.reshape(-1, plane)
+    return grad.reshape(input_shape)
 
 
 def _unpool(y, indices, out_spatial):
+    """Scatter by index, a few planes at a time (small temporaries, see :func:`_backward_from_indices`)."""
     n_planes = y.shape[0] * y.shape[1]
     plane = math.prod(out_spatial)
     per_plane = math.prod(indices.shape[2:])
-    out = np.zeros((n_planes * plane,), dtype=y.dtype)
+    out = np.zeros((n_planes, plane), dtype=y.dtype)
     flat = indices.reshape(n_planes, per_plane)
-    keep = flat != -1
-    target = (flat + (np.arange(n_planes, dtype=np.int64) * plane)[:, None])[keep]
-    out[target] = y.reshape(n_planes, per_plane)[keep]  # numpy assigns in order: the last duplicate wins
+    values = y.reshape(n_planes, per_plane)
+    for rows in _plane_chunks(n_planes, max(per_plane, plane)):
+        chunk = flat[rows]
+        keep = chunk != -1
+        target = (chunk + np.arange(rows.stop - rows.start, dtype=np.int64)[:, None] * plane)[keep]
+        out[rows].reshape(-1)[target] = values[rows][keep]  # numpy assigns in order: the last duplicate wins
     return out.reshape(*y.shape[:2], *out_spatial)
 
 
@@ -439,7 +587,7 @@ class _MaxPoolNd:
     def forward(self, x):
         """Pool ``x`` (``(N, C, *spatial)`` or ``(C, *spatial)``) and remember the argmax taps."""
         fname = f"{self._name}.forward"
-        _params.check_array(x, "x", fname, _params.FORWARD_DTYPES)
+        x = _params.check_array(x, "x", fname, _params.FORWARD_DTYPES)
         batched = _params.check_pool_shape(x.shape, self.nd, "x", fname)
         out_spatial = _params.check_output_shape(x.shape[-self.nd :], self.params, fname)
         xb = x if batched else x[np.newaxis]
@@ -454,7 +602,7 @@ class _MaxPoolNd:
             msg = f"{fname}: call forward before backward"
             raise RuntimeError(msg)
         codes, input_shape, dtype, batched = self._saved
-        _params.check_array(grad_output, "grad_output", fname, _params.BACKWARD_DTYPES)
+        grad_output = _params.check_array(grad_output, "grad_output", fname, _params.BACKWARD_DTYPES)
         if grad_output.dtype != dtype:
             msg = f"{fname}: grad_output.dtype={grad_output.dtype} must match the input dtype {dtype}"
             raise TypeError(msg)

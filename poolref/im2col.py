@@ -10,7 +10,9 @@ unpool) with PyTorch's exact semantics:
 1. Reshape ``x`` of shape ``(N, C, *S)`` to ``N*C`` single-channel images
    ``(N*C, 1, *S)``, so every column holds one window of one ``(n, c)`` plane.
 2. :func:`im2col` builds a ``(K, N*C*P)`` matrix (``K`` window taps, ``P``
-   output positions; column ``b*P + o`` is window ``o`` of plane ``b``). Padded
+   output positions; column ``b*P + o`` is window ``o`` of plane ``b``). Pooling
+   keeps only the rows of taps that some window reads inside the input
+   (:func:`_taps_inside`), so a huge padded kernel costs nothing. Padded
    taps hold the dtype's lowest value *and* are marked invalid in the
    :func:`im2col_indices` table (index ``-1``), because a real ``-inf`` (or
    ``iinfo.min``) must still beat the padding.
@@ -44,7 +46,17 @@ import operator
 import numpy as np
 
 from . import _api
-from ._params import BACKWARD_DTYPES, FORWARD_DTYPES, PoolParams, check_array, lowest
+from ._params import (
+    BACKWARD_DTYPES,
+    FORWARD_DTYPES,
+    INT64_MAX,
+    REJECTED_SUBCLASSES,
+    PoolParams,
+    check_allocation,
+    check_array,
+    check_bool,
+    lowest,
+)
 
 __all__ = [
     "Maxpool",
@@ -88,6 +100,9 @@ def _ntuple(value, nd: int, name: str, func: str, minimum: int) -> tuple[int, ..
     if min(items) < minimum:
         msg = f"{func}: {name} must be >= {minimum} in every dimension, got {name}={value!r}"
         raise ValueError(msg)
+    if max(items) > INT64_MAX:
+        msg = f"{func}: {name} must be at most 2**63 - 1 in every dimension, got {name}={value!r}"
+        raise ValueError(msg)
     return items
 
 
@@ -109,6 +124,13 @@ def output_length(length, kernel_size, stride=1, padding=0, dilation=1, ceil_mod
     int
         The number of windows; ``< 1`` means the input is too small.
 
+    Raises
+    ------
+    TypeError, ValueError
+        An argument that is not an int (``ceil_mode``: a bool), ``length``,
+        ``kernel_size``, ``stride`` or ``dilation`` below 1, ``padding`` below 0,
+        or any of them above ``2**63 - 1``.
+
     Notes
     -----
     A window spans ``reach = d * (k - 1) + 1`` padded positions; window ``o``
@@ -126,6 +148,23 @@ def output_length(length, kernel_size, stride=1, padding=0, dilation=1, ceil_mod
     >>> output_length(2, 2, 1, padding=1, dilation=3)   # one window, all padding
     1
     """
+    func = "output_length"
+    length, kernel_size, stride, padding, dilation = (
+        _ntuple(value, 1, name, func, minimum)[0]
+        for value, name, minimum in (
+            (length, "length", 1),
+            (kernel_size, "kernel_size", 1),
+            (stride, "stride", 1),
+            (padding, "padding", 0),
+            (dilation, "dilation", 1),
+        )
+    )
+    ceil_mode = check_bool(ceil_mode, "ceil_mode", func)
+    return _output_length(length, kernel_size, stride, padding, dilation, ceil_mode)
+
+
+def _output_length(length, kernel_size, stride, padding, dilation, ceil_mode) -> int:
+    """:func:`output_length` on validated arguments."""
     reach = dilation * (kernel_size - 1) + 1
     last_start = length + 2 * padding - reach  # the last padded start at which a window fits
     if not ceil_mode:
@@ -179,36 +218,92 @@ def im2col_indices(spatial, kernel_size, stride=1, padding=0, dilation=1, ceil_m
            [ 0,  2, -1]])
     """
     func = "im2col_indices"
+    if not isinstance(spatial, (tuple, list)):
+        msg = f"{func}: spatial must be a tuple of ints, got spatial={spatial!r}"
+        raise TypeError(msg)
     spatial = tuple(spatial)
-    nd = len(spatial)
-    if nd == 0 or not all(_is_int(n) and n >= 1 for n in spatial):
+    if not spatial or not all(_is_int(n) and n >= 1 for n in spatial):
         msg = f"{func}: spatial must be a non-empty tuple of positive ints, got spatial={spatial!r}"
         raise ValueError(msg)
+    spatial = tuple(int(n) for n in spatial)
+    params = _checked_params(spatial, kernel_size, stride, padding, dilation, ceil_mode, func)
+    return _window_table(spatial, params, reduced=False)
+
+
+def _checked_params(spatial, kernel_size, stride, padding, dilation, ceil_mode, func) -> PoolParams:
+    """The window parameters as ``nd``-tuples; ``ValueError`` if an output size is below 1."""
+    nd = len(spatial)
     k = _ntuple(kernel_size, nd, "kernel_size", func, 1)
     s = _ntuple(stride, nd, "stride", func, 1)
     p = _ntuple(padding, nd, "padding", func, 0)
     d = _ntuple(dilation, nd, "dilation", func, 1)
-    out = tuple(
-        output_length(n, kk, ss, pp, dd, bool(ceil_mode)) for n, kk, ss, pp, dd in zip(spatial, k, s, p, d)
-    )
+    ceil = check_bool(ceil_mode, "ceil_mode", func)
+    out = tuple(_output_length(n, kk, ss, pp, dd, ceil) for n, kk, ss, pp, dd in zip(spatial, k, s, p, d))
     if min(out) < 1:
         msg = (
             f"{func}: output size {out} is too small for spatial={spatial} with kernel_size={kernel_size!r}, "
             f"stride={stride!r}, padding={padding!r}, dilation={dilation!r}, ceil_mode={ceil_mode!r}"
         )
         raise ValueError(msg)
+    return PoolParams(k, s, p, d, ceil)
+
+
+def _taps_inside(length: int, n_out: int, k: int, s: int, p: int, d: int) -> np.ndarray:
+    """The taps (ascending) that some window reads inside ``[0, length)``, without visiting the others.
+
+    Window ``o`` starts at ``o*s - p`` and reads inside the input at the taps
+    ``ceil(-start / d) .. floor((length - 1 - start) / d)``; the union of those
+    ranges is built by merging them (O(windows + taps returned)).
+    """
+    start = np.arange(n_out, dtype=np.int64) * s - p
+    lo = np.maximum(-(start // d), 0)[::-1]  # later windows read earlier taps: ascending
+    hi = np.minimum((length - 1 - start) // d, k - 1)[::-1]
+    lo, hi = lo[hi >= lo], hi[hi >= lo]
+    if lo.size == 0:
+        return lo
+    reach = np.maximum.accumulate(hi)
+    new = np.flatnonzero(np.r_[True, lo[1:] > reach[:-1] + 1])  # first range of each merged run
+    ends = np.r_[new[1:] - 1, lo.size - 1]
+    return np.concatenate([np.arange(lo[a], reach[b] + 1) for a, b in zip(new, ends)])
+
+
+def _window_table(spatial: tuple, params: PoolParams, reduced: bool, func="im2col_indices", column_bytes=8):
+    """The ``(K, P)`` index table and the output shape; ``reduced``: only rows of taps inside the input.
+
+    With ``reduced`` the rows are the taps some window reads inside the input
+    (at least one row; still in row-major tap order), so a huge kernel on a
+    small input costs nothing. Positions are computed for those taps only, so
+    they stay far from int64 overflow. ``ValueError`` before anything is
+    allocated if ``K * P * column_bytes`` (the table, or the columns built from
+    it) exceeds the machine's memory.
+    """
+    nd = len(spatial)
+    k, s, p, d = params.kernel_size, params.stride, params.padding, params.dilation
+    out = tuple(_output_length(*dim, params.ceil_mode) for dim in zip(spatial, k, s, p, d))
+    inside_taps = [_taps_inside(*dim) for dim in zip(spatial, out, k, s, p, d)]
+    n_rows = math.prod(max(t.size, 1) for t in inside_taps) if reduced else math.prod(k)
+    check_allocation(
+        n_rows * math.prod(out) * max(column_bytes, 8),
+        f"the {n_rows:,} x {math.prod(out):,} window table of kernel_size={k} on spatial size {spatial}",
+        func,
+    )
     # Build one (k_0, ..., k_{nd-1}, o_0, ..., o_{nd-1}) grid by broadcasting, one dimension at a time.
     flat = np.zeros((1,) * (2 * nd), dtype=np.int64)
     valid = np.ones((1,) * (2 * nd), dtype=bool)
     for axis in range(nd):
-        position = np.arange(k[axis])[:, None] * d[axis] + (np.arange(out[axis]) * s[axis] - p[axis])[None, :]
+        taps = inside_taps[axis]
+        inside = taps[:, None] * d[axis] + (np.arange(out[axis], dtype=np.int64) * s[axis] - p[axis])[None, :]
+        if reduced:
+            position = inside if taps.size else np.full((1, out[axis]), -1, dtype=np.int64)
+        else:
+            position = np.full((k[axis], out[axis]), -1, dtype=np.int64)
+            position[taps] = inside
         shape = [1] * (2 * nd)
-        shape[axis], shape[nd + axis] = k[axis], out[axis]
+        shape[axis], shape[nd + axis] = position.shape
         position = position.reshape(shape)
         valid = valid & (position >= 0) & (position < spatial[axis])
         flat = flat * spatial[axis] + position
-    index = np.where(valid, flat, -1).reshape(math.prod(k), math.prod(out))
-    return index, out
+    return np.where(valid, flat, -1).reshape(n_rows, math.prod(out)), out
 
 
 def _gather_columns(planes: np.ndarray, index: np.ndarray, pad_value) -> np.ndarray:
@@ -225,10 +320,19 @@ def _gather_columns(planes: np.ndarray, index: np.ndarray, pad_value) -> np.ndar
     return cols.reshape(n_chan * n_taps, n_batch * n_out)
 
 
-def _check_planes(x, name: str, func: str) -> np.ndarray:
+def _check_plain(x, name: str, func: str) -> np.ndarray:
+    """An ndarray (not a matrix or masked array, see :mod:`poolref._params`), as a plain ndarray."""
     if not isinstance(x, np.ndarray):
         msg = f"{func}: {name} must be a numpy.ndarray, got {name} of type {type(x).__name__}"
         raise TypeError(msg)
+    if isinstance(x, REJECTED_SUBCLASSES):
+        msg = f"{func}: {name} must be a plain numpy.ndarray, got {name} of type {type(x).__name__}"
+        raise TypeError(msg)
+    return np.asarray(x)
+
+
+def _check_planes(x, name: str, func: str) -> np.ndarray:
+    x = _check_plain(x, name, func)
     if x.ndim not in (3, 4, 5):
         msg = f"{func}: {name} must have shape (N, C, *spatial) with 1 to 3 spatial dims, got {name}.shape={x.shape}"
         raise ValueError(msg)
@@ -270,7 +374,13 @@ def im2col(x, kernel_size, stride=1, padding=0, dilation=1, ceil_mode=False, *, 
     array([[-1.,  1.,  3.],
            [ 0.,  2., -1.]])
     """
-    _check_planes(x, "x", "im2col")
+    x = _check_planes(x, "x", "im2col")
+    if not isinstance(pad_value, (numbers.Real, np.generic)) or isinstance(pad_value, (np.str_, np.bytes_)):
+        msg = f"im2col: pad_value must be a real number, got pad_value={pad_value!r}"
+        raise TypeError(msg)
+    if isinstance(pad_value, np.generic) and pad_value.dtype.kind not in "biuf":
+        msg = f"im2col: pad_value must be a real number, got pad_value={pad_value!r}"
+        raise TypeError(msg)
     index, _ = im2col_indices(x.shape[2:], kernel_size, stride, padding, dilation, ceil_mode)
     return _gather_columns(x, index, pad_value)
 
@@ -329,15 +439,25 @@ def col2im(cols, x_shape, kernel_size, stride=1, padding=0, dilation=1, ceil_mod
            [1., 2., 2., 1.]])
     """
     func = "col2im"
-    if not isinstance(cols, np.ndarray):
-        msg = f"{func}: cols must be a numpy.ndarray, got cols of type {type(cols).__name__}"
+    cols = _check_plain(cols, "cols", func)
+    if not isinstance(x_shape, (tuple, list)) or not all(map(_is_int, x_shape)):
+        msg = f"{func}: x_shape must be a tuple of ints, got x_shape={x_shape!r}"
         raise TypeError(msg)
     x_shape = tuple(int(v) for v in x_shape)
     if len(x_shape) not in (3, 4, 5):
         msg = f"{func}: x_shape must be (N, C, *spatial) with 1 to 3 spatial dims, got x_shape={x_shape}"
         raise ValueError(msg)
+    if min(x_shape) < 1:
+        msg = f"{func}: x_shape must have positive sizes, got x_shape={x_shape}"
+        raise ValueError(msg)
     n_batch, n_chan, *spatial = x_shape
     index, _ = im2col_indices(spatial, kernel_size, stride, padding, dilation, ceil_mode)
+    return _fold(cols, index, x_shape, func)
+
+
+def _fold(cols: np.ndarray, index: np.ndarray, x_shape: tuple, func: str) -> np.ndarray:
+    """:func:`col2im` with the index table given (any rows: the full or the reduced table)."""
+    n_batch, n_chan, *spatial = x_shape
     n_taps, n_out = index.shape
     expected = (n_chan * n_taps, n_batch * n_out)
     if cols.shape != expected:
@@ -386,9 +506,9 @@ def _argmax_rows(cols: np.ndarray, index: np.ndarray) -> np.ndarray:
 def _pool_columns(x: np.ndarray, params):
     """Forward on ``(N, C, *S)``: the columns, the index table and the argmax rows."""
     n_batch, n_chan, *spatial = x.shape
-    index, out_spatial = im2col_indices(
-        spatial, params.kernel_size, params.stride, params.padding, params.dilation, params.ceil_mode
-    )
+    # the column matrix holds N*C values of x's dtype per table entry
+    column_bytes = n_batch * n_chan * x.dtype.itemsize
+    index, out_spatial = _window_table(tuple(spatial), params, True, "im2col (the column matrix)", column_bytes)
     planes = x.reshape(n_batch * n_chan, 1, *spatial)  # every channel its own image
     cols = _gather_columns(planes, index, lowest(x.dtype))
     rows = _argmax_rows(cols, index)
@@ -396,6 +516,7 @@ def _pool_columns(x: np.ndarray, params):
 
 
 def _forward(x, params, with_indices):
+    x = np.asarray(x)  # an ndarray subclass is pooled as a plain ndarray (docs/memory.md)
     n_batch, n_chan = x.shape[:2]
     cols, index, rows, out_spatial = _pool_columns(x, params)
     shape = (n_batch, n_chan, *out_spatial)
@@ -407,11 +528,12 @@ def _forward(x, params, with_indices):
 
 
 def _backward_from_input(grad_output, x, params):
+    grad_output, x = np.asarray(grad_output), np.asarray(x)
     n_batch, n_chan, *spatial = x.shape
-    cols, _, rows, _ = _pool_columns(x, params)
+    cols, index, rows, _ = _pool_columns(x, params)
     d_cols = np.zeros(cols.shape, dtype=np.float64)
     d_cols[rows.ravel(), np.arange(rows.size)] = grad_output.reshape(-1)
-    grad = col2im(d_cols, (n_batch * n_chan, 1, *spatial), **params.as_kwargs())
+    grad = _fold(d_cols, index, (n_batch * n_chan, 1, *spatial), "col2im")
     return grad.reshape(x.shape).astype(grad_output.dtype)
 
 
@@ -567,14 +689,14 @@ class Maxpool:
 
     def forward(self, X):
         """Pool ``X`` of shape ``(N, C, H, W)``; returns ``(N, C, h_out, w_out)`` in ``X``'s dtype."""
-        check_array(X, "X", "Maxpool.forward", FORWARD_DTYPES)
+        X = check_array(X, "X", "Maxpool.forward", FORWARD_DTYPES)
         if X.ndim != 4 or X.shape[1:] != (self.d_X, self.h_X, self.w_X):
             msg = (
                 f"Maxpool.forward: X must have shape (N, {self.d_X}, {self.h_X}, {self.w_X}) "
                 f"(N, *X_dim), got X.shape={X.shape}"
             )
             raise ValueError(msg)
-        cols, _, rows, out_spatial = _pool_columns(X, self._params)
+        cols, self._index, rows, out_spatial = _pool_columns(X, self._params)
         self.n_X = X.shape[0]
         self._max_rows = rows
         self._n_rows = cols.shape[0]
@@ -591,7 +713,7 @@ class Maxpool:
         if self._max_rows is None:
             msg = "Maxpool.backward: called before forward(); run forward(X) first"
             raise RuntimeError(msg)
-        check_array(dout, "dout", "Maxpool.backward", BACKWARD_DTYPES)
+        dout = check_array(dout, "dout", "Maxpool.backward", BACKWARD_DTYPES)
         expected = (self.n_X, *self.out_dim)
         if dout.shape != expected:
             msg = f"Maxpool.backward: dout.shape={dout.shape} does not match the last output's shape {expected}"
@@ -600,5 +722,5 @@ class Maxpool:
         dX_col = np.zeros((self._n_rows, rows.size), dtype=np.float64)
         dX_col[rows.ravel(), np.arange(rows.size)] = dout.reshape(-1)
         shape = (self.n_X * self.d_X, 1, self.h_X, self.w_X)
-        dX = col2im(dX_col, shape, **self._params.as_kwargs())
+        dX = _fold(dX_col, self._index, shape, "col2im")
         return dX.reshape(self.n_X, self.d_X, self.h_X, self.w_X).astype(dout.dtype), []

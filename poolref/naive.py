@@ -1,6 +1,7 @@
 """The loop oracle: max pooling written as its definition.
 
-Plain Python loops over every output element and every window tap; nothing
+Plain Python loops over every output element and every window tap inside the
+input (the taps in the padding are skipped as one range per dimension); nothing
 vectorised, nothing clever. It computes its windows on its own (it imports no
 output-size or window logic from ``poolref.fast`` or ``poolref.im2col``) and
 states the ceil_mode rule in words rather than as the size formula, so the
@@ -68,6 +69,17 @@ def _window_starts(length, k, s, p, d, ceil_mode):
         o += 1
 
 
+def _valid_taps(start, length, k, d):
+    """The taps ``j < k`` of a window starting at ``start`` whose position ``start + j*d`` is in ``[0, length)``.
+
+    The same as ``[j for j in range(k) if 0 <= start + j * d < length]``, computed
+    as one range so a huge kernel on a small input costs nothing.
+    """
+    first = max(0, -(start // d))  # ceil(-start / d): the first tap at or after position 0
+    last = min(k - 1, (length - 1 - start) // d)  # the last tap before position length
+    return range(first, last + 1)
+
+
 def _plane_index(position, spatial):
     """Row-major flat index of ``position`` in a plane of shape ``spatial``."""
     index = 0
@@ -100,12 +112,11 @@ def _forward(x, params, with_indices):
             plane = x[n, c]
             for out_pos in itertools.product(*(range(o) for o in out_spatial)):
                 best_index, best_value = -1, None
-                for taps in itertools.product(*(range(kk) for kk in k)):
-                    pos = tuple(
-                        starts[i][out_pos[i]] + taps[i] * d[i] for i in range(len(spatial))
-                    )
-                    if not all(0 <= pos[i] < spatial[i] for i in range(len(spatial))):
-                        continue  # a padded position: never selected
+                window = [starts[i][out_pos[i]] for i in range(len(spatial))]
+                # only the taps inside the input: a padded position is never selected
+                inside = [_valid_taps(window[i], spatial[i], k[i], d[i]) for i in range(len(spatial))]
+                for taps in itertools.product(*inside):
+                    pos = tuple(window[i] + taps[i] * d[i] for i in range(len(spatial)))
                     value = plane[pos].item()  # exact: Python float/int
                     if best_index == -1 or value > best_value or math.isnan(value):
                         best_index, best_value = _plane_index(pos, spatial), value

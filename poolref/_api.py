@@ -55,6 +55,12 @@ def _check_indices(indices, expected_shape, plane_size: int, func: str) -> np.nd
     if not isinstance(indices, np.ndarray):
         msg = f"{func}: indices must be a numpy.ndarray, got indices of type {type(indices).__name__}"
         raise TypeError(msg)
+    if isinstance(indices, _params.REJECTED_SUBCLASSES):
+        msg = (
+            f"{func}: indices must be a plain numpy.ndarray, got indices of type "
+            f"{type(indices).__module__}.{type(indices).__name__}; convert it with numpy.asarray"
+        )
+        raise TypeError(msg)
     if indices.dtype != np.int64:
         msg = f"{func}: indices.dtype={indices.dtype} is not supported; indices must be int64"
         raise TypeError(msg)
@@ -73,7 +79,7 @@ def _check_indices(indices, expected_shape, plane_size: int, func: str) -> np.nd
                 f"range; every index must be in [0, {plane_size}) (or -1 for an empty window)"
             )
             raise ValueError(msg)
-    return indices
+    return np.asarray(indices)
 
 
 def _batched(shape_or_array, batched: bool):
@@ -148,7 +154,7 @@ class _Cores(NamedTuple):
 def _pool(cores, nd, fname, x, kernel_size, stride, padding, dilation, ceil_mode, return_indices):
     params = _params.normalize_pool_args(nd, kernel_size, stride, padding, dilation, ceil_mode, func=fname)
     with_indices = _params.check_bool(return_indices, "return_indices", fname)
-    _params.check_array(x, "x", fname, FORWARD_DTYPES)
+    x = _params.check_array(x, "x", fname, FORWARD_DTYPES)
     batched = _params.check_pool_shape(x.shape, nd, "x", fname)
     _params.check_output_shape(x.shape[-nd:], params, fname)
     y, idx = cores.forward(_batched(x, batched), params, with_indices)
@@ -175,8 +181,13 @@ def _backward_input_shape(grad_output, x, indices, bname):
 
 def _pool_backward(cores, nd, bname, grad_output, x, kernel_size, stride, padding, dilation, ceil_mode, indices):
     params = _params.normalize_pool_args(nd, kernel_size, stride, padding, dilation, ceil_mode, func=bname)
-    _params.check_array(grad_output, "grad_output", bname, BACKWARD_DTYPES)
+    grad_output = _params.check_array(grad_output, "grad_output", bname, BACKWARD_DTYPES)
     input_shape = _backward_input_shape(grad_output, x, indices, bname)
+    if isinstance(x, np.ndarray):
+        x = np.asarray(x)
+    _params.check_allocation(
+        math.prod(input_shape) * grad_output.itemsize, f"grad_input for x.shape={tuple(input_shape)}", bname
+    )
     batched = _params.check_pool_shape(input_shape, nd, "x", bname)
     out_spatial = _params.check_output_shape(tuple(input_shape[-nd:]), params, bname)
     expected = (*input_shape[:-nd], *out_spatial)
@@ -188,7 +199,7 @@ def _pool_backward(cores, nd, bname, grad_output, x, kernel_size, stride, paddin
         raise ValueError(msg)
     g = _batched(grad_output, batched)
     if indices is not None:
-        _check_indices(indices, expected, math.prod(input_shape[-nd:]), bname)
+        indices = _check_indices(indices, expected, math.prod(input_shape[-nd:]), bname)
         grad = cores.backward_from_indices(
             g, _batched(indices, batched), _batched(tuple(input_shape), batched), params
         )
@@ -203,10 +214,14 @@ def _pool_backward(cores, nd, bname, grad_output, x, kernel_size, stride, paddin
 
 def _unpool(cores, nd, uname, y, indices, kernel_size, stride, padding, output_size):
     params = _params.normalize_pool_args(nd, kernel_size, stride, padding, 1, False, func=uname)
-    _params.check_array(y, "y", uname, FORWARD_DTYPES)
+    y = _params.check_array(y, "y", uname, FORWARD_DTYPES)
     batched = _params.check_pool_shape(y.shape, nd, "y", uname)
     out_spatial = _unpool_output_spatial(y.shape[-nd:], params, output_size, y.ndim, uname)
-    _check_indices(indices, y.shape, math.prod(out_spatial), uname)
+    planes = math.prod(y.shape[:-nd])
+    _params.check_allocation(
+        planes * math.prod(out_spatial) * y.itemsize, f"the output for output_size={out_spatial}", uname
+    )
+    indices = _check_indices(indices, y.shape, math.prod(out_spatial), uname)
     out = cores.unpool(_batched(y, batched), _batched(indices, batched), out_spatial)
     return _unbatched(out, batched)
 

@@ -368,3 +368,26 @@ def test_subclass_message_in_full():
         "convert it with numpy.asarray (a masked array: fill the masked elements first, "
         "e.g. x.filled(-numpy.inf))"
     )
+
+
+@pytest.mark.parametrize("impl", IMPLS, ids=IDS)
+def test_masked_or_matrix_indices_are_rejected_naming_indices(impl):
+    y, idx = impl.max_pool2d(np.arange(16.0).reshape(1, 1, 4, 4), 2, return_indices=True)
+    masked = np.ma.masked_array(idx, mask=np.zeros(idx.shape, dtype=bool))
+    for call in (
+        lambda: impl.max_unpool2d(y, masked, 2),
+        lambda: impl.max_pool2d_backward(np.ones(y.shape), (1, 1, 4, 4), 2, indices=masked),
+    ):
+        with pytest.raises(TypeError, match=r"indices must be a plain numpy.ndarray, got indices of type numpy\.ma"):
+            call()
+
+
+@pytest.mark.parametrize("impl", IMPLS, ids=IDS)
+def test_an_unpool_or_backward_beyond_the_machine_fails_at_once_naming_its_size(impl):
+    y, idx = impl.max_pool1d(np.ones((1, 1, 4)), 2, return_indices=True)
+    huge = 2**45
+    with pytest.raises(ValueError, match=r"max_unpool1d: the output for output_size=\(35184372088832,\) would need"):
+        impl.max_unpool1d(y, idx, huge // 2, stride=huge, output_size=(huge,))
+    g = np.ones((1, 1, 1))
+    with pytest.raises(ValueError, match=r"max_pool1d_backward: grad_input for x.shape=\(1, 1, 35184372088832\) would need"):
+        impl.max_pool1d_backward(g, (1, 1, huge), huge, indices=np.zeros((1, 1, 1), dtype=np.int64))

@@ -43,6 +43,8 @@ import math
 import numbers
 import operator
 
+from typing import Final
+
 import numpy as np
 
 from . import _api
@@ -574,15 +576,15 @@ _public = _api.build(
     backward_from_indices=_backward_from_indices,
     unpool=_unpool,
 )
-max_pool1d = _public.max_pool1d
-max_pool2d = _public.max_pool2d
-max_pool3d = _public.max_pool3d
-max_pool1d_backward = _public.max_pool1d_backward
-max_pool2d_backward = _public.max_pool2d_backward
-max_pool3d_backward = _public.max_pool3d_backward
-max_unpool1d = _public.max_unpool1d
-max_unpool2d = _public.max_unpool2d
-max_unpool3d = _public.max_unpool3d
+max_pool1d: Final = _public.max_pool1d
+max_pool2d: Final = _public.max_pool2d
+max_pool3d: Final = _public.max_pool3d
+max_pool1d_backward: Final = _public.max_pool1d_backward
+max_pool2d_backward: Final = _public.max_pool2d_backward
+max_pool3d_backward: Final = _public.max_pool3d_backward
+max_unpool1d: Final = _public.max_unpool1d
+max_unpool2d: Final = _public.max_unpool2d
+max_unpool3d: Final = _public.max_unpool3d
 
 
 # ----------------------------------------------------------------------------

@@ -29,7 +29,7 @@ try:  # asv_runner is installed wherever asv runs benchmarks
     from asv_runner.benchmarks.mark import SkipNotImplemented, skip_benchmark_if, skip_for_params
 except ImportError:  # pragma: no cover - plain Python without asv
 
-    class SkipNotImplemented(NotImplementedError):  # noqa: N818 - asv's name
+    class SkipNotImplemented(NotImplementedError):
         """Skip this benchmark for these parameters (asv_runner's exception, stand-in)."""
 
     def skip_for_params(skip_params_list):

@@ -312,7 +312,7 @@ class Outcome:
 def load_torch():
     """torch with one intra-op thread, or None when it is not installed."""
     try:
-        import torch  # noqa: PLC0415 - optional, and slow to import
+        import torch
     except ImportError:
         return None
     torch.set_num_threads(1)

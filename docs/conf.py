@@ -20,7 +20,7 @@ import poolref  # noqa: E402
 
 project = "poolref"
 author = "poolref maintainers"
-copyright = "2026, poolref maintainers"  # noqa: A001 - Sphinx's name
+copyright = "2026, poolref maintainers"
 release = poolref.__version__
 version = release
 

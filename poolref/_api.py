@@ -36,14 +36,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import Any, NamedTuple, Union
+from typing import Any, NamedTuple
 
 import numpy as np
 from numpy.typing import NDArray
 
 from . import _docstrings, _params
 from ._params import BACKWARD_DTYPES, FORWARD_DTYPES, PoolParams
-
 
 # ----------------------------------------------------------------------------
 # Validation helpers that need more than one argument at a time.
@@ -231,9 +230,9 @@ def _unpool(cores, nd, uname, y, indices, kernel_size, stride, padding, output_s
 # ----------------------------------------------------------------------------
 
 #: A size parameter: one int for every spatial dimension, or one int per dimension.
-Size = Union[int, tuple[int, ...]]
+Size = int | tuple[int, ...]
 #: What a forward returns: the output, or ``(output, indices)`` with ``return_indices=True``.
-Pooled = Union[NDArray[Any], tuple[NDArray[Any], NDArray[np.int64]]]
+Pooled = NDArray[Any] | tuple[NDArray[Any], NDArray[np.int64]]
 
 
 class Implementation:

@@ -64,7 +64,7 @@ class PoolParams:
         object.__setattr__(self, "_hash", hash(fields))
 
     def __hash__(self) -> int:
-        return self._hash
+        return self._hash  # type: ignore[attr-defined]  # set in __post_init__ (frozen)
 
     @property
     def nd(self) -> int:

@@ -7,9 +7,9 @@ strategy is built (before anything is drawn).
 
 from __future__ import annotations
 
+import inspect
 import operator
 from collections.abc import Callable, Sequence
-import inspect
 from dataclasses import dataclass
 from typing import Any
 

@@ -65,7 +65,8 @@ def _touching_taps(length: int, n_out: int, k: int, s: int, p: int, d: int):
     last = min(k - 1, (length - 1 + p) // d)
     if last - first <= 4 * n_out:
         return range(first, last + 1)
-    taps, end = [], -1
+    taps: list[int] = []
+    end = -1
     for o in reversed(range(n_out)):  # later outputs read earlier taps
         lo = max(end + 1, -((o * s - p) // d), 0)
         hi = min(k - 1, (length - 1 + p - o * s) // d)

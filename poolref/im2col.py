@@ -42,7 +42,6 @@ from __future__ import annotations
 import math
 import numbers
 import operator
-
 from typing import Final
 
 import numpy as np

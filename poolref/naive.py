@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import itertools
 import math
-
 from typing import Final
 
 import numpy as np
@@ -122,11 +121,12 @@ def _forward(x, params, with_indices):
                     value = plane[pos].item()  # exact: Python float/int
                     if best_index == -1 or value > best_value or math.isnan(value):
                         best_index, best_value = _plane_index(pos, spatial), value
+                where = (n, c, *out_pos)
                 if best_index == -1:
-                    y[(n, c, *out_pos)] = lowest(x.dtype)
+                    y[where] = lowest(x.dtype)
                 else:
-                    y[(n, c, *out_pos)] = plane[_position(best_index, spatial)]
-                idx[(n, c, *out_pos)] = best_index
+                    y[where] = plane[_position(best_index, spatial)]
+                idx[where] = best_index
     return y, (idx if with_indices else None)
 
 
@@ -147,7 +147,8 @@ def _unpool(y, indices, out_spatial):
     for src in itertools.product(*(range(size) for size in y.shape)):
         i = int(indices[src])
         if i != -1:
-            out[(src[0], src[1], *_position(i, out_spatial))] = y[src]
+            where = (src[0], src[1], *_position(i, out_spatial))
+            out[where] = y[src]
     return out
 
 

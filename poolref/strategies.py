@@ -32,7 +32,7 @@ from __future__ import annotations
 import functools
 import math
 from collections.abc import Sequence
-from typing import Any, Union
+from typing import Any
 
 import numpy as np
 from hypothesis import strategies as st
@@ -220,7 +220,7 @@ def dtypes(*, floats: bool = True, ints: bool = True) -> st.SearchStrategy[np.dt
 
 def values(
     dtype: DTypeLike, *, profile: str = "general", domain: str = "any"
-) -> st.SearchStrategy[Union[int, float]]:
+) -> st.SearchStrategy[int | float]:
     """Element strategy for one value profile of ``dtype``, within a value domain.
 
     Parameters
@@ -287,7 +287,7 @@ def values(
         lo = 0 if dtype.kind == "u" else -limit
         return st.integers(lo if low is None else low, limit)  # exact in every dtype here
     if profile == "ties":
-        small = range(0, 4) if dtype.kind == "u" or low == 0 else range(-2, 3)
+        small = range(4) if dtype.kind == "u" or low == 0 else range(-2, 3)
         small = range(1, 5) if low == 1 else small
         return st.sampled_from([as_dtype(v) for v in small])
     if profile == "nan":
@@ -324,7 +324,7 @@ def _arrays(dtype: np.dtype, shape: tuple[int, ...], profile: str, domain: str =
     return hnp.arrays(dtype, shape, elements=elements, fill=st.nothing())
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _cached_values(dtype: np.dtype, profile: str, domain: str):
     return values(dtype, profile=profile, domain=domain)
 

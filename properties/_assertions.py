@@ -12,6 +12,7 @@ positions each output's window covers; the invariant tests use them.
 
 from __future__ import annotations
 
+import contextlib
 import math
 
 import numpy as np
@@ -93,10 +94,8 @@ def _attach(exc: BaseException, snippet: str) -> None:
 
 def record(label: str, value) -> None:
     """``hypothesis.note`` an intermediate result (printed with the failing example only)."""
-    try:
+    with contextlib.suppress(InvalidArgument):  # not inside a Hypothesis test
         note(f"{label} = {value!r}")
-    except InvalidArgument:  # not inside a Hypothesis test
-        pass
 
 
 def fail(message: str, *, case: PoolCase | None = None, func: str | None = None, **extra):

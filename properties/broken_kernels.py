@@ -423,7 +423,7 @@ BROKEN = [
 CORRECT = Kernel("correct", "none", "")
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _candidate(bug: str) -> Candidate:
     bugs = frozenset() if bug == "correct" else frozenset({bug})
 

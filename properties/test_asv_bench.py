@@ -225,9 +225,9 @@ def test_compare_torch_quick_prints_the_tables(capsys):
 
 def test_compare_torch_prints_na_for_a_missing_feature(capsys, monkeypatch):
     """An implementation without backward or layer classes gives n/a cells, not a traceback."""
-    import types  # noqa: PLC0415
+    import types
 
-    import poolref.naive  # noqa: PLC0415
+    import poolref.naive
 
     partial = types.ModuleType("poolref.partial")
     partial.max_pool2d = poolref.naive.max_pool2d
@@ -251,7 +251,7 @@ def test_compare_torch_config_selection():
 
 
 def test_without_torch_ratios_are_skipped_and_the_script_still_reports(capsys, monkeypatch):
-    from asv_bench import bench_torch  # noqa: PLC0415
+    from asv_bench import bench_torch
 
     monkeypatch.setattr(bench_torch, "load_torch", lambda: None)
     monkeypatch.setattr(compare_torch, "load_torch", lambda: None)
@@ -269,7 +269,7 @@ def test_without_torch_ratios_are_skipped_and_the_script_still_reports(capsys, m
 
 def test_torch_ratios_are_not_discovered_without_torch():
     """asv does not discover a benchmark marked ``skip_benchmark``: no skipped lines without torch."""
-    from asv_bench import bench_torch  # noqa: PLC0415
+    from asv_bench import bench_torch
 
     missing = importlib.util.find_spec("torch") is None
     for method in _benchmark_methods(bench_torch.TorchRatio):

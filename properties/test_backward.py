@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import math
 
+import _assertions as pa
 import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-import _assertions as pa
 from poolref import gradcheck
 from poolref import strategies as ps
 

@@ -7,12 +7,12 @@ exactly representable integer.
 
 from __future__ import annotations
 
+import _assertions as pa
 import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-import _assertions as pa
 from poolref import naive
 from poolref import strategies as ps
 from poolref._params import lowest

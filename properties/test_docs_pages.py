@@ -88,7 +88,7 @@ def test_getting_started_pytest_snippet_passes(tmp_path, monkeypatch):
     monkeypatch.syspath_prepend(str(tmp_path))
     monkeypatch.delitem(sys.modules, "my_pool", raising=False)
     namespace: dict = {}
-    exec(next(b for b in blocks if "def test_my_pool" in b), namespace)  # noqa: S102 - our own page
+    exec(next(b for b in blocks if "def test_my_pool" in b), namespace)
     namespace["test_my_pool"]()
 
 
@@ -119,7 +119,7 @@ def _table_rows(text: str, heading: str) -> dict[str, str]:
 
 
 def _allowed_values(field: str) -> tuple:
-    from poolref.testing import Behaviour  # noqa: PLC0415
+    from poolref.testing import Behaviour
 
     with pytest.raises(ValueError, match="must be one of") as info:
         Behaviour(**{field: "__not_a_rule__"})
@@ -127,7 +127,7 @@ def _allowed_values(field: str) -> tuple:
 
 
 def test_harness_page_lists_every_declaration_and_value():
-    from poolref.testing import Behaviour, Support  # noqa: PLC0415
+    from poolref.testing import Behaviour, Support
 
     text = (DOCS / "harness.md").read_text()
     support = _table_rows(text, "## What it supports")

@@ -78,7 +78,7 @@ def test_site_builds_without_warnings(built):
 
 def _parameter_entries(html: str, function_id: str) -> list[str]:
     """Names of the top-level entries of a function's numpydoc "Parameters" list."""
-    from bs4 import BeautifulSoup  # noqa: PLC0415 - part of the docs extra
+    from bs4 import BeautifulSoup
 
     soup = BeautifulSoup(html, "html.parser")
     signature = soup.find("dt", id=function_id)

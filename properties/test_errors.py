@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import re
 
+import _assertions as pa
 import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-import _assertions as pa
 from poolref import strategies as ps
 
 impls = pytest.mark.parametrize("impl", pa.IMPLEMENTATIONS, ids=pa.impl_id)

@@ -170,7 +170,7 @@ def test_invalid_dimensions_is_caught_by_the_tutorials_except_exception():
     try:
         ic.Maxpool((1, 6, 6), 3, 2)  # (6 - 3) / 2 + 1 = 2.5
     except Exception as exc:  # noqa: BLE001 - the tutorial's own pattern
-        assert "Invalid dimensions!" in str(exc)
+        assert "Invalid dimensions!" in str(exc)  # noqa: PT017 - the tutorial's pattern, kept on purpose
     else:
         pytest.fail("Maxpool((1, 6, 6), 3, 2) did not raise")
 

@@ -6,11 +6,11 @@ written out in the test helpers), never from an implementation.
 
 from __future__ import annotations
 
+import _assertions as pa
 import numpy as np
 import pytest
 from hypothesis import given
 
-import _assertions as pa
 from poolref import strategies as ps
 from poolref._params import lowest
 

@@ -22,11 +22,11 @@ import dataclasses
 import math
 import os
 
+import _assertions as pa
 import numpy as np
 from hypothesis import given, note, settings
 from hypothesis import strategies as st
 
-import _assertions as pa
 from poolref import fast, im2col
 from poolref.testing import ScaleSpec
 from poolref.testing._scale import MULTIPLES, PLANTS

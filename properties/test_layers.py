@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+import _assertions as pa
 import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-import _assertions as pa
 from poolref import fast
 from poolref import strategies as ps
 

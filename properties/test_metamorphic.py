@@ -6,13 +6,13 @@ of two), so every relation is checked with exact equality.
 
 from __future__ import annotations
 
+import _assertions as pa
 import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-import _assertions as pa
 from poolref import strategies as ps
 from poolref._params import lowest
 

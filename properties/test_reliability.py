@@ -241,7 +241,7 @@ def test_a_workspace_beyond_the_machine_fails_at_once_naming_its_size():
     (exc, seconds) = _timed(lambda: pytest.raises(ValueError, poolref.im2col.max_pool1d, x, 2**19 + 1, 1))
     assert seconds < 1.0
     assert "kernel_size=(524289,)" in str(exc.value) and "would need" in str(exc.value)
-    with pytest.raises(ValueError, match=r"im2col_indices: the 1 x 1 window table.*would need"):
+    with pytest.raises(ValueError, match=r"im2col_indices: the 1 x 1 window table.*would need"):  # noqa: PT012
         from poolref import _params
 
         saved = _params.machine_bytes
@@ -281,7 +281,7 @@ SMALL_GEOMETRIES = [
     for length in (1, 2, 5, 10)
     for k in (1, 2, 3, 7, 12)
     for s in (1, 2, 3, 9)
-    for p in range(0, k // 2 + 1)
+    for p in range(k // 2 + 1)
     for d in (1, 2, 4)
     for n_out in (1, 2, 3, 4)
 ]

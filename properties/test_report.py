@@ -10,8 +10,8 @@ import json
 import xml.etree.ElementTree as ET
 
 import pytest
-
 import targets
+
 from poolref.testing import Support, check_max_pool
 
 

@@ -13,10 +13,10 @@ from __future__ import annotations
 import re
 import time
 
+import broken_kernels as bk
 import numpy as np
 import pytest
 
-import broken_kernels as bk
 from poolref import adapters
 from poolref.testing import Behaviour, Candidate, ScaleSpec, Support, check_max_pool
 from poolref.testing import _scale as sc
@@ -72,12 +72,12 @@ def test_the_report_shows_a_shrunk_case_and_rebuilds_it():
     with pytest.raises(AssertionError) as info:
         check_max_pool(kernel.candidate, corners=False, max_examples=0)
     text = str(info.value)
-    shape = eval(re.search(r"x\.shape=(\([0-9, ]+\)) \(N, C", text).group(1))  # noqa: S307 - our own report
+    shape = eval(re.search(r"x\.shape=(\([0-9, ]+\)) \(N, C", text).group(1))
     assert shape[:2] == (1, 1) and np.prod(shape) < 200, text  # one plane, one row past the 16-lane tile
     assert "then made smaller" in text and "output W crossed a multiple of 16" in text
     snippet = text.split("reproduce:\n", 1)[1]
     namespace: dict = {}
-    exec(re.sub(r"^    ", "", snippet, flags=re.M), namespace)  # noqa: S102 - our own snippet
+    exec(re.sub(r"^    ", "", snippet, flags=re.M), namespace)
     assert not np.array_equal(namespace["actual"][0], namespace["expected"][0], equal_nan=True)
 
 

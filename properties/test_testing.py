@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import re
 
+import broken
 import numpy as np
 import pytest
 
-import broken
 from poolref import adapters, naive, testing
 from poolref.testing import Behaviour, Candidate, Support, check_max_pool
 from poolref.testing._check import _same_bits
@@ -86,7 +86,7 @@ def test_report_shows_case_values_and_a_runnable_reproduction():
         assert needle in text, needle
     snippet = text.split("reproduce:\n", 1)[1]
     namespace: dict = {}
-    exec(re.sub(r"^    ", "", snippet, flags=re.M), namespace)  # noqa: S102 - our own snippet
+    exec(re.sub(r"^    ", "", snippet, flags=re.M), namespace)
     actual, expected = namespace["actual"], namespace["expected"]
     assert not np.array_equal(actual[0], expected[0], equal_nan=True)
 
@@ -96,7 +96,7 @@ def test_gradient_report_reproduces_the_gradient():
     assert "[gradient]" in text and "grad_output = np.array(" in text
     snippet = text.split("reproduce:\n", 1)[1]
     namespace: dict = {}
-    exec(re.sub(r"^    ", "", snippet, flags=re.M), namespace)  # noqa: S102
+    exec(re.sub(r"^    ", "", snippet, flags=re.M), namespace)
     assert not np.array_equal(namespace["actual_grad"], namespace["expected_grad"])
 
 
@@ -105,7 +105,7 @@ def test_report_reproduces_a_non_contiguous_layout():
     assert "with_layout(x, 'F'" in text or "with_layout(x, 'transposed'" in text
     snippet = text.split("reproduce:\n", 1)[1]
     namespace: dict = {}
-    exec(re.sub(r"^    ", "", snippet, flags=re.M), namespace)  # noqa: S102
+    exec(re.sub(r"^    ", "", snippet, flags=re.M), namespace)
     assert not np.array_equal(namespace["actual"][0], namespace["expected"][0], equal_nan=True)
 
 
@@ -347,7 +347,7 @@ def test_corner_cases_are_fresh_arrays_that_keep_their_strides():
 
     for nd in (1, 2, 3):
         first, second = testing.corner_cases(nd), testing.corner_cases(nd)
-        rows = {name: case for name, case in TINY}
+        rows = dict(TINY)
         for (name, a), (_, b) in zip(first, second):
             assert not np.shares_memory(a.x, b.x), name
             if name in rows:

@@ -7,12 +7,12 @@ its backward writes out of bounds. poolref marks them with index -1.
 
 from __future__ import annotations
 
+import _assertions as pa
 import numpy as np
 import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-import _assertions as pa
 from poolref import strategies as ps
 from poolref._params import lowest
 

@@ -6,13 +6,13 @@ import itertools
 import math
 from typing import NamedTuple
 
+import _assertions as pa
 import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-import _assertions as pa
 from poolref import strategies as ps
 
 impls = pytest.mark.parametrize("impl", pa.IMPLEMENTATIONS, ids=pa.impl_id)

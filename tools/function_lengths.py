@@ -15,9 +15,9 @@ from pathlib import Path
 
 def _docstring_lines(node: ast.AST) -> int:
     body = getattr(node, "body", [])
-    if body and isinstance(body[0], ast.Expr) and isinstance(getattr(body[0], "value", None), ast.Constant):
-        if isinstance(body[0].value.value, str):
-            return body[0].end_lineno - body[0].lineno + 1
+    first = body[0] if body else None
+    if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) and isinstance(first.value.value, str):
+        return first.end_lineno - first.lineno + 1
     return 0
 
 

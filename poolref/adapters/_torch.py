@@ -77,7 +77,7 @@ def torch(device: str = "cpu", memory_format: str = "contiguous", *, indices: bo
     accepts = None
     if not indices:
         # the 1-D no-indices path rejects integers (pytorch#136110)
-        accepts = lambda x, k, *rest: len(k) > 1 or x.dtype.kind == "f"  # noqa: E731
+        accepts = lambda x, k, *rest: len(k) > 1 or x.dtype.kind == "f"
     channels_last = memory_format == "channels_last"
     support = Support(
         ndims=(2, 3) if channels_last else (1, 2, 3),

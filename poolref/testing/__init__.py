@@ -59,9 +59,9 @@ from __future__ import annotations
 
 from ._corners import corner_cases
 from ._declare import ALL_DTYPES, BUDGETS, FLOAT_DTYPES, Behaviour, Candidate, Support
-from ._summary import HARD_CORNERS, Difference, Summary
 from ._run import check_max_pool
 from ._scale import ScaleSpec
+from ._summary import HARD_CORNERS, Difference, Summary
 
 __all__ = [
     "ALL_DTYPES",

@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Union
 
 import numpy as np
 from numpy.typing import ArrayLike, DTypeLike
@@ -15,8 +14,7 @@ from .._params import output_shape
 from ..arrays import PoolCase, distinct_grid, with_layout
 from ._declare import ALL_DTYPES, Behaviour, Support, _in_domain
 
-
-Size = Union[int, tuple[int, ...]]
+Size = int | tuple[int, ...]
 
 
 def _distinct(rng: np.random.Generator, dtype: DTypeLike, shape: tuple[int, ...]) -> np.ndarray:

@@ -53,7 +53,7 @@ def _window_text(spec: ScaleSpec, xb: np.ndarray, where: tuple, limit: int = 24)
     """The taps of one output's window (proportional to the window, not the input)."""
     n, c, *o = where
     per_dim = []
-    for oi, k, s, p, d, length in zip(o, *spec.kargs()[:4], spec.spatial):
+    for oi, k, s, p, d, _length in zip(o, *spec.kargs()[:4], spec.spatial):
         start = oi * s - p
         per_dim.append([start + j * d for j in range(k)])
     items: list = []
@@ -63,7 +63,8 @@ def _window_text(spec: ScaleSpec, xb: np.ndarray, where: tuple, limit: int = 24)
             break
         if all(0 <= q < length for q, length in zip(coords, spec.spatial)):
             flat = int(np.ravel_multi_index(coords, spec.spatial))
-            items.append(f"{_fmt(xb[(n, c, *coords)])} @{flat} {tuple(coords)}")
+            where_x = (n, c, *coords)
+            items.append(f"{_fmt(xb[where_x])} @{flat} {tuple(coords)}")
         else:
             items.append("pad")
     return f"window of output[{', '.join(map(str, where))}] (value @plane index (coordinates)): " + ", ".join(items)

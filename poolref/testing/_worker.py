@@ -21,8 +21,6 @@ so that it does not mix with the harness's report.
 
 from __future__ import annotations
 
-from typing import Any
-
 import atexit
 import contextlib
 import dataclasses
@@ -34,6 +32,7 @@ import sys
 import traceback
 from collections.abc import Iterator
 from multiprocessing.connection import wait
+from typing import Any
 
 import numpy as np
 

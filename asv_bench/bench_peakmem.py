@@ -94,11 +94,18 @@ def main(argv=None) -> None:
     """Print the table of ratios (the source of docs/memory.md)."""
     impls = (argv or sys.argv[1:]) or ["fast"]
     print(f"peak above the returned arrays / input bytes, 2-D {SHAPE}")
-    print(f"{'impl':8} {'operation':18} " + " ".join(f"{c + ' ' + d[-2:]:>11}" for c in CONFIG_NAMES for d in PEAK_DTYPES))
+    print(
+        f"{'impl':8} {'operation':18} "
+        + " ".join(f"{c + ' ' + d[-2:]:>11}" for c in CONFIG_NAMES for d in PEAK_DTYPES)
+    )
     for impl in impls:
         for operation in OPERATIONS:
             try:
-                ratios = [peak_ratio(*prepare(impl, operation, c, d)) for c in CONFIG_NAMES for d in PEAK_DTYPES]
+                ratios = [
+                    peak_ratio(*prepare(impl, operation, c, d))
+                    for c in CONFIG_NAMES
+                    for d in PEAK_DTYPES
+                ]
             except NotImplementedError:
                 continue
             print(f"{impl:8} {operation:18} " + " ".join(f"{r:11.2f}" for r in ratios))

@@ -55,11 +55,16 @@ class TorchRatio(Benchmark):
         for ndim in NDIMS[:1] if smoke else NDIMS:
             for config in CONFIG_NAMES[:1] if smoke else CONFIG_NAMES:
                 cfg = Config(config, f"{ndim}-D", input_shape(ndim), *pool_args(config))
-                out = measure_config(cfg, IMPLS, repeat=1 if smoke else 7, torch=torch, memory=False)
+                out = measure_config(
+                    cfg, IMPLS, repeat=1 if smoke else 7, torch=torch, memory=False
+                )
                 for impl in IMPLS:
                     if out.checks.get(impl) == "WRONG":
-                        print(f"warning: poolref.{impl} disagrees with torch on {cfg.describe()}: "
-                              f"{out.errors.get(f'check/{impl}')}", file=sys.stderr)
+                        print(
+                            f"warning: poolref.{impl} disagrees with torch on {cfg.describe()}: "
+                            f"{out.errors.get(f'check/{impl}')}",
+                            file=sys.stderr,
+                        )
                     ratios[impl, ndim, config] = {
                         "forward": out.ratio("fwd", impl),
                         "forward_channels_last": out.ratio("fwd", impl, "torch-CL"),

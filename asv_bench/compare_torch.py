@@ -101,8 +101,15 @@ class Config:
     def shrunk(self) -> Config:
         """The same configuration with N <= 2 and C <= 8 (for ``--quick``)."""
         n, c, *spatial = self.shape
-        return Config(self.key, self.label, (min(n, 2), min(c, 8), *spatial),
-                      self.kernel_size, self.stride, self.padding, self.dtype)
+        return Config(
+            self.key,
+            self.label,
+            (min(n, 2), min(c, 8), *spatial),
+            self.kernel_size,
+            self.stride,
+            self.padding,
+            self.dtype,
+        )
 
 
 CONFIGS = (
@@ -290,7 +297,9 @@ class Outcome:
     via: dict = field(default_factory=dict)  # impl -> "layer" | "idx"
     kept: dict = field(default_factory=dict)  # variant -> (bytes, note)
     peak: dict = field(default_factory=dict)  # impl -> bytes
-    saved_peak: dict = field(default_factory=dict)  # impl -> bytes above the saved forward's outputs
+    saved_peak: dict = field(
+        default_factory=dict
+    )  # impl -> bytes above the saved forward's outputs
     nbytes: dict = field(default_factory=dict)  # "x", "y", "g", "gi" -> bytes
     n_out: int = 0
 
@@ -430,7 +439,9 @@ def measure_config(cfg: Config, impls, repeat: int, torch=None, *, memory: bool 
     for name in impls:
         if name == "naive" and x.size > NAIVE_MAX_ELEMENTS:
             out.checks[name] = "n/a"
-            out.errors[name] = f"skipped: the loop oracle runs only on <= {NAIVE_MAX_ELEMENTS} elements"
+            out.errors[name] = (
+                f"skipped: the loop oracle runs only on <= {NAIVE_MAX_ELEMENTS} elements"
+            )
             continue
         try:
             mod = _load_impl(name)
@@ -531,8 +542,10 @@ def _percent_bw(out: Outcome, op: str, variant: str, bandwidth: float) -> str:
 
 def ratio_table(outcomes, bandwidth: float) -> list[str]:
     """Markdown table: one target row and one row per implementation (and torch) per config."""
-    head = ("| # | config | impl | via | check | fwd/torch | fwd/torch-CL | saved/torch-idx "
-            "| bwd/torch | kept B/out | bwd peak/gi | saved peak/x | %BW fwd | %BW saved | %BW bwd |")
+    head = (
+        "| # | config | impl | via | check | fwd/torch | fwd/torch-CL | saved/torch-idx "
+        "| bwd/torch | kept B/out | bwd peak/gi | saved peak/x | %BW fwd | %BW saved | %BW bwd |"
+    )
     lines = [head, "|" + "---|" * (head.count("|") - 1)]
     for num, out in outcomes:
         cfg, tg = out.cfg, targets(out.cfg)
@@ -549,11 +562,17 @@ def ratio_table(outcomes, bandwidth: float) -> list[str]:
             )
         for impl in out.impls:
             kept = out.kept.get(impl)
-            kept_text = "n/a" if kept is None else f"{_mark(kept[0] / out.n_out, tg['kept'], '{:.3g}')} {kept[1]}".rstrip()
+            kept_text = (
+                "n/a"
+                if kept is None
+                else f"{_mark(kept[0] / out.n_out, tg['kept'], '{:.3g}')} {kept[1]}".rstrip()
+            )
             peak = out.peak.get(impl)
             peak_text = _mark(None if peak is None else peak / out.nbytes["gi"], tg["peak"])
             saved_peak = out.saved_peak.get(impl)
-            saved_peak_text = _mark(None if saved_peak is None else saved_peak / out.nbytes["x"], 1.0)
+            saved_peak_text = _mark(
+                None if saved_peak is None else saved_peak / out.nbytes["x"], 1.0
+            )
             lines.append(
                 f"| | | {impl} | {out.via.get(impl, 'n/a')} | {out.checks.get(impl, 'n/a')} "
                 f"| {_mark(out.ratio('fwd', impl), tg['fwd'])} "
@@ -590,12 +609,28 @@ def _git_state(rel_path: str) -> str:
     root = Path(__file__).resolve().parents[1]
     try:
         log = subprocess.run(
-            ["git", "-C", str(root), "log", "-1", "--format=%h %cd", "--date=short", "--", rel_path],
-            capture_output=True, text=True, timeout=10, check=False,
+            [
+                "git",
+                "-C",
+                str(root),
+                "log",
+                "-1",
+                "--format=%h %cd",
+                "--date=short",
+                "--",
+                rel_path,
+            ],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=False,
         ).stdout.strip()
         status = subprocess.run(
             ["git", "-C", str(root), "status", "--porcelain", "--", rel_path],
-            capture_output=True, text=True, timeout=10, check=False,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=False,
         ).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         return "unknown (no git)"
@@ -638,16 +673,29 @@ def main(argv=None) -> int:
         description="Ratios of poolref implementations to torch (1 thread), memory kept and "
         "fraction of memory bandwidth, as a markdown table.",
     )
-    parser.add_argument("--repeat", type=int, default=None,
-                        help="interleaved samples per variant, median reported (default 7; 2 with --quick)")
-    parser.add_argument("--configs", default="all",
-                        help="'all' or comma-separated numbers/keys: "
-                        + ", ".join(f"{n}={c.key}" for n, c in enumerate(CONFIGS, start=1)))
-    parser.add_argument("--impl", default="fast,im2col",
-                        help=f"comma-separated poolref implementations among {', '.join(IMPLS)} "
-                        "(naive runs on the tiny configuration only)")
-    parser.add_argument("--quick", action="store_true",
-                        help="smoke run: N <= 2, C <= 8, 2 repeats, small bandwidth probe")
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=None,
+        help="interleaved samples per variant, median reported (default 7; 2 with --quick)",
+    )
+    parser.add_argument(
+        "--configs",
+        default="all",
+        help="'all' or comma-separated numbers/keys: "
+        + ", ".join(f"{n}={c.key}" for n, c in enumerate(CONFIGS, start=1)),
+    )
+    parser.add_argument(
+        "--impl",
+        default="fast,im2col",
+        help=f"comma-separated poolref implementations among {', '.join(IMPLS)} "
+        "(naive runs on the tiny configuration only)",
+    )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="smoke run: N <= 2, C <= 8, 2 repeats, small bandwidth probe",
+    )
     args = parser.parse_args(argv)
     impls = [s.strip() for s in args.impl.split(",") if s.strip()]
     unknown = [s for s in impls if s not in IMPLS]
@@ -673,23 +721,33 @@ def main(argv=None) -> int:
     bandwidth = max(probes)
 
     print(f"# poolref vs torch ({datetime.date.today()}, {platform.node()}, {_cpu_name()})\n")
-    print(f"- numpy {np.__version__}, torch {torch.__version__ + ' (1 thread)' if torch else 'not installed'}, "
-          f"Python {platform.python_version()}; repeat={repeat} interleaved, medians"
-          + ("; --quick: N <= 2, C <= 8" if args.quick else ""))
+    print(
+        f"- numpy {np.__version__}, torch {torch.__version__ + ' (1 thread)' if torch else 'not installed'}, "
+        f"Python {platform.python_version()}; repeat={repeat} interleaved, medians"
+        + ("; --quick: N <= 2, C <= 8" if args.quick else "")
+    )
     for impl, state in sources.items():
         print(f"- poolref/{impl}.py: {state}")
-    print(f"- single-thread copy bandwidth (np.copyto of 2 x {probe_bytes >> 20} MiB, read + write): "
-          f"{bandwidth / 1e9:.1f} GB/s, the best of {len(probes)} probes (before and after each configuration; "
-          f"lowest {min(probes) / 1e9:.1f})")
+    print(
+        f"- single-thread copy bandwidth (np.copyto of 2 x {probe_bytes >> 20} MiB, read + write): "
+        f"{bandwidth / 1e9:.1f} GB/s, the best of {len(probes)} probes (before and after each configuration; "
+        f"lowest {min(probes) / 1e9:.1f})"
+    )
     print(f"- measured in {time.perf_counter() - started:.1f} s\n")
-    print("Ratios = poolref time / torch time (lower is better; ✓ meets the target row above it). "
-          "kept B/out = bytes held between forward and backward per output element. "
-          "bwd peak/gi = tracemalloc peak during backward / grad_input bytes; "
-          "saved peak/x = tracemalloc peak during the saved forward above its outputs / x bytes.\n")
+    print(
+        "Ratios = poolref time / torch time (lower is better; ✓ meets the target row above it). "
+        "kept B/out = bytes held between forward and backward per output element. "
+        "bwd peak/gi = tracemalloc peak during backward / grad_input bytes; "
+        "saved peak/x = tracemalloc peak during the saved forward above its outputs / x bytes.\n"
+    )
     big = [str(num) for num, out in outcomes if max(out.nbytes.values()) > 32 << 20]
     if big:
-        print("Configs " + ", ".join(big) + " allocate arrays over 32 MiB: glibc malloc maps those fresh "
-              "on every call, so each call also pays their page faults (torch and poolref alike).\n")
+        print(
+            "Configs "
+            + ", ".join(big)
+            + " allocate arrays over 32 MiB: glibc malloc maps those fresh "
+            "on every call, so each call also pays their page faults (torch and poolref alike).\n"
+        )
     print("\n".join(ratio_table(outcomes, bandwidth)))
     print("\nAbsolute medians per call:\n")
     print("\n".join(absolute_table(outcomes)))
@@ -702,6 +760,9 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    if __package__ in (None, ""):  # `python asv_bench/compare_torch.py`: find poolref in the checkout
+    if __package__ in (
+        None,
+        "",
+    ):  # `python asv_bench/compare_torch.py`: find poolref in the checkout
         sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     sys.exit(main())

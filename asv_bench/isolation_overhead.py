@@ -32,10 +32,18 @@ if str(ROOT) not in sys.path:  # `python asv_bench/isolation_overhead.py` as wel
 def _run(argv: list[str]) -> tuple[float, int]:
     env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
     start = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "poolref", "verify", *argv], capture_output=True, text=True, env=env, check=False)
+    done = subprocess.run(
+        [sys.executable, "-m", "poolref", "verify", *argv],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
     seconds = time.perf_counter() - start
     if done.returncode != 0:
-        msg = f"poolref verify {' '.join(argv)} exited {done.returncode}:\n{done.stdout}{done.stderr}"
+        msg = (
+            f"poolref verify {' '.join(argv)} exited {done.returncode}:\n{done.stdout}{done.stderr}"
+        )
         raise SystemExit(msg)
     counts = re.search(r"(\d+) corner cases, (\d+) Hypothesis examples", done.stdout)
     calls = int(counts[1]) + int(counts[2]) if counts else 0
@@ -62,7 +70,16 @@ def main(argv=None) -> None:
     parser.add_argument("--examples", type=int, default=200)
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args(argv)
-    common = [args.target, "--ndim", args.ndim, "--examples", str(args.examples), "--seed", "0", "-q"]
+    common = [
+        args.target,
+        "--ndim",
+        args.ndim,
+        "--examples",
+        str(args.examples),
+        "--seed",
+        "0",
+        "-q",
+    ]
     times: dict[str, list[float]] = {"worker process (default)": [], "--in-process": []}
     calls = 0
     starts = []
@@ -73,7 +90,9 @@ def main(argv=None) -> None:
         seconds, _ = _run([*common, "--in-process"])
         times["--in-process"].append(seconds)
     median = {mode: statistics.median(values) for mode, values in times.items()}
-    print(f"poolref verify {' '.join(common)}: {calls} cases (corner + random), median of {args.repeat} runs each")
+    print(
+        f"poolref verify {' '.join(common)}: {calls} cases (corner + random), median of {args.repeat} runs each"
+    )
     for mode, seconds in median.items():
         print(f"  {mode:<26} {seconds:6.2f} s")
     isolated, inside = median["worker process (default)"], median["--in-process"]
@@ -81,7 +100,9 @@ def main(argv=None) -> None:
     start = statistics.median(starts)
     print(f"  worker start (median): {start:.2f} s")
     if calls:
-        print(f"  extra per case, start excluded: {(isolated - inside - start) / calls * 1e3:.2f} ms")
+        print(
+            f"  extra per case, start excluded: {(isolated - inside - start) / calls * 1e3:.2f} ms"
+        )
 
 
 if __name__ == "__main__":

@@ -45,7 +45,9 @@ import sys
 import time
 
 EXIT_PASS, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
-_DEFAULT_TIMEOUT = 60.0  # poolref.testing._worker.DEFAULT_TIMEOUT (not imported: the module loads lazily)
+_DEFAULT_TIMEOUT = (
+    60.0  # poolref.testing._worker.DEFAULT_TIMEOUT (not imported: the module loads lazily)
+)
 
 _DECLARATION_FLAGS = {
     # flag dest -> Support field (False when the flag is given)
@@ -120,51 +122,159 @@ def _parser() -> argparse.ArgumentParser:
             "named adapter (see --list). Declaration flags override what the target declares."
         ),
     )
-    verify.add_argument("target", nargs="?", metavar="TARGET", help="what to check (default: poolref itself)")
-    verify.add_argument("--backward", metavar="MODULE:FUNCTION", help="backward b(grad_output, x, kernel_size, stride, padding, dilation, ceil_mode)")
-    verify.add_argument("--list", action="store_true", help="list the named adapters, with whether each framework is importable here, and exit")
+    verify.add_argument(
+        "target", nargs="?", metavar="TARGET", help="what to check (default: poolref itself)"
+    )
+    verify.add_argument(
+        "--backward",
+        metavar="MODULE:FUNCTION",
+        help="backward b(grad_output, x, kernel_size, stride, padding, dilation, ceil_mode)",
+    )
+    verify.add_argument(
+        "--list",
+        action="store_true",
+        help="list the named adapters, with whether each framework is importable here, and exit",
+    )
     run = verify.add_argument_group("budget")
-    run.add_argument("--ndim", type=_ranks, action="append", metavar="N[,N]", help="spatial ranks to check, e.g. 2 or 1,2 (default: every rank the target supports)")
-    run.add_argument("--profile", choices=("quick", "thorough"), default="quick", help="Hypothesis budget per rank (default quick)")
-    run.add_argument("--examples", type=int, metavar="N", help="Hypothesis examples per rank (overrides --profile; 0: corner cases only)")
-    run.add_argument("--seed", type=int, help="seed for the Hypothesis search (default: random; derandomized when CI is set)")
+    run.add_argument(
+        "--ndim",
+        type=_ranks,
+        action="append",
+        metavar="N[,N]",
+        help="spatial ranks to check, e.g. 2 or 1,2 (default: every rank the target supports)",
+    )
+    run.add_argument(
+        "--profile",
+        choices=("quick", "thorough"),
+        default="quick",
+        help="Hypothesis budget per rank (default quick)",
+    )
+    run.add_argument(
+        "--examples",
+        type=int,
+        metavar="N",
+        help="Hypothesis examples per rank (overrides --profile; 0: corner cases only)",
+    )
+    run.add_argument(
+        "--seed",
+        type=int,
+        help="seed for the Hypothesis search (default: random; derandomized when CI is set)",
+    )
     run.add_argument("--no-corners", action="store_true", help="skip the fixed corner cases")
-    run.add_argument("--max-cases", type=int, metavar="N", help="cap on the cases of the run (the corner cases are sampled too)")
-    run.add_argument("--time-budget", type=_seconds, metavar="SECONDS", help="start no new case after this many seconds")
-    run.add_argument("--no-scale", action="store_true", help="skip the scale cases (big inputs on the seams of optimised kernels)")
-    run.add_argument("--max-elements", type=int, metavar="N", help="most input elements of one scale case (default 4194304; thorough: 33554432)")
+    run.add_argument(
+        "--max-cases",
+        type=int,
+        metavar="N",
+        help="cap on the cases of the run (the corner cases are sampled too)",
+    )
+    run.add_argument(
+        "--time-budget",
+        type=_seconds,
+        metavar="SECONDS",
+        help="start no new case after this many seconds",
+    )
+    run.add_argument(
+        "--no-scale",
+        action="store_true",
+        help="skip the scale cases (big inputs on the seams of optimised kernels)",
+    )
+    run.add_argument(
+        "--max-elements",
+        type=int,
+        metavar="N",
+        help="most input elements of one scale case (default 4194304; thorough: 33554432)",
+    )
     run.add_argument("-q", "--quiet", action="store_true", help="print only the verdict")
     out = verify.add_argument_group("results for CI")
-    out.add_argument("--json", metavar="FILE", help="write the full report (verdict, profile, differences with their cases) as JSON")
-    out.add_argument("--junit-xml", metavar="FILE", help="write the result as JUnit XML (a test case per difference)")
-    iso = verify.add_argument_group("isolation (TARGET runs in a worker process, so a crash or a hang fails its case)")
-    iso.add_argument("--timeout", type=_seconds, metavar="SECONDS", help=f"seconds one call of the target may take (default {_DEFAULT_TIMEOUT:g})")
-    iso.add_argument("--in-process", action="store_true", help="run TARGET in this process: faster, but an exit, a crash or a hang ends the run")
+    out.add_argument(
+        "--json",
+        metavar="FILE",
+        help="write the full report (verdict, profile, differences with their cases) as JSON",
+    )
+    out.add_argument(
+        "--junit-xml",
+        metavar="FILE",
+        help="write the result as JUnit XML (a test case per difference)",
+    )
+    iso = verify.add_argument_group(
+        "isolation (TARGET runs in a worker process, so a crash or a hang fails its case)"
+    )
+    iso.add_argument(
+        "--timeout",
+        type=_seconds,
+        metavar="SECONDS",
+        help=f"seconds one call of the target may take (default {_DEFAULT_TIMEOUT:g})",
+    )
+    iso.add_argument(
+        "--in-process",
+        action="store_true",
+        help="run TARGET in this process: faster, but an exit, a crash or a hang ends the run",
+    )
     sup = verify.add_argument_group("what the target supports (cases outside it are not generated)")
-    sup.add_argument("--dtypes", metavar="LIST", help="comma-separated input dtypes, e.g. float32,float64")
-    sup.add_argument("--backward-dtypes", metavar="LIST", help="comma-separated dtypes for the backward")
+    sup.add_argument(
+        "--dtypes", metavar="LIST", help="comma-separated input dtypes, e.g. float32,float64"
+    )
+    sup.add_argument(
+        "--backward-dtypes", metavar="LIST", help="comma-separated dtypes for the backward"
+    )
     sup.add_argument("--no-padding", action="store_true", help="no padding > 0")
     sup.add_argument("--no-dilation", action="store_true", help="no dilation > 1")
     sup.add_argument("--no-ceil-mode", action="store_true", help="no ceil_mode=True")
-    sup.add_argument("--no-indices", action="store_true", help="the forward returns only the output")
+    sup.add_argument(
+        "--no-indices", action="store_true", help="the forward returns only the output"
+    )
     sup.add_argument("--no-unbatched", action="store_true", help="only (N, C, *spatial) input")
     sup.add_argument("--no-non-contiguous", action="store_true", help="only C-contiguous input")
-    sup.add_argument("--no-backward-dilation", action="store_true", help="no backward with dilation > 1")
-    sup.add_argument("--square", action="store_true", help="only kernel_size and stride equal in every dimension")
-    sup.add_argument("--exact-fit", action="store_true", help="only sizes the windows tile exactly: (L + 2p - eff) %% stride == 0")
-    sup.add_argument("--same-stride", action="store_true", help="only one stride for every dimension (kernels may differ)")
-    sup.add_argument("--values", choices=_VALUE_DOMAINS, help="the values it handles (generated within, never filtered)")
-    sup.add_argument("--finite", action="store_const", const="finite", dest="values", help="no NaN or infinity (= --values finite)")
-    sup.add_argument("--strict", action="store_true", help="a capability the target rejects is a failure, not 'not supported'")
-    beh = verify.add_argument_group("implementation-defined behaviour it follows (default: PyTorch's)")
+    sup.add_argument(
+        "--no-backward-dilation", action="store_true", help="no backward with dilation > 1"
+    )
+    sup.add_argument(
+        "--square", action="store_true", help="only kernel_size and stride equal in every dimension"
+    )
+    sup.add_argument(
+        "--exact-fit",
+        action="store_true",
+        help="only sizes the windows tile exactly: (L + 2p - eff) %% stride == 0",
+    )
+    sup.add_argument(
+        "--same-stride",
+        action="store_true",
+        help="only one stride for every dimension (kernels may differ)",
+    )
+    sup.add_argument(
+        "--values",
+        choices=_VALUE_DOMAINS,
+        help="the values it handles (generated within, never filtered)",
+    )
+    sup.add_argument(
+        "--finite",
+        action="store_const",
+        const="finite",
+        dest="values",
+        help="no NaN or infinity (= --values finite)",
+    )
+    sup.add_argument(
+        "--strict",
+        action="store_true",
+        help="a capability the target rejects is a failure, not 'not supported'",
+    )
+    beh = verify.add_argument_group(
+        "implementation-defined behaviour it follows (default: PyTorch's)"
+    )
     beh.add_argument(
-        "--behaviour", choices=("pytorch", "auto"), default="pytorch",
+        "--behaviour",
+        choices=("pytorch", "auto"),
+        default="pytorch",
         help="pytorch: a difference from PyTorch fails (the report names a rule that explains it); "
         "auto: a difference a named rule explains is accepted and printed as the target's profile",
     )
     for name, choices in _behaviour_rules().items():
         flag = "--padding-rule" if name == "padding" else "--" + name.replace("_", "-")
-        beh.add_argument(flag, dest=_BEHAVIOUR_DEST.get(name, name), choices=[c for c in choices if c is not None])
+        beh.add_argument(
+            flag,
+            dest=_BEHAVIOUR_DEST.get(name, name),
+            choices=[c for c in choices if c is not None],
+        )
     return parser
 
 
@@ -208,7 +318,11 @@ def _check_signature(fn, call: str, what: str) -> None:
 
 
 def _check_signatures(cand, args) -> None:
-    _check_signature(cand.forward, "f(x, kernel_size, stride, padding, dilation, ceil_mode)", f"TARGET {args.target!r}")
+    _check_signature(
+        cand.forward,
+        "f(x, kernel_size, stride, padding, dilation, ceil_mode)",
+        f"TARGET {args.target!r}",
+    )
     if args.backward:
         call = "b(grad_output, x, kernel_size, stride, padding, dilation, ceil_mode)"
         _check_signature(cand.backward, call, f"--backward {args.backward!r}")
@@ -264,7 +378,9 @@ def _candidate(args):
     if args.dtypes is not None:
         changes["dtypes"] = _csv(args.dtypes)
         if args.backward_dtypes is None:
-            changes["backward_dtypes"] = tuple(d for d in changes["dtypes"] if d.startswith("float"))
+            changes["backward_dtypes"] = tuple(
+                d for d in changes["dtypes"] if d.startswith("float")
+            )
     if args.backward_dtypes is not None:
         changes["backward_dtypes"] = _csv(args.backward_dtypes)
     behaviour = {
@@ -276,7 +392,9 @@ def _candidate(args):
         if changes:
             cand = dataclasses.replace(cand, support=dataclasses.replace(cand.support, **changes))
         if behaviour:
-            cand = dataclasses.replace(cand, behaviour=dataclasses.replace(cand.behaviour, **behaviour))
+            cand = dataclasses.replace(
+                cand, behaviour=dataclasses.replace(cand.behaviour, **behaviour)
+            )
     except (TypeError, ValueError) as exc:
         raise UsageError(str(exc)) from None
     return cand
@@ -344,7 +462,9 @@ def _describe(cand) -> list[str]:
         notes.append("accepts=<filter>")
     lines = [f"  support: {', '.join(notes) if notes else 'everything poolref does'}"]
     diff = beh.differences()
-    lines.append(f"  behaviour: {', '.join(diff) if diff else 'PyTorch rules (ties: first; NaN: last NaN; plane indices)'}")
+    lines.append(
+        f"  behaviour: {', '.join(diff) if diff else 'PyTorch rules (ties: first; NaN: last NaN; plane indices)'}"
+    )
     lines.append(f"  backward: {'checked' if cand.backward is not None else 'none'}")
     return lines
 
@@ -368,7 +488,11 @@ def _verify_target(args) -> int:
         if cand is not None:
             raise
         original = exc.original  # raised by _candidate in the worker: UsageError keeps its one line
-        msg = str(original) if type(original).__name__ == "UsageError" else f"{type(original).__name__}: {original}"
+        msg = (
+            str(original)
+            if type(original).__name__ == "UsageError"
+            else f"{type(original).__name__}: {original}"
+        )
         raise UsageError(msg) from None
     except _worker.TargetCrashed as exc:
         if cand is None:
@@ -409,7 +533,11 @@ def _check_target(cand, args) -> int:
         print(str(exc))
         failed = getattr(exc, "summary", None)
         _write_results(failed, args)
-        found = f"{len(failed.failed)} distinct difference(s)" if failed is not None else "a counterexample"
+        found = (
+            f"{len(failed.failed)} distinct difference(s)"
+            if failed is not None
+            else "a counterexample"
+        )
         print(f"FAIL: {cand.label}: {found} (see above)")
         return EXIT_FAIL
     except (TypeError, ValueError) as exc:
@@ -461,7 +589,11 @@ def _verify_self(args) -> int:
         adapters.poolref_module(fast),
         adapters.nn_layers(fast, name="poolref.fast.MaxPool1d/2d/3d layers"),
         adapters.poolref_module(im2col),
-        adapters.layer(im2col.Maxpool, dtypes=testing.ALL_DTYPES, name="poolref.im2col.Maxpool (tutorial layer)"),
+        adapters.layer(
+            im2col.Maxpool,
+            dtypes=testing.ALL_DTYPES,
+            name="poolref.im2col.Maxpool (tutorial layer)",
+        ),
     ]
     examples = args.examples
     import hypothesis
@@ -480,13 +612,24 @@ def _verify_self(args) -> int:
         # the scale cases are judged by poolref.fast: they check the others against it
         scale = not args.no_scale and not cand.label.startswith("poolref.fast")
         progress = _Progress(args.quiet, prefix=f"  {cand.label}: ", transient=True)
-        ndims = cand.support.ndims if args.ndim is None else tuple(n for n in args.ndim if n in cand.support.ndims)
+        ndims = (
+            cand.support.ndims
+            if args.ndim is None
+            else tuple(n for n in args.ndim if n in cand.support.ndims)
+        )
         if not ndims:
             continue
         try:
             summary = testing.check_max_pool(
-                cand, ndim=ndims, budget=args.profile, max_examples=examples, seed=args.seed,
-                corners=not args.no_corners, progress=progress, scale=scale, max_elements=args.max_elements,
+                cand,
+                ndim=ndims,
+                budget=args.profile,
+                max_examples=examples,
+                seed=args.seed,
+                corners=not args.no_corners,
+                progress=progress,
+                scale=scale,
+                max_elements=args.max_elements,
             )
         except AssertionError as exc:
             progress.done()
@@ -494,7 +637,11 @@ def _verify_self(args) -> int:
             print(f"FAIL: {cand.label} disagrees with poolref.naive")
             return EXIT_FAIL
         progress.done()
-        total_cases += summary.corner_cases + summary.examples + (n_scale := summary.scale.cases if scale else 0)
+        total_cases += (
+            summary.corner_cases
+            + summary.examples
+            + (n_scale := summary.scale.cases if scale else 0)
+        )
         ranks = "/".join(f"{n}-D" for n in summary.ndims)
         print(
             f"  {cand.label:<{width}}  {ranks:<10} {summary.corner_cases:4d} corner + {n_scale:3d} scale + "

@@ -52,7 +52,9 @@ from ._params import BACKWARD_DTYPES, FORWARD_DTYPES, PoolParams
 def _check_indices(indices, expected_shape, plane_size: int, func: str) -> np.ndarray:
     """``indices`` must be an int64 array of ``expected_shape`` with values in [-1, plane_size)."""
     if not isinstance(indices, np.ndarray):
-        msg = f"{func}: indices must be a numpy.ndarray, got indices of type {type(indices).__name__}"
+        msg = (
+            f"{func}: indices must be a numpy.ndarray, got indices of type {type(indices).__name__}"
+        )
         raise TypeError(msg)
     if isinstance(indices, _params.REJECTED_SUBCLASSES):
         msg = (
@@ -114,8 +116,7 @@ def _unpool_output_spatial(in_spatial, params: PoolParams, output_size, ndim: in
         _params._is_int(v) for v in output_size
     ):
         msg = (
-            f"{func}: output_size must be None or a tuple of ints, got "
-            f"output_size={output_size!r}"
+            f"{func}: output_size must be None or a tuple of ints, got output_size={output_size!r}"
         )
         raise TypeError(msg)
     if len(output_size) not in (nd, ndim):
@@ -151,7 +152,9 @@ class _Cores(NamedTuple):
 
 
 def _pool(cores, nd, fname, x, kernel_size, stride, padding, dilation, ceil_mode, return_indices):
-    params = _params.normalize_pool_args(nd, kernel_size, stride, padding, dilation, ceil_mode, func=fname)
+    params = _params.normalize_pool_args(
+        nd, kernel_size, stride, padding, dilation, ceil_mode, func=fname
+    )
     with_indices = _params.check_bool(return_indices, "return_indices", fname)
     x = _params.check_array(x, "x", fname, FORWARD_DTYPES)
     batched = _params.check_pool_shape(x.shape, nd, "x", fname)
@@ -173,19 +176,29 @@ def _backward_input_shape(grad_output, x, indices, bname):
         return x.shape
     if indices is not None and isinstance(x, (tuple, list)) and all(_params._is_int(v) for v in x):
         return tuple(int(v) for v in x)
-    what = "a numpy.ndarray or (with indices) a shape tuple" if indices is not None else "a numpy.ndarray"
+    what = (
+        "a numpy.ndarray or (with indices) a shape tuple"
+        if indices is not None
+        else "a numpy.ndarray"
+    )
     msg = f"{bname}: x must be {what}, got x of type {type(x).__name__}"
     raise TypeError(msg)
 
 
-def _pool_backward(cores, nd, bname, grad_output, x, kernel_size, stride, padding, dilation, ceil_mode, indices):
-    params = _params.normalize_pool_args(nd, kernel_size, stride, padding, dilation, ceil_mode, func=bname)
+def _pool_backward(
+    cores, nd, bname, grad_output, x, kernel_size, stride, padding, dilation, ceil_mode, indices
+):
+    params = _params.normalize_pool_args(
+        nd, kernel_size, stride, padding, dilation, ceil_mode, func=bname
+    )
     grad_output = _params.check_array(grad_output, "grad_output", bname, BACKWARD_DTYPES)
     input_shape = _backward_input_shape(grad_output, x, indices, bname)
     if isinstance(x, np.ndarray):
         x = np.asarray(x)
     _params.check_allocation(
-        math.prod(input_shape) * grad_output.itemsize, f"grad_input for x.shape={tuple(input_shape)}", bname
+        math.prod(input_shape) * grad_output.itemsize,
+        f"grad_input for x.shape={tuple(input_shape)}",
+        bname,
     )
     batched = _params.check_pool_shape(input_shape, nd, "x", bname)
     out_spatial = _params.check_output_shape(tuple(input_shape[-nd:]), params, bname)
@@ -218,7 +231,9 @@ def _unpool(cores, nd, uname, y, indices, kernel_size, stride, padding, output_s
     out_spatial = _unpool_output_spatial(y.shape[-nd:], params, output_size, y.ndim, uname)
     planes = math.prod(y.shape[:-nd])
     _params.check_allocation(
-        planes * math.prod(out_spatial) * y.itemsize, f"the output for output_size={out_spatial}", uname
+        planes * math.prod(out_spatial) * y.itemsize,
+        f"the output for output_size={out_spatial}",
+        uname,
     )
     indices = _check_indices(indices, y.shape, math.prod(out_spatial), uname)
     out = cores.unpool(_batched(y, batched), _batched(indices, batched), out_spatial)
@@ -251,67 +266,187 @@ class Implementation:
         return f"<poolref functions of {self.module}>"
 
     def max_pool1d(
-        self, x: NDArray[Any], kernel_size: Size, stride: Size | None = None, padding: Size = 0,
-        dilation: Size = 1, ceil_mode: bool = False, return_indices: bool = False,
+        self,
+        x: NDArray[Any],
+        kernel_size: Size,
+        stride: Size | None = None,
+        padding: Size = 0,
+        dilation: Size = 1,
+        ceil_mode: bool = False,
+        return_indices: bool = False,
     ) -> Pooled:
-        return _pool(self._cores, 1, "max_pool1d", x, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
+        return _pool(
+            self._cores,
+            1,
+            "max_pool1d",
+            x,
+            kernel_size,
+            stride,
+            padding,
+            dilation,
+            ceil_mode,
+            return_indices,
+        )
 
     def max_pool2d(
-        self, x: NDArray[Any], kernel_size: Size, stride: Size | None = None, padding: Size = 0,
-        dilation: Size = 1, ceil_mode: bool = False, return_indices: bool = False,
+        self,
+        x: NDArray[Any],
+        kernel_size: Size,
+        stride: Size | None = None,
+        padding: Size = 0,
+        dilation: Size = 1,
+        ceil_mode: bool = False,
+        return_indices: bool = False,
     ) -> Pooled:
-        return _pool(self._cores, 2, "max_pool2d", x, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
+        return _pool(
+            self._cores,
+            2,
+            "max_pool2d",
+            x,
+            kernel_size,
+            stride,
+            padding,
+            dilation,
+            ceil_mode,
+            return_indices,
+        )
 
     def max_pool3d(
-        self, x: NDArray[Any], kernel_size: Size, stride: Size | None = None, padding: Size = 0,
-        dilation: Size = 1, ceil_mode: bool = False, return_indices: bool = False,
+        self,
+        x: NDArray[Any],
+        kernel_size: Size,
+        stride: Size | None = None,
+        padding: Size = 0,
+        dilation: Size = 1,
+        ceil_mode: bool = False,
+        return_indices: bool = False,
     ) -> Pooled:
-        return _pool(self._cores, 3, "max_pool3d", x, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
+        return _pool(
+            self._cores,
+            3,
+            "max_pool3d",
+            x,
+            kernel_size,
+            stride,
+            padding,
+            dilation,
+            ceil_mode,
+            return_indices,
+        )
 
     def max_pool1d_backward(
-        self, grad_output: NDArray[Any], x: NDArray[Any] | tuple[int, ...], kernel_size: Size,
-        stride: Size | None = None, padding: Size = 0, dilation: Size = 1, ceil_mode: bool = False,
+        self,
+        grad_output: NDArray[Any],
+        x: NDArray[Any] | tuple[int, ...],
+        kernel_size: Size,
+        stride: Size | None = None,
+        padding: Size = 0,
+        dilation: Size = 1,
+        ceil_mode: bool = False,
         indices: NDArray[np.int64] | None = None,
     ) -> NDArray[Any]:
         return _pool_backward(
-            self._cores, 1, "max_pool1d_backward", grad_output, x, kernel_size, stride, padding, dilation, ceil_mode, indices
+            self._cores,
+            1,
+            "max_pool1d_backward",
+            grad_output,
+            x,
+            kernel_size,
+            stride,
+            padding,
+            dilation,
+            ceil_mode,
+            indices,
         )
 
     def max_pool2d_backward(
-        self, grad_output: NDArray[Any], x: NDArray[Any] | tuple[int, ...], kernel_size: Size,
-        stride: Size | None = None, padding: Size = 0, dilation: Size = 1, ceil_mode: bool = False,
+        self,
+        grad_output: NDArray[Any],
+        x: NDArray[Any] | tuple[int, ...],
+        kernel_size: Size,
+        stride: Size | None = None,
+        padding: Size = 0,
+        dilation: Size = 1,
+        ceil_mode: bool = False,
         indices: NDArray[np.int64] | None = None,
     ) -> NDArray[Any]:
         return _pool_backward(
-            self._cores, 2, "max_pool2d_backward", grad_output, x, kernel_size, stride, padding, dilation, ceil_mode, indices
+            self._cores,
+            2,
+            "max_pool2d_backward",
+            grad_output,
+            x,
+            kernel_size,
+            stride,
+            padding,
+            dilation,
+            ceil_mode,
+            indices,
         )
 
     def max_pool3d_backward(
-        self, grad_output: NDArray[Any], x: NDArray[Any] | tuple[int, ...], kernel_size: Size,
-        stride: Size | None = None, padding: Size = 0, dilation: Size = 1, ceil_mode: bool = False,
+        self,
+        grad_output: NDArray[Any],
+        x: NDArray[Any] | tuple[int, ...],
+        kernel_size: Size,
+        stride: Size | None = None,
+        padding: Size = 0,
+        dilation: Size = 1,
+        ceil_mode: bool = False,
         indices: NDArray[np.int64] | None = None,
     ) -> NDArray[Any]:
         return _pool_backward(
-            self._cores, 3, "max_pool3d_backward", grad_output, x, kernel_size, stride, padding, dilation, ceil_mode, indices
+            self._cores,
+            3,
+            "max_pool3d_backward",
+            grad_output,
+            x,
+            kernel_size,
+            stride,
+            padding,
+            dilation,
+            ceil_mode,
+            indices,
         )
 
     def max_unpool1d(
-        self, y: NDArray[Any], indices: NDArray[np.int64], kernel_size: Size, stride: Size | None = None,
-        padding: Size = 0, output_size: tuple[int, ...] | None = None,
+        self,
+        y: NDArray[Any],
+        indices: NDArray[np.int64],
+        kernel_size: Size,
+        stride: Size | None = None,
+        padding: Size = 0,
+        output_size: tuple[int, ...] | None = None,
     ) -> NDArray[Any]:
-        return _unpool(self._cores, 1, "max_unpool1d", y, indices, kernel_size, stride, padding, output_size)
+        return _unpool(
+            self._cores, 1, "max_unpool1d", y, indices, kernel_size, stride, padding, output_size
+        )
 
     def max_unpool2d(
-        self, y: NDArray[Any], indices: NDArray[np.int64], kernel_size: Size, stride: Size | None = None,
-        padding: Size = 0, output_size: tuple[int, ...] | None = None,
+        self,
+        y: NDArray[Any],
+        indices: NDArray[np.int64],
+        kernel_size: Size,
+        stride: Size | None = None,
+        padding: Size = 0,
+        output_size: tuple[int, ...] | None = None,
     ) -> NDArray[Any]:
-        return _unpool(self._cores, 2, "max_unpool2d", y, indices, kernel_size, stride, padding, output_size)
+        return _unpool(
+            self._cores, 2, "max_unpool2d", y, indices, kernel_size, stride, padding, output_size
+        )
 
     def max_unpool3d(
-        self, y: NDArray[Any], indices: NDArray[np.int64], kernel_size: Size, stride: Size | None = None,
-        padding: Size = 0, output_size: tuple[int, ...] | None = None,
+        self,
+        y: NDArray[Any],
+        indices: NDArray[np.int64],
+        kernel_size: Size,
+        stride: Size | None = None,
+        padding: Size = 0,
+        output_size: tuple[int, ...] | None = None,
     ) -> NDArray[Any]:
-        return _unpool(self._cores, 3, "max_unpool3d", y, indices, kernel_size, stride, padding, output_size)
+        return _unpool(
+            self._cores, 3, "max_unpool3d", y, indices, kernel_size, stride, padding, output_size
+        )
 
 
 #: The public function names, in a fixed order (every implementation module exports them).
@@ -340,6 +475,8 @@ def build(
 
     ``impl`` names the implementation in :func:`repr` (e.g. ``"vectorised"``).
     """
-    functions = Implementation(module, _Cores(forward, backward_from_input, backward_from_indices, unpool))
+    functions = Implementation(
+        module, _Cores(forward, backward_from_input, backward_from_indices, unpool)
+    )
     functions.module = f"{module} ({impl})"
     return functions

@@ -264,14 +264,19 @@ def forward(nd: int) -> str:
     """The docstring of ``max_pool{nd}d``."""
     sp = _SPATIAL_NAMES[nd]
     osp = ", ".join(f"O{c}" for c in sp.replace(", ", "")) if nd > 1 else "O"
-    text = _FORWARD_DOC.format(nd=nd, sp=sp, osp=osp, params=_params(nd), example=_EXAMPLES[nd]["forward"])
+    text = _FORWARD_DOC.format(
+        nd=nd, sp=sp, osp=osp, params=_params(nd), example=_EXAMPLES[nd]["forward"]
+    )
     return _with_implementations(text, f"max_pool{nd}d")
 
 
 def backward(nd: int) -> str:
     """The docstring of ``max_pool{nd}d_backward``."""
     text = _BACKWARD_DOC.format(
-        nd=nd, params=_params(nd), sp_prod="prod(" + _SPATIAL_NAMES[nd] + ")", example=_EXAMPLES[nd]["backward"]
+        nd=nd,
+        params=_params(nd),
+        sp_prod="prod(" + _SPATIAL_NAMES[nd] + ")",
+        example=_EXAMPLES[nd]["backward"],
     )
     return _with_implementations(text, f"max_pool{nd}d_backward")
 
@@ -279,7 +284,10 @@ def backward(nd: int) -> str:
 def unpool(nd: int) -> str:
     """The docstring of ``max_unpool{nd}d``."""
     text = _UNPOOL_DOC.format(
-        nd=nd, sp=_SPATIAL_NAMES[nd], params=_params(nd, _UNPOOL_PARAMS_DOC), example=_EXAMPLES[nd]["unpool"]
+        nd=nd,
+        sp=_SPATIAL_NAMES[nd],
+        params=_params(nd, _UNPOOL_PARAMS_DOC),
+        example=_EXAMPLES[nd]["unpool"],
     )
     return _with_implementations(text, f"max_unpool{nd}d")
 

@@ -148,8 +148,10 @@ def normalize_pool_args(
 
 def _normalize(nd, kernel_size, stride, padding, dilation, ceil_mode, func) -> PoolParams:
     k = as_tuple(kernel_size, nd, "kernel_size", func)
-    s = k if stride is None or (isinstance(stride, (tuple, list)) and len(stride) == 0) else (
-        as_tuple(stride, nd, "stride", func)
+    s = (
+        k
+        if stride is None or (isinstance(stride, (tuple, list)) and len(stride) == 0)
+        else (as_tuple(stride, nd, "stride", func))
     )
     p = as_tuple(padding, nd, "padding", func)
     d = as_tuple(dilation, nd, "dilation", func)
@@ -158,7 +160,12 @@ def _normalize(nd, kernel_size, stride, padding, dilation, ceil_mode, func) -> P
     def _fmt(name, given, norm):
         return f"{name}={given!r}" if given is not None else f"{name}={norm!r}"
 
-    named = (("kernel_size", kernel_size, k), ("stride", stride, s), ("padding", padding, p), ("dilation", dilation, d))
+    named = (
+        ("kernel_size", kernel_size, k),
+        ("stride", stride, s),
+        ("padding", padding, p),
+        ("dilation", dilation, d),
+    )
     for name, given, norm in named:
         if max(norm) > INT64_MAX:  # beyond the int64 indices every implementation returns
             msg = f"{func}: {name} must be at most 2**63 - 1 in every dimension, got {_fmt(name, given, norm)}"

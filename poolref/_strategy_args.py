@@ -40,7 +40,8 @@ _DOMAIN_PROFILES = {
 
 # Shrinking goes towards the first entry of each of these.
 DTYPE_ORDER = tuple(
-    np.dtype(t) for t in ("float64", "float32", "float16", "int64", "int32", "int16", "int8", "uint8")
+    np.dtype(t)
+    for t in ("float64", "float32", "float16", "int64", "int32", "int16", "int8", "uint8")
 )
 assert set(DTYPE_ORDER) == set(FORWARD_DTYPES)
 
@@ -74,7 +75,9 @@ def profiles_for(dtype: DTypeLike, domain: str = "any") -> tuple[str, ...]:
 
 
 def _type_error(name: str, value: Any, expected: str) -> InvalidArgument:
-    return InvalidArgument(f"Expected {expected} but got {name}={value!r} (type={type(value).__name__})")
+    return InvalidArgument(
+        f"Expected {expected} but got {name}={value!r} (type={type(value).__name__})"
+    )
 
 
 def check_int(value: Any, name: str, minimum: int) -> int:
@@ -126,7 +129,9 @@ def check_dtype(value: Any, name: str) -> np.dtype:
         msg = f"{name}={value!r} is not a dtype"
         raise InvalidArgument(msg) from None
     if dtype not in FORWARD_DTYPES:
-        msg = f"{name}={dtype} is not one of the forward dtypes {tuple(str(t) for t in DTYPE_ORDER)}"
+        msg = (
+            f"{name}={dtype} is not one of the forward dtypes {tuple(str(t) for t in DTYPE_ORDER)}"
+        )
         raise InvalidArgument(msg)
     return dtype
 
@@ -139,7 +144,9 @@ def _forward_dtype(value: Any) -> np.dtype:
         raise TypeError(msg) from exc
 
 
-def as_choices(value: Any, name: str, allowed: Sequence, *, convert: Callable = lambda v: v) -> tuple:
+def as_choices(
+    value: Any, name: str, allowed: Sequence, *, convert: Callable = lambda v: v
+) -> tuple:
     """A non-empty tuple of unique allowed values from one value or a sequence."""
     if isinstance(value, (str, int, np.dtype, type)) or not isinstance(value, Sequence):
         value = (value,)
@@ -220,7 +227,9 @@ def case_plan(args: dict[str, Any]) -> CasePlan:
         dtypes = DTYPE_ORDER
     else:
         dtypes = as_choices(a["dtypes"], "dtypes", FORWARD_DTYPES, convert=_forward_dtype)
-    profiles = PROFILES if a["profiles"] is None else as_choices(a["profiles"], "profiles", PROFILES)
+    profiles = (
+        PROFILES if a["profiles"] is None else as_choices(a["profiles"], "profiles", PROFILES)
+    )
     layouts = LAYOUTS if a["layouts"] is None else as_choices(a["layouts"], "layouts", LAYOUTS)
     for name in ("batched", "ceil_mode"):
         check_bool_or_none(a[name], name)
@@ -259,7 +268,14 @@ def case_plan(args: dict[str, Any]) -> CasePlan:
         budgets=_budgets(ndims, a["min_side"], a["max_side"], a["max_elements"]),
         params={
             k: a[k]
-            for k in ("max_kernel", "max_stride", "max_dilation", "padding", "dilation", "ceil_mode")
+            for k in (
+                "max_kernel",
+                "max_stride",
+                "max_dilation",
+                "padding",
+                "dilation",
+                "ceil_mode",
+            )
         }
         | {"square": a["square"], "same_stride": a["same_stride"]},
     )
@@ -282,7 +298,9 @@ def _budgets(ndims: tuple[int, ...], min_side: int, max_side: int, max_elements:
     budgets = {(nd, False): (extents[nd], max_elements) for nd in ndims}
     for nd in ndims:
         small = min(extents[nd], integer_root(min(256, max_elements), nd))
-        budgets[nd, True] = (small, min(256, max_elements)) if min_side <= small else budgets[nd, False]
+        budgets[nd, True] = (
+            (small, min(256, max_elements)) if min_side <= small else budgets[nd, False]
+        )
     return budgets
 
 

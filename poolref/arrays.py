@@ -180,14 +180,12 @@ class PoolCase(NamedTuple):
         return text
 
 
-
 def _exact_int_limit(dtype: np.dtype) -> int:
     """Largest ``m`` such that every integer in ``[-m, m]`` is exact in ``dtype``."""
     if dtype.kind == "f":
         return 2 ** (np.finfo(dtype).nmant + 1)
     info = np.iinfo(dtype)
     return min(-int(info.min), int(info.max)) if info.min < 0 else int(info.max)
-
 
 
 def distinct_grid(dtype: DTypeLike, n: int, *, domain: str = "any") -> np.ndarray:
@@ -244,7 +242,6 @@ def distinct_grid(dtype: DTypeLike, n: int, *, domain: str = "any") -> np.ndarra
     mid = finite.size // 2
     start = max(0, min(mid - n // 2, finite.size - n))
     return finite[start : start + n].astype(dtype)
-
 
 
 def with_layout(x: np.ndarray, layout: str, *, channel_axis: int = 1) -> np.ndarray:

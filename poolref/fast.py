@@ -178,7 +178,9 @@ def _first_valid_codes(spatial: tuple, out_spatial: tuple, params: PoolParams) -
     tap = np.zeros((1,) * nd, dtype=np.int64)
     empty = np.zeros((1,) * nd, dtype=bool)
     for i, (length, n_out, k, s, p, d) in enumerate(
-        zip(spatial, out_spatial, params.kernel_size, params.stride, params.padding, params.dilation)
+        zip(
+            spatial, out_spatial, params.kernel_size, params.stride, params.padding, params.dilation
+        )
     ):
         start = np.arange(n_out) * s - p
         first = np.where(start < 0, -(start // d), 0)  # ceil(-start / d) for starts in the padding
@@ -242,7 +244,9 @@ def _axis_passes(spatial: tuple, out_spatial: tuple, params: PoolParams):
     nd = len(spatial)
     passes = []
     for axis, (length, n_out, k, s, p, d) in enumerate(
-        zip(spatial, out_spatial, params.kernel_size, params.stride, params.padding, params.dilation)
+        zip(
+            spatial, out_spatial, params.kernel_size, params.stride, params.padding, params.dilation
+        )
     ):
         before = (slice(None),) * (2 + axis)
         after = (slice(None),) * (nd - axis - 1)
@@ -332,7 +336,9 @@ def _max_and_codes(x: np.ndarray, params: PoolParams, out_spatial: tuple):
                 np.copyto(acc, v, where=m)
             else:
                 np.maximum(acc, v, out=acc)
-        np.multiply(better, code_dtype.type(tap + 1), out=scratch)  # overwrites better with uint8 codes
+        np.multiply(
+            better, code_dtype.type(tap + 1), out=scratch
+        )  # overwrites better with uint8 codes
         np.maximum(codes, scratch, out=codes)
     # Windows whose valid taps all equal the lowest value were never updated:
     # PyTorch picks their first valid tap (the value is unchanged).
@@ -372,15 +378,21 @@ def _indices_from_codes(codes: np.ndarray, spatial: tuple, params: PoolParams) -
     taps = np.arange(n_taps, dtype=np.int64)
     below, plane_stride = n_taps, math.prod(spatial)
     for i, (length, n_out, k, s, p, d) in enumerate(
-        zip(spatial, out_spatial, params.kernel_size, params.stride, params.padding, params.dilation)
+        zip(
+            spatial, out_spatial, params.kernel_size, params.stride, params.padding, params.dilation
+        )
     ):
         below //= k
         plane_stride //= length
         shape = [1] * nd
         shape[i] = n_out
-        start = np.arange(n_out, dtype=np.int64) * _wrap64(s * plane_stride) + _wrap64(-p * plane_stride)
+        start = np.arange(n_out, dtype=np.int64) * _wrap64(s * plane_stride) + _wrap64(
+            -p * plane_stride
+        )
         index += start.reshape(shape)
-        table[1:] += (taps // below % k) * _wrap64(d * plane_stride)  # tap j's offset in this dimension
+        table[1:] += (taps // below % k) * _wrap64(
+            d * plane_stride
+        )  # tap j's offset in this dimension
     flat_index, flat_codes = index.reshape(-1), codes.reshape(-1)
     for lo in range(0, flat_codes.size, CHUNK):
         part, chunk = flat_index[lo : lo + CHUNK], flat_codes[lo : lo + CHUNK]
@@ -397,7 +409,9 @@ def _indices_by_dimension(codes: np.ndarray, spatial: tuple, params: PoolParams)
     index = np.zeros(codes.shape, dtype=np.int64)
     below = math.prod(params.kernel_size)
     for i, (length, n_out, k, s, p, d) in enumerate(
-        zip(spatial, out_spatial, params.kernel_size, params.stride, params.padding, params.dilation)
+        zip(
+            spatial, out_spatial, params.kernel_size, params.stride, params.padding, params.dilation
+        )
     ):
         below //= k
         j = (tap // below) % k
@@ -516,7 +530,9 @@ def _backward_from_indices(grad_output, indices, input_shape, params):
         keep = chunk != -1
         offsets = np.arange(rows.stop - rows.start, dtype=np.int64)[:, None] * plane
         target = (chunk + offsets)[keep]
-        summed = np.bincount(target, weights=weights[rows][keep].astype(np.float64), minlength=grad[rows].size)
+        summed = np.bincount(
+            target, weights=weights[rows][keep].astype(np.float64), minlength=grad[rows].size
+        )
         grad[rows] = summed.reshape(-1, plane)
     return grad.reshape(input_shape)
 
@@ -533,7 +549,9 @@ def _unpool(y, indices, out_spatial):
         chunk = flat[rows]
         keep = chunk != -1
         target = (chunk + np.arange(rows.stop - rows.start, dtype=np.int64)[:, None] * plane)[keep]
-        out[rows].reshape(-1)[target] = values[rows][keep]  # numpy assigns in order: the last duplicate wins
+        out[rows].reshape(-1)[target] = values[rows][
+            keep
+        ]  # numpy assigns in order: the last duplicate wins
     return out.reshape(*y.shape[:2], *out_spatial)
 
 
@@ -603,9 +621,13 @@ class _MaxPoolNd:
             msg = f"{fname}: call forward before backward"
             raise RuntimeError(msg)
         codes, input_shape, dtype, batched = self._saved
-        grad_output = _params.check_array(grad_output, "grad_output", fname, _params.BACKWARD_DTYPES)
+        grad_output = _params.check_array(
+            grad_output, "grad_output", fname, _params.BACKWARD_DTYPES
+        )
         if grad_output.dtype != dtype:
-            msg = f"{fname}: grad_output.dtype={grad_output.dtype} must match the input dtype {dtype}"
+            msg = (
+                f"{fname}: grad_output.dtype={grad_output.dtype} must match the input dtype {dtype}"
+            )
             raise TypeError(msg)
         gb = grad_output if batched else grad_output[np.newaxis]
         if gb.shape != codes.shape:

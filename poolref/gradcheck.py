@@ -36,7 +36,9 @@ __all__ = ["GRADIENT_TOLERANCE", "check_vjp", "numerical_jvp", "numerical_vjp"]
 GRADIENT_TOLERANCE = {"rtol": 1e-7, "atol": 1e-9}
 
 
-def numerical_jvp(f: Callable, x: np.ndarray, tangent: np.ndarray, *, eps: float = 1e-3) -> np.ndarray:
+def numerical_jvp(
+    f: Callable, x: np.ndarray, tangent: np.ndarray, *, eps: float = 1e-3
+) -> np.ndarray:
     """Central difference of ``f`` at ``x`` along ``tangent``, in float64.
 
     Parameters
@@ -63,7 +65,9 @@ def numerical_jvp(f: Callable, x: np.ndarray, tangent: np.ndarray, *, eps: float
     return (plus - minus) / (2 * eps)
 
 
-def numerical_vjp(f: Callable, x: np.ndarray, cotangent: np.ndarray, *, eps: float = 1e-3) -> np.ndarray:
+def numerical_vjp(
+    f: Callable, x: np.ndarray, cotangent: np.ndarray, *, eps: float = 1e-3
+) -> np.ndarray:
     """Gradient of ``<cotangent, f(x)>`` by central differences, one element at a time.
 
     ``2 * x.size`` evaluations of ``f``: for small inputs only. Returns a

@@ -239,7 +239,9 @@ def _checked_params(spatial, kernel_size, stride, padding, dilation, ceil_mode, 
     p = _ntuple(padding, nd, "padding", func, 0)
     d = _ntuple(dilation, nd, "dilation", func, 1)
     ceil = check_bool(ceil_mode, "ceil_mode", func)
-    out = tuple(_output_length(n, kk, ss, pp, dd, ceil) for n, kk, ss, pp, dd in zip(spatial, k, s, p, d))
+    out = tuple(
+        _output_length(n, kk, ss, pp, dd, ceil) for n, kk, ss, pp, dd in zip(spatial, k, s, p, d)
+    )
     if min(out) < 1:
         msg = (
             f"{func}: output size {out} is too small for spatial={spatial} with kernel_size={kernel_size!r}, "
@@ -268,7 +270,9 @@ def _taps_inside(length: int, n_out: int, k: int, s: int, p: int, d: int) -> np.
     return np.concatenate([np.arange(lo[a], reach[b] + 1) for a, b in zip(new, ends)])
 
 
-def _window_table(spatial: tuple, params: PoolParams, reduced: bool, func="im2col_indices", column_bytes=8):
+def _window_table(
+    spatial: tuple, params: PoolParams, reduced: bool, func="im2col_indices", column_bytes=8
+):
     """The ``(K, P)`` index table and the output shape; ``reduced``: only rows of taps inside the input.
 
     With ``reduced`` the rows are the taps some window reads inside the input
@@ -293,7 +297,10 @@ def _window_table(spatial: tuple, params: PoolParams, reduced: bool, func="im2co
     valid = np.ones((1,) * (2 * nd), dtype=bool)
     for axis in range(nd):
         taps = inside_taps[axis]
-        inside = taps[:, None] * d[axis] + (np.arange(out[axis], dtype=np.int64) * s[axis] - p[axis])[None, :]
+        inside = (
+            taps[:, None] * d[axis]
+            + (np.arange(out[axis], dtype=np.int64) * s[axis] - p[axis])[None, :]
+        )
         if reduced:
             position = inside if taps.size else np.full((1, out[axis]), -1, dtype=np.int64)
         else:
@@ -376,7 +383,9 @@ def im2col(x, kernel_size, stride=1, padding=0, dilation=1, ceil_mode=False, *, 
            [ 0.,  2., -1.]])
     """
     x = _check_planes(x, "x", "im2col")
-    if not isinstance(pad_value, (numbers.Real, np.generic)) or isinstance(pad_value, (np.str_, np.bytes_)):
+    if not isinstance(pad_value, (numbers.Real, np.generic)) or isinstance(
+        pad_value, (np.str_, np.bytes_)
+    ):
         msg = f"im2col: pad_value must be a real number, got pad_value={pad_value!r}"
         raise TypeError(msg)
     if isinstance(pad_value, np.generic) and pad_value.dtype.kind not in "biuf":
@@ -386,7 +395,9 @@ def im2col(x, kernel_size, stride=1, padding=0, dilation=1, ceil_mode=False, *, 
     return _gather_columns(x, index, pad_value)
 
 
-def _scatter_add(values: np.ndarray, index: np.ndarray, n_planes: int, plane_size: int, dtype) -> np.ndarray:
+def _scatter_add(
+    values: np.ndarray, index: np.ndarray, n_planes: int, plane_size: int, dtype
+) -> np.ndarray:
     """Sum ``values[..., b, o]`` into ``(n_planes, plane_size)`` at ``index[..., b, o]`` (skip -1).
 
     ``values`` and ``index`` broadcast to ``(B, P, R)``; the sum runs in that
@@ -509,7 +520,9 @@ def _pool_columns(x: np.ndarray, params):
     n_batch, n_chan, *spatial = x.shape
     # the column matrix holds N*C values of x's dtype per table entry
     column_bytes = n_batch * n_chan * x.dtype.itemsize
-    index, out_spatial = _window_table(tuple(spatial), params, True, "im2col (the column matrix)", column_bytes)
+    index, out_spatial = _window_table(
+        tuple(spatial), params, True, "im2col (the column matrix)", column_bytes
+    )
     planes = x.reshape(n_batch * n_chan, 1, *spatial)  # every channel its own image
     cols = _gather_columns(planes, index, lowest(x.dtype))
     rows = _argmax_rows(cols, index)
@@ -680,7 +693,9 @@ class Maxpool:
         self.h_out = (self.h_X - kernel[0]) // steps[0] + 1
         self.w_out = (self.w_X - kernel[1]) // steps[1] + 1
         self.out_dim = (self.d_X, self.h_out, self.w_out)
-        self._params = PoolParams(kernel, steps, (0, 0), (1, 1), False)  # the tutorial: no padding or dilation
+        self._params = PoolParams(
+            kernel, steps, (0, 0), (1, 1), False
+        )  # the tutorial: no padding or dilation
         self.n_X = None  # batch size of the last forward (the tutorial's attribute)
         self._max_rows = None  # argmax rows of the last forward, kept for backward
         self._n_rows = None

@@ -115,7 +115,9 @@ def _forward(x, params, with_indices):
                 best_index, best_value = -1, None
                 window = [starts[i][out_pos[i]] for i in range(len(spatial))]
                 # only the taps inside the input: a padded position is never selected
-                inside = [_valid_taps(window[i], spatial[i], k[i], d[i]) for i in range(len(spatial))]
+                inside = [
+                    _valid_taps(window[i], spatial[i], k[i], d[i]) for i in range(len(spatial))
+                ]
                 for taps in itertools.product(*inside):
                     pos = tuple(window[i] + taps[i] * d[i] for i in range(len(spatial)))
                     value = plane[pos].item()  # exact: Python float/int

@@ -68,6 +68,7 @@ __all__ = [
     "with_layout",
 ]
 
+
 def _params_strategy(
     nd,
     *,
@@ -177,13 +178,19 @@ def pool_params(
     args = dict(locals())  # first statement: exactly the keywords, by name
     nd = _args.check_nd(nd, "nd")
     bounds = {
-        name: _args.check_int(args[name], name, 1) for name in ("max_kernel", "max_stride", "max_dilation")
+        name: _args.check_int(args[name], name, 1)
+        for name in ("max_kernel", "max_stride", "max_dilation")
     }
     for name in ("padding", "dilation", "square", "same_stride"):
         _args.check_flag(args[name], name)
     _args.check_bool_or_none(ceil_mode, "ceil_mode")
     inner = _params_strategy(
-        nd, **bounds, padding=padding, dilation=dilation, ceil_mode=ceil_mode, square=square,
+        nd,
+        **bounds,
+        padding=padding,
+        dilation=dilation,
+        ceil_mode=ceil_mode,
+        square=square,
         same_stride=same_stride,
     )
     return _args.Named(inner, _args.call_text(pool_params, args))
@@ -214,7 +221,9 @@ def dtypes(*, floats: bool = True, ints: bool = True) -> st.SearchStrategy[np.dt
     if not (floats or ints):
         msg = "floats=False and ints=False leave no dtype to draw"
         raise InvalidArgument(msg)
-    chosen = [t for t in _args.DTYPE_ORDER if (t.kind == "f" and floats) or (t.kind in "iu" and ints)]
+    chosen = [
+        t for t in _args.DTYPE_ORDER if (t.kind == "f" and floats) or (t.kind in "iu" and ints)
+    ]
     return st.sampled_from(chosen)
 
 

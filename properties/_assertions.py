@@ -113,20 +113,34 @@ def _same_dtype_and_shape(actual, expected, *, case, name, func, **extra):
     actual = np.asarray(actual)
     expected = np.asarray(expected)
     if actual.dtype != expected.dtype:
-        fail(f"{name}.dtype={actual.dtype}, but should be {expected.dtype}", case=case, func=func, **extra)
+        fail(
+            f"{name}.dtype={actual.dtype}, but should be {expected.dtype}",
+            case=case,
+            func=func,
+            **extra,
+        )
     if actual.shape != expected.shape:
-        fail(f"{name}.shape={actual.shape}, but should be {expected.shape}", case=case, func=func, **extra)
+        fail(
+            f"{name}.shape={actual.shape}, but should be {expected.shape}",
+            case=case,
+            func=func,
+            **extra,
+        )
     return actual, expected
 
 
-def assert_pool_equal(actual, expected, *, case: PoolCase | None, name: str, func: str | None = None, **extra):
+def assert_pool_equal(
+    actual, expected, *, case: PoolCase | None, name: str, func: str | None = None, **extra
+):
     """``actual`` is ``expected`` exactly: dtype, shape, values (NaN equal to NaN, sign of zero).
 
     ``case`` and ``func`` describe the call that produced ``actual``; ``extra``
     keywords (``return_indices=True``, ...) go into the reproduction snippet.
     """
     __tracebackhide__ = True
-    actual, expected = _same_dtype_and_shape(actual, expected, case=case, name=name, func=func, **extra)
+    actual, expected = _same_dtype_and_shape(
+        actual, expected, case=case, name=name, func=func, **extra
+    )
     same = _same_values(actual, expected)
     if not np.all(same):
         bad = np.argwhere(~same)
@@ -141,7 +155,14 @@ def assert_pool_equal(actual, expected, *, case: PoolCase | None, name: str, fun
 
 
 def assert_pool_close(
-    actual, expected, *, case: PoolCase | None, name: str, func: str | None = None, atol=None, **extra
+    actual,
+    expected,
+    *,
+    case: PoolCase | None,
+    name: str,
+    func: str | None = None,
+    atol=None,
+    **extra,
 ):
     """Like :func:`assert_pool_equal` for values, but within :data:`GRAD_TOLERANCE`.
 
@@ -149,7 +170,9 @@ def assert_pool_close(
     :func:`summation_tolerance`) replaces the table's tolerances.
     """
     __tracebackhide__ = True
-    actual, expected = _same_dtype_and_shape(actual, expected, case=case, name=name, func=func, **extra)
+    actual, expected = _same_dtype_and_shape(
+        actual, expected, case=case, name=name, func=func, **extra
+    )
     tol = GRAD_TOLERANCE[actual.dtype] if atol is None else {"rtol": 0.0, "atol": atol}
     close = np.isclose(actual, expected, equal_nan=True, **tol)
     if not np.all(close):
@@ -165,7 +188,9 @@ def assert_pool_close(
         )
 
 
-def check(condition, message: str, *, case: PoolCase | None = None, func: str | None = None, **extra):
+def check(
+    condition, message: str, *, case: PoolCase | None = None, func: str | None = None, **extra
+):
     """``assert condition`` with the case's description and reproduction on failure."""
     __tracebackhide__ = True
     if not condition:

@@ -169,10 +169,14 @@ def pool(x, kernel_size, stride, padding, dilation, ceil_mode, bugs=frozenset())
     return y, idx
 
 
-def pool_backward(grad_output, x, kernel_size, stride, padding, dilation, ceil_mode, bugs=frozenset()):
+def pool_backward(
+    grad_output, x, kernel_size, stride, padding, dilation, ceil_mode, bugs=frozenset()
+):
     """Gradient of :func:`pool` (scatter-add at the forward's indices), unless ``bugs`` says otherwise."""
     nd = len(kernel_size)
-    _, idx = pool(x, kernel_size, stride, padding, dilation, ceil_mode, frozenset(bugs) - {"modifies_input"})
+    _, idx = pool(
+        x, kernel_size, stride, padding, dilation, ceil_mode, frozenset(bugs) - {"modifies_input"}
+    )
     batched = x.ndim == nd + 2
     xb = x if batched else x[np.newaxis]
     gb = grad_output if batched else grad_output[np.newaxis]
@@ -184,7 +188,9 @@ def pool_backward(grad_output, x, kernel_size, stride, padding, dilation, ceil_m
     i2 = ib.reshape(n_batch * n_chan, -1).astype(np.int64)
     if "grad_ties_split" in bugs:
         k, s = _params(kernel_size, stride, bugs)
-        _, windows = _windows(tuple(spatial), k, s, tuple(padding), tuple(dilation), ceil_mode, bugs)
+        _, windows = _windows(
+            tuple(spatial), k, s, tuple(padding), tuple(dilation), ceil_mode, bugs
+        )
         planes = np.ascontiguousarray(xb).reshape(n_batch * n_chan, -1)
     for r in range(n_batch * n_chan):
         for w in range(i2.shape[1]):
@@ -239,32 +245,86 @@ def _entry(bug, what, caught_by, *, backward_only=False):
 
 BROKEN = [
     _entry("ignore_ceil_mode", "output size: ceil_mode ignored (always floor)", "output shape"),
-    _entry("ceil_without_correction", "ceil_mode: keeps a last window that starts in the right padding", "output shape"),
-    _entry("eff_k_times_d", "output size: effective window k*d instead of d*(k-1)+1", "output shape"),
-    _entry("zero_padding", "padding: padded positions hold 0 and can win (negative inputs)", "values"),
-    _entry("int_zero_padding", "padding: integer inputs padded with 0 instead of iinfo.min", "values"),
+    _entry(
+        "ceil_without_correction",
+        "ceil_mode: keeps a last window that starts in the right padding",
+        "output shape",
+    ),
+    _entry(
+        "eff_k_times_d", "output size: effective window k*d instead of d*(k-1)+1", "output shape"
+    ),
+    _entry(
+        "zero_padding", "padding: padded positions hold 0 and can win (negative inputs)", "values"
+    ),
+    _entry(
+        "int_zero_padding", "padding: integer inputs padded with 0 instead of iinfo.min", "values"
+    ),
     _entry("no_dilation_taps", "dilation: size formula uses it, taps ignore it", "values"),
-    _entry("window_relative_index", "indices: position inside the window, not in the plane", "indices"),
+    _entry(
+        "window_relative_index", "indices: position inside the window, not in the plane", "indices"
+    ),
     _entry("padded_plane_index", "indices: flat index into the padded plane", "indices"),
     _entry("ties_last", "ties: the last maximum wins (>=)", "indices"),
     _entry("nan_ignored", "NaN: skipped like nanmax (value not NaN)", "values"),
     _entry("nan_first", "NaN: index of the first NaN (np.argmax) instead of the last", "indices"),
-    _entry("finite_init", "-inf: running max starts at the lowest finite value (all -inf windows)", "values"),
-    _entry("empty_window_zero", "empty windows (dilation + padding): value 0 instead of -inf", "values"),
-    _entry("signed_zero_via_max", "signed zero: value from np.max (+0.0) instead of the selected element", "values"),
-    _entry("grad_assign", "gradient: overlapping windows overwrite instead of accumulating", "gradient", backward_only=True),
-    _entry("grad_ties_split", "gradient: split between tied maxima", "gradient", backward_only=True),
+    _entry(
+        "finite_init",
+        "-inf: running max starts at the lowest finite value (all -inf windows)",
+        "values",
+    ),
+    _entry(
+        "empty_window_zero", "empty windows (dilation + padding): value 0 instead of -inf", "values"
+    ),
+    _entry(
+        "signed_zero_via_max",
+        "signed zero: value from np.max (+0.0) instead of the selected element",
+        "values",
+    ),
+    _entry(
+        "grad_assign",
+        "gradient: overlapping windows overwrite instead of accumulating",
+        "gradient",
+        backward_only=True,
+    ),
+    _entry(
+        "grad_ties_split", "gradient: split between tied maxima", "gradient", backward_only=True
+    ),
     _entry("output_float64", "dtype: output always float64", "output dtype"),
     _entry("indices_int32", "dtype: int32 indices", "indices dtype"),
-    _entry("computes_in_float32", "dtype: computes in float32 (float64/int64 precision lost)", "values"),
-    _entry("index_in_input_dtype", "dtype: indices stored in the input dtype (float16/int8 planes overflow)", "indices"),
-    _entry("backward_float64", "dtype: gradient always float64", "gradient dtype", backward_only=True),
-    _entry("layout_blind", "layout: reads the buffer in memory order (wrong for non-contiguous input)", "values"),
-    _entry("modifies_input", "in place: replaces NaN by -inf in the caller's array", "input modified"),
-    _entry("grad_modifies_grad_output", "in place: the backward zeroes grad_output", "grad_output modified", backward_only=True),
+    _entry(
+        "computes_in_float32", "dtype: computes in float32 (float64/int64 precision lost)", "values"
+    ),
+    _entry(
+        "index_in_input_dtype",
+        "dtype: indices stored in the input dtype (float16/int8 planes overflow)",
+        "indices",
+    ),
+    _entry(
+        "backward_float64", "dtype: gradient always float64", "gradient dtype", backward_only=True
+    ),
+    _entry(
+        "layout_blind",
+        "layout: reads the buffer in memory order (wrong for non-contiguous input)",
+        "values",
+    ),
+    _entry(
+        "modifies_input", "in place: replaces NaN by -inf in the caller's array", "input modified"
+    ),
+    _entry(
+        "grad_modifies_grad_output",
+        "in place: the backward zeroes grad_output",
+        "grad_output modified",
+        backward_only=True,
+    ),
     _entry("batch_channel_swap", "batch/channel mix-up: reshapes (N, C) as (C, N)", "values"),
-    _entry("unbatched_channels_as_batch", "unbatched input: channels treated as the batch", "output shape"),
-    _entry("first_stride_everywhere", "parameters: stride[0] used for every dimension", "output shape"),
+    _entry(
+        "unbatched_channels_as_batch",
+        "unbatched input: channels treated as the batch",
+        "output shape",
+    ),
+    _entry(
+        "first_stride_everywhere", "parameters: stride[0] used for every dimension", "output shape"
+    ),
     _entry("kernel_reversed", "parameters: kernel_size read in reverse order", "output shape"),
 ]
 
@@ -279,7 +339,9 @@ def _make(entry: Broken):
 
     @functools.wraps(pool_backward)
     def backward(grad_output, x, kernel_size, stride, padding, dilation, ceil_mode):
-        return pool_backward(grad_output, x, kernel_size, stride, padding, dilation, ceil_mode, entry.backward_bugs)
+        return pool_backward(
+            grad_output, x, kernel_size, stride, padding, dilation, ceil_mode, entry.backward_bugs
+        )
 
     for fn, role in ((forward, "forward"), (backward, "backward")):
         fn.__name__ = fn.__qualname__ = f"{entry.bug}_{role}"

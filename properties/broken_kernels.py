@@ -75,7 +75,11 @@ def _window_max(planes, outs, k, s, p, d, taps, *, bugs=frozenset(), init_index=
     shape = (planes.shape[0], *(len(o) for o in outs))
     low = -np.inf if planes.dtype.kind == "f" else np.iinfo(planes.dtype).min
     best = np.full(shape, low, dtype=planes.dtype)
-    index = np.full(shape, -1, dtype=np.int64) if init_index is None else np.broadcast_to(init_index, shape).copy()
+    index = (
+        np.full(shape, -1, dtype=np.int64)
+        if init_index is None
+        else np.broadcast_to(init_index, shape).copy()
+    )
     for tap in taps:
         pos, valid, flat = [], True, 0
         for i, (o, j) in enumerate(zip(outs, tap)):
@@ -92,7 +96,9 @@ def _window_max(planes, outs, k, s, p, d, taps, *, bugs=frozenset(), init_index=
             valid = np.ones_like(valid)
         greater = v > best
         if "vector_max_drops_nan" not in bugs:
-            greater |= np.isnan(v)  # x86 maxps returns the second operand for NaN: the bug skips this
+            greater |= np.isnan(
+                v
+            )  # x86 maxps returns the second operand for NaN: the bug skips this
         take = valid & (greater | ((index == -1) if init_index is None else False))
         best = np.where(take, v, best)
         index = np.where(take, np.broadcast_to(flat, shape), index)
@@ -137,7 +143,9 @@ def _reduce_taps(planes, outs, k, s, p, d, bugs):
             if best is None:
                 best, index = v, i
             else:  # shows: kernel > 255 taps with NaN beyond tap 255 (the merge forgets NaN)
-                best, index = _merge(best, index, v, i, nan="big_kernel_merge_drops_nan" not in bugs)
+                best, index = _merge(
+                    best, index, v, i, nan="big_kernel_merge_drops_nan" not in bugs
+                )
         return best, index
     if k[-1] > CHUNK:
         best = index = None
@@ -147,7 +155,9 @@ def _reduce_taps(planes, outs, k, s, p, d, bugs):
             if best is None:
                 best, index = v, i
             else:  # shows: kernel wider than 8 with equal maxima on both sides of a chunk
-                best, index = _merge(best, index, v, i, ordered=False, ge="wide_kernel_merge_ge" in bugs)
+                best, index = _merge(
+                    best, index, v, i, ordered=False, ge="wide_kernel_merge_ge" in bugs
+                )
         return best, index
     return _window_max(planes, outs, k, s, p, d, taps, bugs=bugs)
 
@@ -198,7 +208,9 @@ def _rows_path(planes, out, k, s, p, d, bugs):
     v, i = _reduce_taps(src, [*rows, np.arange(body)], k, s, p, d, bugs)
     block = (slice(None), *(slice(0, len(r)) for r in rows), slice(0, body))
     y[block], idx[block] = v, i
-    end = o_w - 1 if "tail_off_by_one" in bugs else o_w  # shows: output W > 16, not a multiple of 16
+    end = (
+        o_w - 1 if "tail_off_by_one" in bugs else o_w
+    )  # shows: output W > 16, not a multiple of 16
     tail_bugs = bugs - {"vector_max_drops_nan", "vector_zero_fill_padding"}
     all_rows = [np.arange(o) for o in out[:-1]]
     for col in range(body, end):
@@ -212,13 +224,26 @@ def _pool_2x2(planes, out, bugs):
     h, w = planes.shape[1:]
     o_h, o_w = out
     body = o_w - o_w % LANES
-    flat = np.concatenate([planes.reshape(planes.shape[0], -1), np.full((planes.shape[0], w + 2), -np.inf, planes.dtype)], axis=1)
+    flat = np.concatenate(
+        [
+            planes.reshape(planes.shape[0], -1),
+            np.full((planes.shape[0], w + 2), -np.inf, planes.dtype),
+        ],
+        axis=1,
+    )
     r0 = (2 * np.arange(o_h))[:, None]
     y = np.empty((planes.shape[0], o_h, o_w), dtype=planes.dtype)
     idx = np.empty(y.shape, dtype=np.int64)
-    for cols, top_only in ((np.arange(body), False), (np.arange(body, o_w), "special_2x2_tail_top_row" in bugs)):
+    for cols, top_only in (
+        (np.arange(body), False),
+        (np.arange(body, o_w), "special_2x2_tail_top_row" in bugs),
+    ):
         c0 = 2 * cols[None, :]
-        taps = [(r0, c0), (r0, c0 + 1)] if top_only else [(r0, c0), (r0, c0 + 1), (r0 + 1, c0), (r0 + 1, c0 + 1)]
+        taps = (
+            [(r0, c0), (r0, c0 + 1)]
+            if top_only
+            else [(r0, c0), (r0, c0 + 1), (r0 + 1, c0), (r0 + 1, c0 + 1)]
+        )
         best = np.full((planes.shape[0], o_h, len(cols)), -np.inf, planes.dtype)
         index = np.full(best.shape, -1, np.int64)
         for r, c in taps:
@@ -251,7 +276,9 @@ def _parallel(planes, out, k, s, p, d, bugs):
     y = np.zeros((n, *out), dtype=planes.dtype)
     idx = np.zeros(y.shape, dtype=np.int64)
     if "workers_drop_remainder" in bugs:
-        chunk = n // WORKERS  # shows: work > GRAIN and N*C not a multiple of 4 (the remainder is lost)
+        chunk = (
+            n // WORKERS
+        )  # shows: work > GRAIN and N*C not a multiple of 4 (the remainder is lost)
     else:
         chunk = -(-n // WORKERS)
     plane = math.prod(planes.shape[1:])
@@ -276,11 +303,17 @@ def _channels_last(xb, out, k, s, p, d, bugs):
     idx = np.zeros(y.shape, dtype=np.int64)
     start = _first_tap_index(spatial, out, k, s, p, d, bugs)
     body = c - c % CL_LANES
-    tail = range(body, c - 1) if "cl_tail_channel_skipped" in bugs else range(body, c)  # shows: C > 8, C % 8 != 0
-    groups = [slice(c0, c0 + CL_LANES) for c0 in range(0, body, CL_LANES)] + [slice(ch, ch + 1) for ch in tail]
+    tail = (
+        range(body, c - 1) if "cl_tail_channel_skipped" in bugs else range(body, c)
+    )  # shows: C > 8, C % 8 != 0
+    groups = [slice(c0, c0 + CL_LANES) for c0 in range(0, body, CL_LANES)] + [
+        slice(ch, ch + 1) for ch in tail
+    ]
     for group in groups:
         planes = np.ascontiguousarray(xb[:, group]).reshape(-1, *spatial)
-        v, i = _window_max(planes, [np.arange(o) for o in out], k, s, p, d, _taps(k), bugs=bugs, init_index=start)
+        v, i = _window_max(
+            planes, [np.arange(o) for o in out], k, s, p, d, _taps(k), bugs=bugs, init_index=start
+        )
         y[:, group], idx[:, group] = v.reshape(n, -1, *out), i.reshape(n, -1, *out)
     return y, idx
 
@@ -303,7 +336,12 @@ def _first_tap_index(spatial, out, k, s, p, d, bugs):
 
 
 def _channels_last_layout(xb) -> bool:
-    return xb.ndim >= 3 and xb.shape[1] >= CL_LANES and xb.strides[1] == xb.itemsize and not xb.flags.c_contiguous
+    return (
+        xb.ndim >= 3
+        and xb.shape[1] >= CL_LANES
+        and xb.strides[1] == xb.itemsize
+        and not xb.flags.c_contiguous
+    )
 
 
 def _store_indices(idx, plane, bugs):
@@ -337,10 +375,14 @@ def pool(x, kernel_size, stride, padding, dilation, ceil_mode, bugs=frozenset())
     return (y, idx) if batched else (y[0], idx[0])
 
 
-def pool_backward(grad_output, x, kernel_size, stride, padding, dilation, ceil_mode, bugs=frozenset()):
+def pool_backward(
+    grad_output, x, kernel_size, stride, padding, dilation, ceil_mode, bugs=frozenset()
+):
     """Scatter-add at the forward's indices; the vector path scatters one 16-lane tile at a time."""
     nd = len(kernel_size)
-    _, idx = pool(x, kernel_size, stride, padding, dilation, ceil_mode, frozenset(bugs) - _BACKWARD_BUGS)
+    _, idx = pool(
+        x, kernel_size, stride, padding, dilation, ceil_mode, frozenset(bugs) - _BACKWARD_BUGS
+    )
     batched = x.ndim == nd + 2
     gb = np.asarray(grad_output if batched else grad_output[np.newaxis], dtype=np.float64)
     ib = idx if batched else idx[np.newaxis]
@@ -408,7 +450,9 @@ BROKEN = [
     Kernel("special_2x2_ceil_reads_next_row", "2x2 stride 2 ceil_mode with odd W", "values"),
     Kernel("cl_tail_channel_skipped", "channels-last C > 8, not a multiple of 8", "values"),
     Kernel("cl_neg_inf_index_zero", "channels-last C >= 8, all -inf window", "indices"),
-    Kernel("cl_neg_inf_depth_offset", "channels-last 3-D C >= 8, all -inf window", "indices", ndim=3),
+    Kernel(
+        "cl_neg_inf_depth_offset", "channels-last 3-D C >= 8, all -inf window", "indices", ndim=3
+    ),
     Kernel("index_float16", "plane > 2^11", "indices"),
     Kernel("index_int16", "plane > 2^15", "indices"),
     Kernel("index_uint16", "plane > 2^16", "indices"),
@@ -416,7 +460,13 @@ BROKEN = [
     Kernel("workers_chunk_relative_index", "N*C above the worker count", "indices"),
     Kernel("backward_vector_scatter", "overlapping windows inside a 16-lane tile", "gradient"),
     Kernel("backward_tile_assign", "overlapping windows across a tile boundary", "gradient"),
-    Kernel("index_float32", "plane > 2^24 (the thorough budget's cap)", "indices", ndim=1, budget="thorough"),
+    Kernel(
+        "index_float32",
+        "plane > 2^24 (the thorough budget's cap)",
+        "indices",
+        ndim=1,
+        budget="thorough",
+    ),
 ]
 
 #: The same kernel without bugs: it must pass.
@@ -431,7 +481,9 @@ def _candidate(bug: str) -> Candidate:
         return pool(x, kernel_size, stride, padding, dilation, ceil_mode, bugs)
 
     def backward(grad_output, x, kernel_size, stride, padding, dilation, ceil_mode):
-        return pool_backward(grad_output, x, kernel_size, stride, padding, dilation, ceil_mode, bugs)
+        return pool_backward(
+            grad_output, x, kernel_size, stride, padding, dilation, ceil_mode, bugs
+        )
 
     for fn, role in ((forward, "forward"), (backward, "backward")):
         fn.__name__ = fn.__qualname__ = f"{bug}_{role}"

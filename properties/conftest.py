@@ -23,7 +23,13 @@ _builtin_ci = settings.get_profile("ci")  # derandomize, database=None, print_bl
 settings.register_profile("dev", _default, max_examples=30, deadline=None)
 # CI: deterministic (derandomize implies no database), prints @reproduce_failure blobs.
 settings.register_profile(
-    "ci", _builtin_ci, max_examples=50, derandomize=True, database=None, deadline=None, print_blob=True
+    "ci",
+    _builtin_ci,
+    max_examples=50,
+    derandomize=True,
+    database=None,
+    deadline=None,
+    print_blob=True,
 )
 # Occasional deep runs: thousands of examples per property.
 settings.register_profile(

@@ -104,8 +104,12 @@ def layout_seen(x, kernel_size, stride, padding, dilation, ceil_mode):
     """Not a pooling: returns the strides and the bytes of the memory ``x`` spans, as the target saw them."""
     low = sum((n - 1) * s for n, s in zip(x.shape, x.strides) if s < 0)
     high = sum((n - 1) * s for n, s in zip(x.shape, x.strides) if s > 0) + x.itemsize
-    start = x[tuple(slice(n - 1, None) if s < 0 else slice(0, 1) for n, s in zip(x.shape, x.strides))]
-    span = np.lib.stride_tricks.as_strided(start.reshape(1).view(np.uint8), shape=(high - low,), strides=(1,))
+    start = x[
+        tuple(slice(n - 1, None) if s < 0 else slice(0, 1) for n, s in zip(x.shape, x.strides))
+    ]
+    span = np.lib.stride_tricks.as_strided(
+        start.reshape(1).view(np.uint8), shape=(high - low,), strides=(1,)
+    )
     return np.array(x.strides), span.copy()
 
 

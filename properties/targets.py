@@ -46,9 +46,20 @@ def _out(n, k, s, p, d, ceil_mode):
 def _windows(x, kernel_size, stride, padding, dilation, ceil_mode, pad_value=-np.inf):
     """Every window's taps: values ``(N, C, OH, OW, K)``, validity and plane index ``(OH, OW, K)``."""
     h, w = x.shape[-2:]
-    oh, ow = (_out(n, k, s, p, d, ceil_mode) for n, k, s, p, d in zip((h, w), kernel_size, stride, padding, dilation))
-    rows = np.arange(oh)[:, None] * stride[0] - padding[0] + np.arange(kernel_size[0])[None, :] * dilation[0]
-    cols = np.arange(ow)[:, None] * stride[1] - padding[1] + np.arange(kernel_size[1])[None, :] * dilation[1]
+    oh, ow = (
+        _out(n, k, s, p, d, ceil_mode)
+        for n, k, s, p, d in zip((h, w), kernel_size, stride, padding, dilation)
+    )
+    rows = (
+        np.arange(oh)[:, None] * stride[0]
+        - padding[0]
+        + np.arange(kernel_size[0])[None, :] * dilation[0]
+    )
+    cols = (
+        np.arange(ow)[:, None] * stride[1]
+        - padding[1]
+        + np.arange(kernel_size[1])[None, :] * dilation[1]
+    )
     r = rows[:, None, :, None]  # (OH, 1, kh, 1)
     c = cols[None, :, None, :]  # (1, OW, 1, kw)
     valid = (r >= 0) & (r < h) & (c >= 0) & (c < w)
@@ -70,11 +81,15 @@ def numpy_style(x, kernel_size, stride, padding, dilation, ceil_mode, *, bugs=()
     nan = np.isnan(values)
     first_max = np.argmax((values == y[..., None]) & valid, axis=-1)
     position = np.where(nan.any(axis=-1), np.argmax(nan, axis=-1), first_max)
-    index = np.take_along_axis(np.broadcast_to(taps, values.shape), position[..., None], axis=-1)[..., 0]
+    index = np.take_along_axis(np.broadcast_to(taps, values.shape), position[..., None], axis=-1)[
+        ..., 0
+    ]
     out_dtype = np.float32 if "float16_upcast" in bugs and x.dtype == np.float16 else x.dtype
     return y.astype(out_dtype), np.where(index >= 0, index, 0).astype(np.int64)
 
 
 def numpy_style_two_bugs(x, kernel_size, stride, padding, dilation, ceil_mode):
     """:func:`numpy_style` that ignores ceil_mode and returns float16 results as float32."""
-    return numpy_style(x, kernel_size, stride, padding, dilation, ceil_mode, bugs=("floor_only", "float16_upcast"))
+    return numpy_style(
+        x, kernel_size, stride, padding, dilation, ceil_mode, bugs=("floor_only", "float16_upcast")
+    )

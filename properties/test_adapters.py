@@ -73,7 +73,9 @@ def test_importable_does_not_import_the_framework():
         "heavy = {'tensorflow', 'keras', 'mygrad', 'mlx', 'tinygrad', 'onnx', 'paddle', 'jax', 'torch'}; "
         "print(sorted(heavy & set(sys.modules)))"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
     assert out.strip() == "[]"
 
 
@@ -130,10 +132,12 @@ def test_mlx_pads_int8_with_zero():
     pytest.importorskip("mlx.core")
     cand = adapters.mlx()
     x = np.array([[[-127]]], dtype=np.int8)
-    assert cand.forward(x, (2,), (1,), (1,), (1,), False).ravel().tolist() == [0, 0]  # MLX bug: -127
+    assert cand.forward(x, (2,), (1,), (1,), (1,), False).ravel().tolist() == [
+        0,
+        0,
+    ]  # MLX bug: -127
     x32 = x.astype(np.int32)
     assert cand.forward(x32, (2,), (1,), (1,), (1,), False).ravel().tolist() == [-127, -127]
-
 
 
 # ---------------------------------------------------------------------------

@@ -34,7 +34,9 @@ def _raises(error, text):
 
 @IMPLS
 def test_forward_names_itself_when_return_indices_is_not_a_bool(impl):
-    with _raises(TypeError, "max_pool1d: return_indices must be a bool, got return_indices=1 (type int)"):
+    with _raises(
+        TypeError, "max_pool1d: return_indices must be a bool, got return_indices=1 (type int)"
+    ):
         impl.max_pool1d(X1, 2, return_indices=1)
 
 
@@ -60,7 +62,10 @@ def test_forward_names_itself_when_the_output_would_be_empty(impl):
 
 @IMPLS
 def test_backward_names_itself_for_a_bad_parameter(impl):
-    with _raises(ValueError, "max_pool1d_backward: kernel_size must be >= 1 in every dimension, got kernel_size=0"):
+    with _raises(
+        ValueError,
+        "max_pool1d_backward: kernel_size must be >= 1 in every dimension, got kernel_size=0",
+    ):
         impl.max_pool1d_backward(G1, X1, 0)
 
 
@@ -123,7 +128,9 @@ def test_backward_names_itself_for_an_index_out_of_range(impl):
 
 @IMPLS
 def test_unpool_names_itself_for_a_bad_parameter(impl):
-    with _raises(ValueError, "max_unpool1d: kernel_size must be >= 1 in every dimension, got kernel_size=0"):
+    with _raises(
+        ValueError, "max_unpool1d: kernel_size must be >= 1 in every dimension, got kernel_size=0"
+    ):
         impl.max_unpool1d(G1, I1, 0)
 
 
@@ -189,7 +196,9 @@ def test_backward_with_indices_hands_the_core_the_normalised_params():
     spy = _spy_functions(seen, with_backward_from_input=True)
     x = np.arange(6.0).reshape(1, 1, 6)
     _, idx = spy.max_pool1d(x, 3, stride=2, padding=1, ceil_mode=True, return_indices=True)
-    spy.max_pool1d_backward(np.ones(idx.shape), x, 3, stride=2, padding=1, ceil_mode=True, indices=idx)
+    spy.max_pool1d_backward(
+        np.ones(idx.shape), x, 3, stride=2, padding=1, ceil_mode=True, indices=idx
+    )
     assert seen == [EXPECTED]
 
 

@@ -52,7 +52,10 @@ def test_a_one_tuple_parameter_applies_to_every_dimension():
 @pytest.mark.parametrize("name", ["kernel_size", "stride", "padding", "dilation"])
 def test_a_float_parameter_message_names_function_argument_value_and_type(name):
     kwargs = {"kernel_size": 2, name: 2.5}
-    with _raises(TypeError, f"max_pool2d: {name} must be an int or a tuple of 2 ints, got {name}=2.5 (type float)"):
+    with _raises(
+        TypeError,
+        f"max_pool2d: {name} must be an int or a tuple of 2 ints, got {name}=2.5 (type float)",
+    ):
         poolref.max_pool2d(X2, **kwargs)
 
 
@@ -69,7 +72,9 @@ def test_a_non_bool_ceil_mode_message_names_its_type():
 
 @pytest.mark.parametrize("kernel_size", [0, [0]], ids=["cached-int", "uncached-list"])
 def test_a_zero_kernel_size_message_starts_with_the_function_name(kernel_size):
-    text = f"max_pool1d: kernel_size must be >= 1 in every dimension, got kernel_size={kernel_size!r}"
+    text = (
+        f"max_pool1d: kernel_size must be >= 1 in every dimension, got kernel_size={kernel_size!r}"
+    )
     with _raises(ValueError, text):
         poolref.max_pool1d(X1, kernel_size)
 

@@ -25,7 +25,9 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-if importlib.util.find_spec("asv_bench") is None:  # pytest puts properties/, not the root, on sys.path
+if (
+    importlib.util.find_spec("asv_bench") is None
+):  # pytest puts properties/, not the root, on sys.path
     sys.path.insert(0, str(ROOT))
 
 import asv_bench  # noqa: E402
@@ -105,9 +107,13 @@ def test_params_match_param_names_and_signatures(cls):
 
 def _holes(cls) -> set[tuple]:
     """The combinations ``skip_for_params`` declares; the same for every benchmark of the class."""
-    declared = {m: set(getattr(getattr(cls, m), "skip_params", [])) for m in _benchmark_methods(cls)}
+    declared = {
+        m: set(getattr(getattr(cls, m), "skip_params", [])) for m in _benchmark_methods(cls)
+    }
     first = next(iter(declared.values()))
-    assert all(h == first for h in declared.values()), f"{_id(cls)}: benchmarks declare different holes"
+    assert all(h == first for h in declared.values()), (
+        f"{_id(cls)}: benchmarks declare different holes"
+    )
     return first
 
 
@@ -183,7 +189,9 @@ def test_only_features_missing_from_old_commits_skip_in_setup():
     """Grid holes are declared, not raised: asv logs a line for every skip in setup."""
     raisers = set()
     for name in MODULES:
-        if name.endswith("compare_torch"):  # a script, not benchmarks: its n/a cells explain themselves
+        if name.endswith(
+            "compare_torch"
+        ):  # a script, not benchmarks: its n/a cells explain themselves
             continue
         path = Path(importlib.import_module(name).__file__)
         raisers |= _raises_not_implemented(ast.parse(path.read_text()))
@@ -198,7 +206,9 @@ def test_a_missing_submodule_skips_but_a_missing_poolref_fails(monkeypatch):
         raise ModuleNotFoundError("No module named 'poolref'", name="poolref")
 
     monkeypatch.setattr(common.importlib, "import_module", no_poolref)
-    with pytest.raises(ModuleNotFoundError, match="poolref"):  # not a silent n/a for the whole suite
+    with pytest.raises(
+        ModuleNotFoundError, match="poolref"
+    ):  # not a silent n/a for the whole suite
         common.impl_module("fast")
 
 
@@ -214,7 +224,9 @@ def test_inputs_are_seeded_read_only_and_sized_for_the_suite():
 
 
 def test_compare_torch_quick_prints_the_tables(capsys):
-    assert compare_torch.main(["--quick", "--configs", "tiny,1d", "--impl", "fast,im2col,naive"]) == 0
+    assert (
+        compare_torch.main(["--quick", "--configs", "tiny,1d", "--impl", "fast,im2col,naive"]) == 0
+    )
     out = capsys.readouterr().out
     assert "| # | config | impl |" in out and "Absolute medians" in out
     for row in ("| | | fast |", "| | | im2col |", "| | | naive |"):
@@ -232,7 +244,10 @@ def test_compare_torch_prints_na_for_a_missing_feature(capsys, monkeypatch):
     partial = types.ModuleType("poolref.partial")
     partial.max_pool2d = poolref.naive.max_pool2d
     monkeypatch.setattr(compare_torch, "_load_impl", lambda name: partial)
-    assert compare_torch.main(["--quick", "--configs", "tiny", "--impl", "naive", "--repeat", "1"]) == 0
+    assert (
+        compare_torch.main(["--quick", "--configs", "tiny", "--impl", "naive", "--repeat", "1"])
+        == 0
+    )
     out = capsys.readouterr().out
     row = next(line for line in out.splitlines() if line.startswith("| | | naive |"))
     assert "n/a" in row
@@ -261,7 +276,9 @@ def test_without_torch_ratios_are_skipped_and_the_script_still_reports(capsys, m
     bench.setup(cache, "fast", 2, "k2s2")
     with pytest.raises(common.SkipNotImplemented, match="torch could not be loaded"):
         bench.track_forward(cache, "fast", 2, "k2s2")
-    assert compare_torch.main(["--quick", "--configs", "tiny", "--impl", "fast", "--repeat", "1"]) == 0
+    assert (
+        compare_torch.main(["--quick", "--configs", "tiny", "--impl", "fast", "--repeat", "1"]) == 0
+    )
     out = capsys.readouterr().out
     assert "torch not installed" in out and "torch is not installed: no ratios" in out
     assert "Traceback" not in out

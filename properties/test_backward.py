@@ -38,7 +38,10 @@ def _masked_forward(impl, case):
 
 
 @impls
-@given(case=ps.pool_cases(dtypes=("float64",), profiles=("distinct",), **SMALL), seed=st.integers(0, 2**32 - 1))
+@given(
+    case=ps.pool_cases(dtypes=("float64",), profiles=("distinct",), **SMALL),
+    seed=st.integers(0, 2**32 - 1),
+)
 def test_backward_matches_numerical_gradient(impl, case, seed):
     # distinct values are a permutation of consecutive integers: gaps of 1 >> eps = 1e-3
     f, idx = _masked_forward(impl, case)
@@ -52,7 +55,9 @@ def test_backward_matches_numerical_gradient(impl, case, seed):
 
 
 @impls
-@given(case=ps.pool_cases(dtypes=("float64",), profiles=("distinct",), max_elements=24), data=st.data())
+@given(
+    case=ps.pool_cases(dtypes=("float64",), profiles=("distinct",), max_elements=24), data=st.data()
+)
 def test_backward_matches_scipy_finite_difference_gradient(impl, case, data):
     optimize = pytest.importorskip("scipy.optimize")
     f, idx = _masked_forward(impl, case)
@@ -63,7 +68,9 @@ def test_backward_matches_scipy_finite_difference_gradient(impl, case, data):
         return float(np.vdot(g, f(flat.reshape(case.x.shape))))
 
     # forward differences are exact on a linear piece; 1e-4 << the gap of 1 between values
-    expected = optimize.approx_fprime(case.x.ravel().astype(np.float64), objective, 1e-4).reshape(case.x.shape)
+    expected = optimize.approx_fprime(case.x.ravel().astype(np.float64), objective, 1e-4).reshape(
+        case.x.shape
+    )
     actual = _backward(impl, case, g)
     pa.check(
         np.allclose(actual, expected, rtol=1e-6, atol=1e-6),
@@ -74,7 +81,12 @@ def test_backward_matches_scipy_finite_difference_gradient(impl, case, data):
 
 
 @impls
-@given(case=ps.pool_cases(dtypes=("float64",), profiles=("ties", "distinct", "inf", "signed_zero", "nan"), **SMALL), data=st.data())
+@given(
+    case=ps.pool_cases(
+        dtypes=("float64",), profiles=("ties", "distinct", "inf", "signed_zero", "nan"), **SMALL
+    ),
+    data=st.data(),
+)
 def test_backward_is_adjoint_of_gather_at_indices(impl, case, data):
     # <backward(g), v> == <g, v gathered at the indices>; exact on small integers in float64
     _, idx = pa.pool(impl, case, return_indices=True)
@@ -96,7 +108,9 @@ def test_gradient_mass_is_conserved_except_for_empty_windows(impl, case, data):
     grad = _backward(impl, case, g)
     expected = float(g[idx != -1].astype(np.float64).sum())
     total = float(grad.astype(np.float64).sum())
-    pa.check(total == expected, f"sum(grad_input)={total}, but sum(grad_output)={expected}", case=case)
+    pa.check(
+        total == expected, f"sum(grad_input)={total}, but sum(grad_output)={expected}", case=case
+    )
 
 
 @impls
@@ -112,7 +126,9 @@ def test_gradient_is_zero_off_the_argmax_positions(impl, case, data):
         chosen = ib[n, c].ravel()
         selected[n, c, chosen[chosen != -1]] = True
     selected = selected.reshape(grad.shape)
-    pa.assert_pool_equal(grad != 0, selected, case=case, name="grad_input != 0", func=f"max_pool{case.nd}d_backward")
+    pa.assert_pool_equal(
+        grad != 0, selected, case=case, name="grad_input != 0", func=f"max_pool{case.nd}d_backward"
+    )
 
 
 @impls
@@ -126,8 +142,12 @@ def test_overlapping_windows_accumulate(impl, case):
     for n, c in np.ndindex(*ib.shape[:2]):
         chosen = ib[n, c].ravel()
         np.add.at(counts[n, c], chosen[chosen != -1], 1.0)
-    expected = counts.reshape(pa.batched(case.x, case.nd).shape).reshape(case.x.shape).astype(case.x.dtype)
-    pa.assert_pool_equal(grad, expected, case=case, name="grad_input", func=f"max_pool{case.nd}d_backward")
+    expected = (
+        counts.reshape(pa.batched(case.x, case.nd).shape).reshape(case.x.shape).astype(case.x.dtype)
+    )
+    pa.assert_pool_equal(
+        grad, expected, case=case, name="grad_input", func=f"max_pool{case.nd}d_backward"
+    )
 
 
 @impls
@@ -135,15 +155,25 @@ def test_overlapping_windows_accumulate(impl, case):
 def test_backward_equals_scatter_add_at_indices(impl, case, data):
     _, idx = pa.pool(impl, case, return_indices=True)
     g = data.draw(
-        hnp.arrays(case.x.dtype, idx.shape, elements=hnp.from_dtype(
-            case.x.dtype, min_value=-100, max_value=100, allow_nan=False, allow_subnormal=False
-        ), fill=st.nothing()),
+        hnp.arrays(
+            case.x.dtype,
+            idx.shape,
+            elements=hnp.from_dtype(
+                case.x.dtype, min_value=-100, max_value=100, allow_nan=False, allow_subnormal=False
+            ),
+            fill=st.nothing(),
+        ),
         label="grad_output",
     )
     expected = pa.scatter_add(g, idx, case.x.shape, case.nd)
     atol = pa.summation_tolerance(g, idx, case.x.shape, case.nd)
     pa.assert_pool_close(
-        _backward(impl, case, g), expected, case=case, name="grad_input", func=f"max_pool{case.nd}d_backward", atol=atol
+        _backward(impl, case, g),
+        expected,
+        case=case,
+        name="grad_input",
+        func=f"max_pool{case.nd}d_backward",
+        atol=atol,
     )
 
 
@@ -155,7 +185,9 @@ def test_backward_from_indices_equals_backward_from_input(impl, case, data, as_s
     from_input = _backward(impl, case, g)
     x_arg = case.x.shape if as_shape else case.x
     from_indices = pa.backward(impl, case.nd)(g, x_arg, **case.kwargs(), indices=idx)
-    pa.assert_pool_equal(from_indices, from_input, case=case, name="grad_input", func=f"max_pool{case.nd}d_backward")
+    pa.assert_pool_equal(
+        from_indices, from_input, case=case, name="grad_input", func=f"max_pool{case.nd}d_backward"
+    )
 
 
 @impls
@@ -163,5 +195,13 @@ def test_backward_from_indices_equals_backward_from_input(impl, case, data, as_s
 def test_backward_has_input_shape_and_grad_output_dtype(impl, case):
     y = pa.pool(impl, case)
     grad = _backward(impl, case, np.ones_like(y))
-    pa.check(grad.shape == case.x.shape, f"grad_input.shape={grad.shape}, but should be {case.x.shape}", case=case)
-    pa.check(grad.dtype == case.x.dtype, f"grad_input.dtype={grad.dtype}, but should be {case.x.dtype}", case=case)
+    pa.check(
+        grad.shape == case.x.shape,
+        f"grad_input.shape={grad.shape}, but should be {case.x.shape}",
+        case=case,
+    )
+    pa.check(
+        grad.dtype == case.x.dtype,
+        f"grad_input.dtype={grad.dtype}, but should be {case.x.dtype}",
+        case=case,
+    )

@@ -24,20 +24,36 @@ def test_no_target_verifies_poolref_itself(capsys):
     code, out, err = run(capsys, "verify", "--examples", "3")
     assert code == 0, out + err
     assert "poolref.fast" in out and "poolref.im2col" in out and "Maxpool" in out
-    assert out.rstrip().splitlines()[-1].startswith("PASS: 4 implementations agree with poolref.naive")
+    assert (
+        out.rstrip().splitlines()[-1].startswith("PASS: 4 implementations agree with poolref.naive")
+    )
 
 
 def test_function_target_with_a_counterexample_exits_1(capsys):
-    code, out, err = run(capsys, "verify", "broken:ties_last_forward", "--ndim", "2", "--examples", "0")
+    code, out, err = run(
+        capsys, "verify", "broken:ties_last_forward", "--ndim", "2", "--examples", "0"
+    )
     assert code == 1
     assert "[indices]" in out and "reproduce:" in out
-    assert out.rstrip().splitlines()[-1].startswith("FAIL: broken:ties_last_forward: counterexample found")
+    assert (
+        out.rstrip()
+        .splitlines()[-1]
+        .startswith("FAIL: broken:ties_last_forward: counterexample found")
+    )
 
 
 def test_function_target_that_is_correct_exits_0(capsys):
     code, out, err = run(
-        capsys, "verify", "broken:correct_forward", "--backward", "broken:correct_backward",
-        "--ndim", "1", "--examples", "5", "--no-scale",  # broken.py loops in Python: too slow for scale cases
+        capsys,
+        "verify",
+        "broken:correct_forward",
+        "--backward",
+        "broken:correct_backward",
+        "--ndim",
+        "1",
+        "--examples",
+        "5",
+        "--no-scale",  # broken.py loops in Python: too slow for scale cases
     )
     assert code == 0, out
     assert "PASS:" in out and "backward: checked" in out and "scale:" not in out
@@ -45,13 +61,32 @@ def test_function_target_that_is_correct_exits_0(capsys):
 
 def test_declaration_flags_reach_the_harness(capsys):
     code, out, _ = run(
-        capsys, "verify", "broken:nan_first_forward", "--nan", "first", "--ndim", "2", "--examples", "5", "--no-scale"
+        capsys,
+        "verify",
+        "broken:nan_first_forward",
+        "--nan",
+        "first",
+        "--ndim",
+        "2",
+        "--examples",
+        "5",
+        "--no-scale",
     )
     assert code == 0, out
     assert "nan='first'" in out
     code, out, _ = run(
-        capsys, "verify", "broken:correct_forward", "--no-indices", "--no-padding", "--dtypes", "float32,int8",
-        "--ndim", "2", "--examples", "5", "--no-scale",
+        capsys,
+        "verify",
+        "broken:correct_forward",
+        "--no-indices",
+        "--no-padding",
+        "--dtypes",
+        "float32,int8",
+        "--ndim",
+        "2",
+        "--examples",
+        "5",
+        "--no-scale",
     )
     assert code == 0, out
     assert "padding=False" in out and "indices=False" in out and "dtypes=('float32', 'int8')" in out
@@ -70,7 +105,10 @@ def test_layer_class_target(capsys):
         (["verify", "no_such_module_xyz:f"], "cannot import module 'no_such_module_xyz'"),
         (["verify", "poolref.naive:no_such_function"], "has no attribute 'no_such_function'"),
         (["verify", "poolref:__version__"], "not a function, class or Candidate"),
-        (["verify", "broken:correct_forward", "--backward", "nocolon"], "must look like module:attribute"),
+        (
+            ["verify", "broken:correct_forward", "--backward", "nocolon"],
+            "must look like module:attribute",
+        ),
         (["verify", "broken:correct_forward", "--dtypes", "complex64"], "complex64"),
         (["verify", "broken:correct_forward", "--examples", "-1"], "--examples must be >= 0"),
         (["verify", "--backward", "broken:correct_backward"], "--backward needs a TARGET"),
@@ -91,7 +129,9 @@ def test_argparse_errors_exit_2(capsys):
 
 
 def test_missing_torch_is_a_usage_error(capsys, monkeypatch):
-    monkeypatch.setitem(sys.modules, "torch", None)  # import torch -> ImportError (in this process only)
+    monkeypatch.setitem(
+        sys.modules, "torch", None
+    )  # import torch -> ImportError (in this process only)
     code, _, err = run(capsys, "verify", "torch", "--in-process")
     assert code == 2
     assert "the 'torch' adapter needs torch" in err and "pip install torch" in err
@@ -102,7 +142,11 @@ def test_missing_hypothesis_is_a_usage_error(capsys, monkeypatch):
     import importlib.util
 
     real = importlib.util.find_spec
-    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "hypothesis" else real(name, *a))
+    monkeypatch.setattr(
+        importlib.util,
+        "find_spec",
+        lambda name, *a: None if name == "hypothesis" else real(name, *a),
+    )
     code, _, err = run(capsys, "verify")
     assert code == 2
     assert "pip install 'poolref[strategies]'" in err
@@ -145,28 +189,63 @@ def test_console_entry_point_in_a_subprocess():
     """``python -m poolref`` runs the same main(); exit statuses come through."""
     env = {**os.environ, "PYTHONPATH": str(HERE) + os.pathsep + os.environ.get("PYTHONPATH", "")}
     bad = subprocess.run(
-        [sys.executable, "-m", "poolref", "verify", "broken:zero_padding_forward", "--ndim", "1", "--examples", "0", "-q"],
-        capture_output=True, text=True, env=env, check=False,
+        [
+            sys.executable,
+            "-m",
+            "poolref",
+            "verify",
+            "broken:zero_padding_forward",
+            "--ndim",
+            "1",
+            "--examples",
+            "0",
+            "-q",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
     )
     assert bad.returncode == 1, bad.stdout + bad.stderr
     assert "[values]" in bad.stdout
     usage = subprocess.run(
-        [sys.executable, "-m", "poolref", "verify", "nosuch"], capture_output=True, text=True, env=env, check=False
+        [sys.executable, "-m", "poolref", "verify", "nosuch"],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
     )
     assert usage.returncode == 2 and "Traceback" not in usage.stderr
 
 
 def test_ndim_before_target_does_not_swallow_it(capsys):
-    code, out, err = run(capsys, "verify", "--ndim", "2", "broken:correct_forward", "--examples", "2", "--in-process")
+    code, out, err = run(
+        capsys, "verify", "--ndim", "2", "broken:correct_forward", "--examples", "2", "--in-process"
+    )
     assert code == 0, out + err
     assert "(2-D;" in out
-    code, out, err = run(capsys, "verify", "--ndim", "1,2", "broken:correct_forward", "--examples", "0", "--in-process")
+    code, out, err = run(
+        capsys,
+        "verify",
+        "--ndim",
+        "1,2",
+        "broken:correct_forward",
+        "--examples",
+        "0",
+        "--in-process",
+    )
     assert code == 0 and "(1-D, 2-D;" in out, out + err
 
 
 @pytest.mark.parametrize("in_process", [True, False], ids=["in-process", "worker"])
 def test_a_target_with_the_wrong_signature_is_a_one_line_usage_error(capsys, in_process):
-    argv = ["verify", "crashing_targets:two_arguments", "--ndim", "1", *(["--in-process"] if in_process else [])]
+    argv = [
+        "verify",
+        "crashing_targets:two_arguments",
+        "--ndim",
+        "1",
+        *(["--in-process"] if in_process else []),
+    ]
     code, out, err = run(capsys, *argv)
     assert code == 2, out + err
     assert "cannot be called as f(x, kernel_size, stride, padding, dilation, ceil_mode)" in err

@@ -59,7 +59,9 @@ def test_backward_matches_naive_oracle_to_rounding(impl, case, seed):
     grad = pa.backward(impl, case.nd)(g, case.x, **case.kwargs())
     grad_ref = pa.backward(naive, case.nd)(g, case.x, **case.kwargs())
     atol = pa.summation_tolerance(g, idx, case.x.shape, case.nd)
-    pa.assert_pool_close(grad, grad_ref, case=case, name="grad_input", func=f"max_pool{case.nd}d_backward", atol=atol)
+    pa.assert_pool_close(
+        grad, grad_ref, case=case, name="grad_input", func=f"max_pool{case.nd}d_backward", atol=atol
+    )
 
 
 @checked
@@ -70,15 +72,21 @@ def test_backward_with_integer_gradients_matches_naive_oracle_exactly(impl, case
     g = pa.integer_gradients(y.shape, y.dtype, seed)
     grad = pa.backward(impl, case.nd)(g, case.x, **case.kwargs())
     grad_ref = pa.backward(naive, case.nd)(g, case.x, **case.kwargs())
-    pa.assert_pool_equal(grad, grad_ref, case=case, name="grad_input", func=f"max_pool{case.nd}d_backward")
+    pa.assert_pool_equal(
+        grad, grad_ref, case=case, name="grad_input", func=f"max_pool{case.nd}d_backward"
+    )
 
 
 @checked
 @given(case=ps.pool_cases(dilation=False, **SMALL))
 def test_unpool_matches_naive_oracle(impl, case):
     y, idx = pa.pool(naive, case, return_indices=True)
-    kw = {"kernel_size": case.kernel_size, "stride": case.stride, "padding": case.padding,
-          "output_size": case.x.shape[-case.nd:]}
+    kw = {
+        "kernel_size": case.kernel_size,
+        "stride": case.stride,
+        "padding": case.padding,
+        "output_size": case.x.shape[-case.nd :],
+    }
     out = pa.unpool(impl, case.nd)(y, idx, **kw)
     out_ref = pa.unpool(naive, case.nd)(y, idx, **kw)
     pa.assert_pool_equal(out, out_ref, case=case, name="unpooled", func=f"max_unpool{case.nd}d")
@@ -97,7 +105,9 @@ def scipy_max_pool(case) -> np.ndarray:
     out = pa.output_sizes(case)
     spatial = x.shape[2:]
     pads, footprint_shape, origins = [(0, 0), (0, 0)], [1, 1], [0, 0]
-    for size, o, k, s, p, d in zip(spatial, out, case.kernel_size, case.stride, case.padding, case.dilation):
+    for size, o, k, s, p, d in zip(
+        spatial, out, case.kernel_size, case.stride, case.padding, case.dilation
+    ):
         eff = d * (k - 1) + 1
         right = max(p, (o - 1) * s + eff - size - p)  # ceil mode: the last window may hang over
         pads.append((p, right))
@@ -106,7 +116,9 @@ def scipy_max_pool(case) -> np.ndarray:
     xp = np.pad(x, pads, constant_values=low)
     footprint = np.zeros(footprint_shape, dtype=bool)
     footprint[(slice(None), slice(None), *(slice(None, None, d) for d in case.dilation))] = True
-    filtered = ndimage.maximum_filter(xp, footprint=footprint, mode="constant", cval=low, origin=origins)
+    filtered = ndimage.maximum_filter(
+        xp, footprint=footprint, mode="constant", cval=low, origin=origins
+    )
     take = tuple(slice(0, o * s, s) for o, s in zip(out, case.stride))
     result = filtered[(slice(None), slice(None), *take)]
     return result if case.batched else result[0]

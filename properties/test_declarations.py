@@ -68,7 +68,9 @@ SUPPORT_NO_EMPTY = Support(ndims=(2,), dilation=False)
     ("target", "fmt"), [(_window_format, "window"), (_nhwc_format, "nhwc")], ids=["window", "nhwc"]
 )
 def test_an_index_format_declared_passes_and_undeclared_fails(target, fmt):
-    check_max_pool(target, support=SUPPORT_NO_EMPTY, behaviour=Behaviour(index_format=fmt), max_examples=FEW)
+    check_max_pool(
+        target, support=SUPPORT_NO_EMPTY, behaviour=Behaviour(index_format=fmt), max_examples=FEW
+    )
     _fails(target, "indices", support=SUPPORT_NO_EMPTY)
 
 
@@ -77,7 +79,9 @@ def test_an_index_off_by_one_fails_under_the_window_format():
         y, idx = _window_format(x, k, s, p, d, ceil)
         return y, np.where(idx > 0, idx - 1, idx)
 
-    _fails(off_by_one, "indices", support=SUPPORT_NO_EMPTY, behaviour=Behaviour(index_format="window"))
+    _fails(
+        off_by_one, "indices", support=SUPPORT_NO_EMPTY, behaviour=Behaviour(index_format="window")
+    )
 
 
 def test_a_wrong_channel_fails_under_the_nhwc_format():
@@ -85,7 +89,9 @@ def test_a_wrong_channel_fails_under_the_nhwc_format():
         y, idx = _pool(x, k, s, p, d, ceil)
         return y, idx * x.shape[-3]  # forgets "+ c"
 
-    _fails(channel_zero, "indices", support=SUPPORT_NO_EMPTY, behaviour=Behaviour(index_format="nhwc"))
+    _fails(
+        channel_zero, "indices", support=SUPPORT_NO_EMPTY, behaviour=Behaviour(index_format="nhwc")
+    )
 
 
 # ----------------------------------------------------------------------------
@@ -104,7 +110,9 @@ ZERO_SUPPORT = Support(ndims=(2,), indices=False, ceil_mode=False, dtypes=("floa
 
 
 def test_zero_padding_declared_passes_and_undeclared_fails():
-    check_max_pool(_zero_padded, support=ZERO_SUPPORT, behaviour=Behaviour(padding="zero"), max_examples=FEW)
+    check_max_pool(
+        _zero_padded, support=ZERO_SUPPORT, behaviour=Behaviour(padding="zero"), max_examples=FEW
+    )
     _fails(_zero_padded, "values", support=ZERO_SUPPORT)
 
 
@@ -123,7 +131,9 @@ def _finite_only(x, k, s, p, d, ceil):
 
 
 def test_finite_values_declared_are_the_only_values_generated():
-    summary = check_max_pool(_finite_only, ndim=2, support=Support(values="finite"), max_examples=60)
+    summary = check_max_pool(
+        _finite_only, ndim=2, support=Support(values="finite"), max_examples=60
+    )
     assert "NaN" not in summary.features and "+inf" not in summary.features
     _fails(_finite_only, "forward raised")
 
@@ -145,7 +155,11 @@ def test_a_value_domain_is_generated_not_filtered(domain):
 def test_a_bug_on_positive_values_is_still_found_under_values_positive():
     def drops_the_last_column(x, k, s, p, d, ceil):
         y, idx = _pool(x[..., :-1] if x.shape[-1] > k[1] else x, k, s, p, d, ceil)
-        return _pool(x, k, s, p, d, ceil) if y.shape[-1] != _pool(x, k, s, p, d, ceil)[0].shape[-1] else (y, idx)
+        return (
+            _pool(x, k, s, p, d, ceil)
+            if y.shape[-1] != _pool(x, k, s, p, d, ceil)[0].shape[-1]
+            else (y, idx)
+        )
 
     _fails(drops_the_last_column, support=Support(ndims=(2,), values="positive"))
 
@@ -156,7 +170,9 @@ def test_same_stride_declared_draws_one_stride_for_every_dimension():
             raise ValueError(f"stride must be the same in every dimension, got {s}")
         return _pool(x, k, s, p, d, ceil)
 
-    summary = check_max_pool(one_stride, support=Support(ndims=(2,), same_stride=True), max_examples=60)
+    summary = check_max_pool(
+        one_stride, support=Support(ndims=(2,), same_stride=True), max_examples=60
+    )
     assert summary.examples == 60
     _fails(one_stride, "forward raised")
 
@@ -182,7 +198,13 @@ def test_ties_any_still_checks_that_a_tie_gradient_keeps_its_mass():
 
     beh = Behaviour(ties="any")
     check_max_pool(_pool, backward=_backward, behaviour=beh, max_examples=FEW)
-    _fails(_pool, "gradient (ties)", backward=doubles_ties, behaviour=beh, support=Support(ndims=(2,), dilation=False))
+    _fails(
+        _pool,
+        "gradient (ties)",
+        backward=doubles_ties,
+        behaviour=beh,
+        support=Support(ndims=(2,), dilation=False),
+    )
 
 
 def _tie_windows(x, y, k, s, p):
@@ -196,7 +218,10 @@ def _tie_windows(x, y, k, s, p):
     count = np.zeros(y.shape)
     for i in range(k[0]):
         for j in range(k[1]):
-            count += big[..., i : i + (oh - 1) * s[0] + 1 : s[0], j : j + (ow - 1) * s[1] + 1 : s[1]] == y
+            count += (
+                big[..., i : i + (oh - 1) * s[0] + 1 : s[0], j : j + (ow - 1) * s[1] + 1 : s[1]]
+                == y
+            )
     return count > 1
 
 

@@ -33,10 +33,14 @@ API_PAGES = {
 }
 
 
-@pytest.mark.parametrize("page", [p for p in PAGES if ">>> " in p.read_text()], ids=lambda p: p.name)
+@pytest.mark.parametrize(
+    "page", [p for p in PAGES if ">>> " in p.read_text()], ids=lambda p: p.name
+)
 def test_examples_in_the_page_run(page):
     result = doctest.testfile(
-        str(page), module_relative=False, optionflags=doctest.NORMALIZE_WHITESPACE | doctest.ELLIPSIS
+        str(page),
+        module_relative=False,
+        optionflags=doctest.NORMALIZE_WHITESPACE | doctest.ELLIPSIS,
     )
     assert result.attempted > 0
     assert result.failed == 0, f"{result.failed} example(s) of {page.name} failed (output above)"
@@ -72,12 +76,18 @@ def test_getting_started_walkthrough_gives_the_output_it_shows(tmp_path):
     for (argv, shown), status in zip(runs, (1, 0)):
         proc = subprocess.run(
             [sys.executable, "-m", "poolref", *argv],
-            cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300,
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
         )
         out = (proc.stdout + proc.stderr).splitlines()
         assert proc.returncode == status, "\n".join(out)
         missing = [ln for ln in shown if not any(_same_line(ln, a) for a in out)]
-        assert missing == [], "lines the page shows but the run did not print:\n" + "\n".join(missing)
+        assert missing == [], "lines the page shows but the run did not print:\n" + "\n".join(
+            missing
+        )
 
 
 def test_getting_started_pytest_snippet_passes(tmp_path, monkeypatch):
@@ -101,7 +111,9 @@ def test_api_page_documents_every_public_name(module_name):
     listed = set(re.findall(r"^   (\w+)$", page, flags=re.M))
     assert f".. automodule:: {module_name}\n" in page
     assert sorted(set(public) - documented) == [], f"{API_PAGES[module_name]} lacks these"
-    assert sorted(set(public) - listed) == [], f"the summary table of {API_PAGES[module_name]} lacks these"
+    assert sorted(set(public) - listed) == [], (
+        f"the summary table of {API_PAGES[module_name]} lacks these"
+    )
 
 
 def _table_rows(text: str, heading: str) -> dict[str, str]:
@@ -168,7 +180,11 @@ def _toctree_entries(page: Path) -> set[Path]:
 def test_every_page_is_in_a_toctree():
     """Sphinx -W fails on a page no toctree lists: add a new page to index.md or a section page."""
     listed = set().union(*(_toctree_entries(p) for p in PAGES))
-    orphans = [p.relative_to(DOCS).as_posix() for p in PAGES if p.name != "index.md" and p.resolve() not in listed]
+    orphans = [
+        p.relative_to(DOCS).as_posix()
+        for p in PAGES
+        if p.name != "index.md" and p.resolve() not in listed
+    ]
     assert orphans == []
     missing = [p.relative_to(DOCS).as_posix() for p in listed if not p.is_file()]
     assert missing == []

@@ -31,6 +31,8 @@ PAGES = [
     "behaviours.html", "api/index.html", "api/poolref.html", "api/testing.html",
     "benchmarks.html", "changelog.html", "development.html",
 ]  # fmt: skip
+
+
 def _require(what: str, available: bool) -> None:
     if not available:
         if IN_CI:
@@ -39,7 +41,9 @@ def _require(what: str, available: bool) -> None:
 
 
 def _chromium() -> str:
-    found = next(filter(None, map(shutil.which, ("chromium", "chromium-browser", "google-chrome"))), None)
+    found = next(
+        filter(None, map(shutil.which, ("chromium", "chromium-browser", "google-chrome"))), None
+    )
     _require("Chromium (apt-get install chromium)", found is not None)
     return found
 
@@ -54,7 +58,17 @@ def built(tmp_path_factory) -> tuple[Path, str | None]:
     out, work = tmp_path_factory.mktemp("html"), tmp_path_factory.mktemp("sphinx")
     # Not -W: the warnings are collected for their own test, and the pages
     # are still built for the others.
-    command = [sys.executable, "-m", "sphinx", "--keep-going", "-q", "-b", "html", "-w", str(work / "warnings")]
+    command = [
+        sys.executable,
+        "-m",
+        "sphinx",
+        "--keep-going",
+        "-q",
+        "-b",
+        "html",
+        "-w",
+        str(work / "warnings"),
+    ]
     proc = subprocess.run(
         [*command, "-d", str(work / "doctrees"), str(ROOT / "docs"), str(out)],
         capture_output=True, text=True, timeout=600,
@@ -72,7 +86,9 @@ def test_site_builds_without_warnings(built):
     """What ``sphinx -W`` (CI) would turn into errors."""
     warnings = built[1]
     if warnings is None:
-        pytest.skip("POOLREF_DOCS_HTML: the site was built with sphinx -W, which failed on any warning")
+        pytest.skip(
+            "POOLREF_DOCS_HTML: the site was built with sphinx -W, which failed on any warning"
+        )
     assert warnings == "", f"Sphinx warned:\n{warnings[-6000:]}"
 
 
@@ -85,12 +101,17 @@ def _parameter_entries(html: str, function_id: str) -> list[str]:
     assert signature is not None, f"no entry with id {function_id!r}"
     body = signature.find_next_sibling("dd")
     field = next(
-        (dt for dt in body.select("dl.field-list > dt") if dt.get_text().startswith("Parameters")), None
+        (dt for dt in body.select("dl.field-list > dt") if dt.get_text().startswith("Parameters")),
+        None,
     )
     assert field is not None, f"{function_id} has no Parameters section"
     entries = field.find_next_sibling("dd").find("dl", recursive=False)
     assert entries is not None, f"{function_id}'s Parameters section is not a list"
-    return [dt.find("strong").get_text() for dt in entries.find_all("dt", recursive=False) if dt.find("strong")]
+    return [
+        dt.find("strong").get_text()
+        for dt in entries.find_all("dt", recursive=False)
+        if dt.find("strong")
+    ]
 
 
 def test_site_has_every_page(site):
@@ -135,7 +156,9 @@ def _screenshot(chromium: str, tmp_path: Path, url: str, name: str) -> Path:
     png = tmp_path / f"{name}.png"
     proc = _headless(chromium, tmp_path / f"profile-{name}", "--window-size=1280,1600",
                      f"--screenshot={png}", url)  # fmt: skip
-    assert png.is_file(), f"Chromium wrote no screenshot (exit {proc.returncode}):\n{proc.stderr[-2000:]}"
+    assert png.is_file(), (
+        f"Chromium wrote no screenshot (exit {proc.returncode}):\n{proc.stderr[-2000:]}"
+    )
     return png
 
 
@@ -159,11 +182,15 @@ def test_chromium_screenshots_show_rendered_pages(site, tmp_path):
         print(f"screenshot: {png} ({png.stat().st_size} bytes, ink {ink:.3f})")
         assert (width, height) == (1280, 1600), f"{name}: {width}x{height}"
         # measured: a blank page is ~9 KB with ink < 0.001; these pages ~250 KB with ink > 0.05
-        assert png.stat().st_size > 40_000 and ink > 0.01, f"{name}: the screenshot {png} looks blank"
+        assert png.stat().st_size > 40_000 and ink > 0.01, (
+            f"{name}: the screenshot {png} looks blank"
+        )
 
 
 def test_chromium_dom_lists_each_parameter_of_max_pool2d(site, tmp_path):
     chromium = _chromium()
-    proc = _headless(chromium, tmp_path / "profile", "--dump-dom", (site / "api" / "poolref.html").as_uri())
+    proc = _headless(
+        chromium, tmp_path / "profile", "--dump-dom", (site / "api" / "poolref.html").as_uri()
+    )
     assert proc.returncode == 0 and "max_pool2d" in proc.stdout, proc.stderr[-2000:]
     assert _parameter_entries(proc.stdout, "poolref.max_pool2d") == MAX_POOL2D_PARAMETERS

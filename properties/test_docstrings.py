@@ -80,7 +80,11 @@ PUBLIC = _public_objects()
 
 def test_the_public_api_is_all_there():
     assert len(PUBLIC) >= 60
-    assert {"poolref.max_pool2d", "poolref.strategies.pool_cases", "poolref.testing.check_max_pool"} <= set(PUBLIC)
+    assert {
+        "poolref.max_pool2d",
+        "poolref.strategies.pool_cases",
+        "poolref.testing.check_max_pool",
+    } <= set(PUBLIC)
     assert set(NOT_YET) <= set(PUBLIC), "an object in NOT_YET is gone: remove it from the list"
 
 
@@ -97,7 +101,15 @@ def test_max_pool2d_renders_its_seven_parameters_one_by_one(module):
     parameters = FunctionDoc(func)["Parameters"]
     names = [p.name for p in parameters]
     assert names == list(inspect.signature(func).parameters)
-    assert names == ["x", "kernel_size", "stride", "padding", "dilation", "ceil_mode", "return_indices"]
+    assert names == [
+        "x",
+        "kernel_size",
+        "stride",
+        "padding",
+        "dilation",
+        "ceil_mode",
+        "return_indices",
+    ]
     for p in parameters:
         assert p.type, f"{p.name} has no type"
         assert p.desc, f"{p.name} has no description"
@@ -107,5 +119,13 @@ def test_max_pool2d_renders_its_seven_parameters_one_by_one(module):
 
 def test_help_shows_every_parameter_as_its_own_entry():
     text = inspect.getdoc(poolref.max_pool2d)
-    for name in ("x", "kernel_size", "stride", "padding", "dilation", "ceil_mode", "return_indices"):
+    for name in (
+        "x",
+        "kernel_size",
+        "stride",
+        "padding",
+        "dilation",
+        "ceil_mode",
+        "return_indices",
+    ):
         assert any(line.startswith(f"{name} : ") for line in text.splitlines()), name

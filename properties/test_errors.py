@@ -112,71 +112,276 @@ BAD_CALLS = [
     e("max_pool3d", X3, 2, return_indices=None, raises=T, match="return_indices=None"),
     # not an array
     e("max_pool1d", Named("[[0.0, 1.0]]", [[0.0, 1.0]]), 2, raises=T, match="x of type list"),
-    e("max_pool2d", Named("TensorLike(x2)", TensorLike(X2.value)), 2, raises=T, match="x of type TensorLike"),
-    e("max_pool2d", Named("np.float64(1.0)", np.float64(1.0)), 1, raises=T, match="x of type float64"),
+    e(
+        "max_pool2d",
+        Named("TensorLike(x2)", TensorLike(X2.value)),
+        2,
+        raises=T,
+        match="x of type TensorLike",
+    ),
+    e(
+        "max_pool2d",
+        Named("np.float64(1.0)", np.float64(1.0)),
+        1,
+        raises=T,
+        match="x of type float64",
+    ),
     # unsupported dtypes
-    e("max_pool2d", _array("x2.astype(object)", (1, 2, 4, 4), object), 2, raises=T, match="x.dtype=object"),
-    e("max_pool2d", _array("x2.astype(complex)", (1, 2, 4, 4), complex), 2, raises=T, match="x.dtype=complex128"),
-    e("max_pool2d", _array("x2.astype(bool)", (1, 2, 4, 4), bool), 2, raises=T, match="x.dtype=bool"),
-    e("max_pool1d", _array("x1.astype(uint16)", (1, 2, 6), np.uint16), 2, raises=T, match="x.dtype=uint16"),
-    e("max_pool3d", _array("x3.astype(uint32)", (1, 2, 3, 3, 3), np.uint32), 2, raises=T, match="x.dtype=uint32"),
+    e(
+        "max_pool2d",
+        _array("x2.astype(object)", (1, 2, 4, 4), object),
+        2,
+        raises=T,
+        match="x.dtype=object",
+    ),
+    e(
+        "max_pool2d",
+        _array("x2.astype(complex)", (1, 2, 4, 4), complex),
+        2,
+        raises=T,
+        match="x.dtype=complex128",
+    ),
+    e(
+        "max_pool2d",
+        _array("x2.astype(bool)", (1, 2, 4, 4), bool),
+        2,
+        raises=T,
+        match="x.dtype=bool",
+    ),
+    e(
+        "max_pool1d",
+        _array("x1.astype(uint16)", (1, 2, 6), np.uint16),
+        2,
+        raises=T,
+        match="x.dtype=uint16",
+    ),
+    e(
+        "max_pool3d",
+        _array("x3.astype(uint32)", (1, 2, 3, 3, 3), np.uint32),
+        2,
+        raises=T,
+        match="x.dtype=uint32",
+    ),
     # C = 0 or an empty spatial dimension
-    e("max_pool2d", _array("zeros((2, 0, 4, 4))", (2, 0, 4, 4)), 2, raises=V, match="x.shape=(2, 0, 4, 4)"),
+    e(
+        "max_pool2d",
+        _array("zeros((2, 0, 4, 4))", (2, 0, 4, 4)),
+        2,
+        raises=V,
+        match="x.shape=(2, 0, 4, 4)",
+    ),
     e("max_pool2d", _array("zeros((0, 4, 4))", (0, 4, 4)), 2, raises=V, match="x.shape=(0, 4, 4)"),
     e("max_pool1d", _array("zeros((1, 1, 0))", (1, 1, 0)), 1, raises=V, match="x.shape=(1, 1, 0)"),
-    e("max_pool3d", _array("zeros((1, 1, 2, 0, 2))", (1, 1, 2, 0, 2)), 1, raises=V, match="x.shape=(1, 1, 2, 0, 2)"),
+    e(
+        "max_pool3d",
+        _array("zeros((1, 1, 2, 0, 2))", (1, 1, 2, 0, 2)),
+        1,
+        raises=V,
+        match="x.shape=(1, 1, 2, 0, 2)",
+    ),
     # backward: grad_output of the wrong shape or dtype, non-float dtypes, bad indices
-    e("max_pool2d_backward", _array("ones((1, 2, 3, 3))", (1, 2, 3, 3)), X2, 2, raises=V,
-      match="grad_output.shape=(1, 2, 3, 3)"),
-    e("max_pool2d_backward", _array("ones((2, 2))", (2, 2)), X2, 2, raises=V, match="grad_output.shape=(2, 2)"),
-    e("max_pool2d_backward", _array("g2.astype(float32)", (1, 2, 2, 2), np.float32), X2, 2, raises=T,
-      match="grad_output.dtype=float32"),
-    e("max_pool2d_backward", _array("g2.astype(int64)", (1, 2, 2, 2), np.int64),
-      _array("x2.astype(int64)", (1, 2, 4, 4), np.int64), 2, raises=T, match="grad_output.dtype=int64"),
-    e("max_pool2d_backward", G2, _array("x2.astype(int64)", (1, 2, 4, 4), np.int64), 2, raises=T,
-      match="x.dtype=int64"),
-    e("max_pool1d_backward", _array("g.astype(uint8)", (1, 2, 3), np.uint8),
-      _array("x1.astype(uint8)", (1, 2, 6), np.uint8), 2, raises=T, match="grad_output.dtype=uint8"),
-    e("max_pool2d_backward", Named("[[1.0]]", [[1.0]]), X2, 2, raises=T, match="grad_output of type list"),
-    e("max_pool2d_backward", G2, Named("(1, 2, 4, 4)", (1, 2, 4, 4)), 2, raises=T, match="x of type tuple"),
+    e(
+        "max_pool2d_backward",
+        _array("ones((1, 2, 3, 3))", (1, 2, 3, 3)),
+        X2,
+        2,
+        raises=V,
+        match="grad_output.shape=(1, 2, 3, 3)",
+    ),
+    e(
+        "max_pool2d_backward",
+        _array("ones((2, 2))", (2, 2)),
+        X2,
+        2,
+        raises=V,
+        match="grad_output.shape=(2, 2)",
+    ),
+    e(
+        "max_pool2d_backward",
+        _array("g2.astype(float32)", (1, 2, 2, 2), np.float32),
+        X2,
+        2,
+        raises=T,
+        match="grad_output.dtype=float32",
+    ),
+    e(
+        "max_pool2d_backward",
+        _array("g2.astype(int64)", (1, 2, 2, 2), np.int64),
+        _array("x2.astype(int64)", (1, 2, 4, 4), np.int64),
+        2,
+        raises=T,
+        match="grad_output.dtype=int64",
+    ),
+    e(
+        "max_pool2d_backward",
+        G2,
+        _array("x2.astype(int64)", (1, 2, 4, 4), np.int64),
+        2,
+        raises=T,
+        match="x.dtype=int64",
+    ),
+    e(
+        "max_pool1d_backward",
+        _array("g.astype(uint8)", (1, 2, 3), np.uint8),
+        _array("x1.astype(uint8)", (1, 2, 6), np.uint8),
+        2,
+        raises=T,
+        match="grad_output.dtype=uint8",
+    ),
+    e(
+        "max_pool2d_backward",
+        Named("[[1.0]]", [[1.0]]),
+        X2,
+        2,
+        raises=T,
+        match="grad_output of type list",
+    ),
+    e(
+        "max_pool2d_backward",
+        G2,
+        Named("(1, 2, 4, 4)", (1, 2, 4, 4)),
+        2,
+        raises=T,
+        match="x of type tuple",
+    ),
     e("max_pool2d_backward", G2, X2, 0, raises=V, match="kernel_size=0"),
     e("max_pool2d_backward", G2, X2, 2, stride=0, raises=V, match="stride=0"),
-    e("max_pool2d_backward", G2, X2, 2, indices=Named("i2.astype(int32)", I2.value.astype(np.int32)), raises=T,
-      match="indices.dtype=int32"),
-    e("max_pool2d_backward", G2, X2, 2, indices=Named("i2[..., :1]", I2.value[..., :1]), raises=V,
-      match="indices.shape=(1, 2, 2, 1)"),
-    e("max_pool2d_backward", G2, X2, 2, indices=Named("i2 with 16", np.where(I2.value == 15, 16, I2.value)),
-      raises=V, match="]=16"),
-    e("max_pool2d_backward", G2, X2, 2, indices=Named("i2 with -2", np.where(I2.value == 5, -2, I2.value)),
-      raises=V, match="indices[0, 0, 0, 0]=-2"),
-    e("max_pool2d_backward", G2, X2, 2, indices=Named("i2.tolist()", I2.value.tolist()), raises=T,
-      match="indices of type list"),
+    e(
+        "max_pool2d_backward",
+        G2,
+        X2,
+        2,
+        indices=Named("i2.astype(int32)", I2.value.astype(np.int32)),
+        raises=T,
+        match="indices.dtype=int32",
+    ),
+    e(
+        "max_pool2d_backward",
+        G2,
+        X2,
+        2,
+        indices=Named("i2[..., :1]", I2.value[..., :1]),
+        raises=V,
+        match="indices.shape=(1, 2, 2, 1)",
+    ),
+    e(
+        "max_pool2d_backward",
+        G2,
+        X2,
+        2,
+        indices=Named("i2 with 16", np.where(I2.value == 15, 16, I2.value)),
+        raises=V,
+        match="]=16",
+    ),
+    e(
+        "max_pool2d_backward",
+        G2,
+        X2,
+        2,
+        indices=Named("i2 with -2", np.where(I2.value == 5, -2, I2.value)),
+        raises=V,
+        match="indices[0, 0, 0, 0]=-2",
+    ),
+    e(
+        "max_pool2d_backward",
+        G2,
+        X2,
+        2,
+        indices=Named("i2.tolist()", I2.value.tolist()),
+        raises=T,
+        match="indices of type list",
+    ),
     # unpool: indices of the wrong shape/dtype/range, output_size out of range or wrong length
-    e("max_unpool2d", Y2, Named("i2[..., :1]", I2.value[..., :1]), 2, raises=V, match="indices.shape=(1, 2, 2, 1)"),
-    e("max_unpool2d", Y2, Named("i2.astype(int32)", I2.value.astype(np.int32)), 2, raises=T,
-      match="indices.dtype=int32"),
-    e("max_unpool2d", Y2, Named("i2.astype(float)", I2.value.astype(float)), 2, raises=T,
-      match="indices.dtype=float64"),
-    e("max_unpool2d", Y2, Named("i2 with 16", np.where(I2.value == 15, 16, I2.value)), 2, raises=V, match="]=16"),
-    e("max_unpool2d", Y2, Named("i2 with -2", np.where(I2.value == 5, -2, I2.value)), 2, raises=V,
-      match="indices[0, 0, 0, 0]=-2"),
+    e(
+        "max_unpool2d",
+        Y2,
+        Named("i2[..., :1]", I2.value[..., :1]),
+        2,
+        raises=V,
+        match="indices.shape=(1, 2, 2, 1)",
+    ),
+    e(
+        "max_unpool2d",
+        Y2,
+        Named("i2.astype(int32)", I2.value.astype(np.int32)),
+        2,
+        raises=T,
+        match="indices.dtype=int32",
+    ),
+    e(
+        "max_unpool2d",
+        Y2,
+        Named("i2.astype(float)", I2.value.astype(float)),
+        2,
+        raises=T,
+        match="indices.dtype=float64",
+    ),
+    e(
+        "max_unpool2d",
+        Y2,
+        Named("i2 with 16", np.where(I2.value == 15, 16, I2.value)),
+        2,
+        raises=V,
+        match="]=16",
+    ),
+    e(
+        "max_unpool2d",
+        Y2,
+        Named("i2 with -2", np.where(I2.value == 5, -2, I2.value)),
+        2,
+        raises=V,
+        match="indices[0, 0, 0, 0]=-2",
+    ),
     e("max_unpool2d", Y2, I2, 2, output_size=(6, 6), raises=V, match="output_size=(6, 6)"),
     e("max_unpool2d", Y2, I2, 2, output_size=(2, 4), raises=V, match="output_size=(2, 4)"),
     e("max_unpool2d", Y2, I2, 2, output_size=(4,), raises=V, match="output_size=(4,)"),
-    e("max_unpool2d", Y2, I2, 2, output_size=(1, 1, 2, 4, 4), raises=V, match="output_size=(1, 1, 2, 4, 4)"),
+    e(
+        "max_unpool2d",
+        Y2,
+        I2,
+        2,
+        output_size=(1, 1, 2, 4, 4),
+        raises=V,
+        match="output_size=(1, 1, 2, 4, 4)",
+    ),
     e("max_unpool2d", Y2, I2, 2, output_size=(4.0, 4), raises=T, match="output_size=(4.0, 4)"),
     e("max_unpool2d", Y2, I2, 2, output_size="44", raises=T, match="output_size='44'"),
     e("max_unpool2d", Y2, I2, 0, raises=V, match="kernel_size=0"),
     e("max_unpool2d", Y2, I2, 2, stride=0, raises=V, match="stride=0"),
     e("max_unpool2d", Y2, I2, 2, padding=2, raises=V, match="padding=2"),
-    e("max_unpool2d", _array("y2.astype(bool)", (1, 2, 2, 2), bool), I2, 2, raises=T, match="y.dtype=bool"),
-    e("max_unpool2d", _array("ones((2, 2))", (2, 2)), Named("zeros((2, 2), int64)", np.zeros((2, 2), np.int64)), 2,
-      raises=V, match="y.shape=(2, 2)"),
-    e("max_unpool1d", Named("[[1.0]]", [[1.0]]), Named("[[0]]", np.zeros((1, 1), np.int64)), 2, raises=T,
-      match="y of type list"),
-    e("max_unpool2d", _array("ones((1, 1, 1, 1))", (1, 1, 1, 1)),
-      Named("zeros((1, 1, 1, 1), int64)", np.zeros((1, 1, 1, 1), np.int64)), 2, padding=1, raises=V,
-      match="padding=(1, 1)"),
+    e(
+        "max_unpool2d",
+        _array("y2.astype(bool)", (1, 2, 2, 2), bool),
+        I2,
+        2,
+        raises=T,
+        match="y.dtype=bool",
+    ),
+    e(
+        "max_unpool2d",
+        _array("ones((2, 2))", (2, 2)),
+        Named("zeros((2, 2), int64)", np.zeros((2, 2), np.int64)),
+        2,
+        raises=V,
+        match="y.shape=(2, 2)",
+    ),
+    e(
+        "max_unpool1d",
+        Named("[[1.0]]", [[1.0]]),
+        Named("[[0]]", np.zeros((1, 1), np.int64)),
+        2,
+        raises=T,
+        match="y of type list",
+    ),
+    e(
+        "max_unpool2d",
+        _array("ones((1, 1, 1, 1))", (1, 1, 1, 1)),
+        Named("zeros((1, 1, 1, 1), int64)", np.zeros((1, 1, 1, 1), np.int64)),
+        2,
+        padding=1,
+        raises=V,
+        match="padding=(1, 1)",
+    ),
 ]
 
 
@@ -191,7 +396,9 @@ def test_bad_call_raises_naming_the_argument(impl, func, args, kwargs, raises, m
     kwargs = {k: _unwrap(v) for k, v in kwargs.items()}
     with pytest.raises((ValueError, TypeError), match=re.escape(match)) as info:
         getattr(impl, func)(*args, **kwargs)
-    assert info.type is raises, f"raised {info.type.__name__}, but should raise {raises.__name__}: {info.value}"
+    assert info.type is raises, (
+        f"raised {info.type.__name__}, but should raise {raises.__name__}: {info.value}"
+    )
 
 
 # ----------------------------------------------------------------------------
@@ -216,7 +423,9 @@ def invalid_calls(draw):
         bad = draw(
             st.one_of(
                 st.integers(-3, lowest_valid - 1),  # too small
-                st.sampled_from([True, False, 1.0, 2.5, "2", b"2", None if name != "stride" else "x"]),
+                st.sampled_from(
+                    [True, False, 1.0, 2.5, "2", b"2", None if name != "stride" else "x"]
+                ),
                 st.lists(st.integers(lowest_valid, 2), min_size=nd + 1, max_size=nd + 3).map(tuple),
                 st.integers(-3, lowest_valid - 1).map(lambda v: (*(kwargs[name][1:]), v)),
                 st.just("too large") if name == "padding" else st.nothing(),
@@ -237,7 +446,11 @@ def invalid_calls(draw):
             x = x.tolist()
             name = "x of type"
         elif choice == "rank":
-            x = x.reshape(x.shape[:1] + (1,) * (nd + 2) + x.shape[1:]) if draw(st.booleans()) else x.ravel()[:1]
+            x = (
+                x.reshape(x.shape[:1] + (1,) * (nd + 2) + x.shape[1:])
+                if draw(st.booleans())
+                else x.ravel()[:1]
+            )
             name = "x.shape="
         elif choice == "dtype":
             with np.errstate(invalid="ignore"):
@@ -296,7 +509,9 @@ def _check_call(func_name, result, inputs, case):
     __tracebackhide__ = True
     outputs = result if isinstance(result, tuple) else (result,)
     for name, (array, snapshot) in inputs.items():
-        pa.assert_pool_equal(array, snapshot, case=case, name=f"{name} after {func_name}", func=func_name)
+        pa.assert_pool_equal(
+            array, snapshot, case=case, name=f"{name} after {func_name}", func=func_name
+        )
         for i, out in enumerate(outputs):
             pa.check(
                 not np.shares_memory(out, array),
@@ -324,10 +539,20 @@ def test_calls_never_modify_inputs_and_outputs_never_alias_them(impl, case):
         grad_inputs = {**inputs, "grad_output": (g, np.ones_like(y))}
         _check_call(bname, pa.backward(impl, case.nd)(g, x, **case.kwargs()), grad_inputs, case)
         grad_inputs["indices"] = (idx_ro, idx.copy())
-        _check_call(bname, pa.backward(impl, case.nd)(g, x, **case.kwargs(), indices=idx_ro), grad_inputs, case)
+        _check_call(
+            bname,
+            pa.backward(impl, case.nd)(g, x, **case.kwargs(), indices=idx_ro),
+            grad_inputs,
+            case,
+        )
     if case.dilation == (1,) * case.nd:
         uname = f"max_unpool{case.nd}d"
         out = pa.unpool(impl, case.nd)(
-            y_ro, idx_ro, case.kernel_size, case.stride, case.padding, output_size=case.x.shape[-case.nd :]
+            y_ro,
+            idx_ro,
+            case.kernel_size,
+            case.stride,
+            case.padding,
+            output_size=case.x.shape[-case.nd :],
         )
         _check_call(uname, out, {"y": (y_ro, y.copy()), "indices": (idx_ro, idx.copy())}, case)

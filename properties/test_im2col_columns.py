@@ -31,7 +31,9 @@ CASES = [
 
 def _expected_columns(x, k, s, p, d, ceil_mode, pad_value):
     n_batch, n_chan, *spatial = x.shape
-    out = [output_size(L, kk, ss, pp, dd, ceil_mode) for L, kk, ss, pp, dd in zip(spatial, k, s, p, d)]
+    out = [
+        output_size(L, kk, ss, pp, dd, ceil_mode) for L, kk, ss, pp, dd in zip(spatial, k, s, p, d)
+    ]
     n_taps, n_out = math.prod(k), math.prod(out)
     cols = np.empty((n_chan * n_taps, n_batch * n_out), dtype=x.dtype)
     for n, c in itertools.product(range(n_batch), range(n_chan)):
@@ -39,7 +41,9 @@ def _expected_columns(x, k, s, p, d, ceil_mode, pad_value):
             for j_flat, j in enumerate(itertools.product(*map(range, k))):
                 pos = tuple(oi * si - pi + ji * di for oi, si, pi, ji, di in zip(o, s, p, j, d))
                 inside = all(0 <= q < L for q, L in zip(pos, spatial))
-                cols[c * n_taps + j_flat, n * n_out + o_flat] = x[(n, c, *pos)] if inside else pad_value
+                cols[c * n_taps + j_flat, n * n_out + o_flat] = (
+                    x[(n, c, *pos)] if inside else pad_value
+                )
     return cols
 
 
@@ -66,24 +70,33 @@ def test_col2im_is_the_adjoint_of_im2col_with_zero_padding(case):
 
 
 def test_im2col_rejects_a_non_array_naming_its_type():
-    with pytest.raises(TypeError, match=r"^im2col: x must be a numpy\.ndarray, got x of type list$"):
+    with pytest.raises(
+        TypeError, match=r"^im2col: x must be a numpy\.ndarray, got x of type list$"
+    ):
         ic.im2col([[[1.0, 2.0]]], 1)
 
 
 @pytest.mark.parametrize("shape", [(4, 4), (1, 1, 1, 1, 1, 1)])
 def test_im2col_rejects_a_rank_without_one_to_three_spatial_dims_naming_the_shape(shape):
-    with pytest.raises(ValueError, match=r"^im2col: x must have shape .* got x\.shape=" + re.escape(str(shape)) + "$"):
+    with pytest.raises(
+        ValueError,
+        match=r"^im2col: x must have shape .* got x\.shape=" + re.escape(str(shape)) + "$",
+    ):
         ic.im2col(np.zeros(shape), 1)
 
 
 def test_im2col_defaults_are_stride_1_no_padding_no_dilation_floor_mode_zero_pad():
     x = np.arange(2 * 3 * 5, dtype=np.float64).reshape(2, 3, 5)
-    np.testing.assert_array_equal(ic.im2col(x, 2), _expected_columns(x, (2,), (1,), (0,), (1,), False, 0))
+    np.testing.assert_array_equal(
+        ic.im2col(x, 2), _expected_columns(x, (2,), (1,), (0,), (1,), False, 0)
+    )
 
 
 def test_col2im_defaults_are_stride_1_no_padding_no_dilation_floor_mode():
     cols = np.arange(2 * 4, dtype=np.float64).reshape(2, 4)  # K=2 taps, P=4 windows of stride 1
-    np.testing.assert_array_equal(ic.col2im(cols, (1, 1, 5), 2), ic.col2im(cols, (1, 1, 5), 2, 1, 0, 1, False))
+    np.testing.assert_array_equal(
+        ic.col2im(cols, (1, 1, 5), 2), ic.col2im(cols, (1, 1, 5), 2, 1, 0, 1, False)
+    )
     np.testing.assert_array_equal(ic.col2im(cols, (1, 1, 5), 2)[0, 0], [0.0, 5.0, 7.0, 9.0, 7.0])
 
 
@@ -101,7 +114,9 @@ def test_col2im_keeps_float32_columns_float32():
 
 
 def test_col2im_rejects_a_non_array_naming_its_type():
-    with pytest.raises(TypeError, match=r"^col2im: cols must be a numpy\.ndarray, got cols of type list$"):
+    with pytest.raises(
+        TypeError, match=r"^col2im: cols must be a numpy\.ndarray, got cols of type list$"
+    ):
         ic.col2im([[1.0]], (1, 1, 1), 1)
 
 
@@ -127,18 +142,25 @@ def test_output_length_defaults_are_stride_1_no_padding_no_dilation_floor_mode()
 
 
 def test_a_one_tuple_parameter_applies_to_every_dimension():
-    np.testing.assert_array_equal(ic.im2col_indices((4, 4), (2,))[0], ic.im2col_indices((4, 4), 2)[0])
+    np.testing.assert_array_equal(
+        ic.im2col_indices((4, 4), (2,))[0], ic.im2col_indices((4, 4), 2)[0]
+    )
 
 
 @pytest.mark.parametrize("name", ["kernel_size", "stride", "dilation"])
 def test_im2col_indices_names_the_bad_parameter_and_itself(name):
     kwargs = {name: 0}
-    with pytest.raises(ValueError, match=rf"^im2col_indices: {name} must be >= 1 in every dimension, got {name}=0$"):
+    with pytest.raises(
+        ValueError, match=rf"^im2col_indices: {name} must be >= 1 in every dimension, got {name}=0$"
+    ):
         ic.im2col_indices((4,), **{"kernel_size": 2, **kwargs})
 
 
 def test_im2col_indices_names_a_negative_padding():
-    with pytest.raises(ValueError, match=r"^im2col_indices: padding must be >= 0 in every dimension, got padding=-1$"):
+    with pytest.raises(
+        ValueError,
+        match=r"^im2col_indices: padding must be >= 0 in every dimension, got padding=-1$",
+    ):
         ic.im2col_indices((4,), 2, padding=-1)
 
 
@@ -150,7 +172,9 @@ def test_im2col_indices_rejects_a_spatial_shape_that_is_not_positive_ints(spatia
 
 
 def test_im2col_indices_rejects_a_kernel_larger_than_the_input():
-    with pytest.raises(ValueError, match=r"^im2col_indices: output size \(0,\) is too small for spatial=\(2,\)"):
+    with pytest.raises(
+        ValueError, match=r"^im2col_indices: output size \(0,\) is too small for spatial=\(2,\)"
+    ):
         ic.im2col_indices((2,), 3)
 
 
@@ -167,11 +191,19 @@ def test_im2col_helpers_default_to_floor_mode_and_zero_padding_value():
 
 
 def test_col2im_sums_float32_columns_in_float64_then_casts_once():
-    cols = np.zeros((3, 3), dtype=np.float32)  # k=3, s=1 on length 5: element 2 is read by all 3 windows
-    cols[2, 0], cols[1, 1], cols[0, 2] = 2.0**24, 1.0, 1.0  # float32: 2**24 + 1 rounds back to 2**24
+    cols = np.zeros(
+        (3, 3), dtype=np.float32
+    )  # k=3, s=1 on length 5: element 2 is read by all 3 windows
+    cols[2, 0], cols[1, 1], cols[0, 2] = (
+        2.0**24,
+        1.0,
+        1.0,
+    )  # float32: 2**24 + 1 rounds back to 2**24
     assert ic.col2im(cols, (1, 1, 5), 3)[0, 0, 2] == np.float32(2.0**24 + 2)
 
 
 def test_im2col_defaults_to_floor_mode_dropping_a_partial_last_window():
-    x = np.arange(1.0, 6.0).reshape(1, 1, 5)  # k=2, s=2 on length 5: ceil mode would add window [5, pad]
+    x = np.arange(1.0, 6.0).reshape(
+        1, 1, 5
+    )  # k=2, s=2 on length 5: ceil mode would add window [5, pad]
     np.testing.assert_array_equal(ic.im2col(x, 2, 2), [[1.0, 3.0], [2.0, 4.0]])

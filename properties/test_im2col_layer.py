@@ -22,8 +22,12 @@ def assert_same(actual, expected, what):
     """Exact equality: dtype, shape, values (NaN == NaN) and the sign of every zero."""
     __tracebackhide__ = True
     assert isinstance(actual, np.ndarray), f"{what}: got {type(actual).__name__}"
-    assert actual.dtype == expected.dtype, f"{what}: dtype {actual.dtype}, expected {expected.dtype}"
-    assert actual.shape == expected.shape, f"{what}: shape {actual.shape}, expected {expected.shape}"
+    assert actual.dtype == expected.dtype, (
+        f"{what}: dtype {actual.dtype}, expected {expected.dtype}"
+    )
+    assert actual.shape == expected.shape, (
+        f"{what}: shape {actual.shape}, expected {expected.shape}"
+    )
     if actual.dtype.kind == "f":
         same = (actual == expected) | (np.isnan(actual) & np.isnan(expected))
         same &= np.signbit(actual) == np.signbit(expected)
@@ -162,7 +166,11 @@ def test_invalid_dimensions_exactly_where_the_tutorial_raises():
             with pytest.raises(ValueError, match="^Invalid dimensions!") as info:
                 ic.Maxpool((2, H, W), size, stride)
             text = str(info.value)
-            assert f"X_dim=(2, {H}, {W})" in text and f"size={size!r}" in text and f"stride={stride!r}" in text
+            assert (
+                f"X_dim=(2, {H}, {W})" in text
+                and f"size={size!r}" in text
+                and f"stride={stride!r}" in text
+            )
     assert 0 < raised < len(GRID)  # the grid holds both kinds
 
 
@@ -246,21 +254,62 @@ def test_layer_rejects_bad_constructor_arguments(kwargs, error, text):
 CROSS_CASES = [
     (1, (2, 3, 9), "float64", "ties", "C", {"kernel_size": 3, "stride": 2}),
     (1, (2, 2, 8), "float64", "ties", "C", {"kernel_size": 3, "stride": 1, "padding": 1}),
-    (1, (1, 2, 2), "float64", "ties", "C", {"kernel_size": 2, "stride": 1, "padding": 1, "dilation": 3}),
+    (
+        1,
+        (1, 2, 2),
+        "float64",
+        "ties",
+        "C",
+        {"kernel_size": 2, "stride": 1, "padding": 1, "dilation": 3},
+    ),
     (1, (2, 2, 7), "float64", "ties", "C", {"kernel_size": 2, "stride": 2, "ceil_mode": True}),
-    (1, (3, 10), "float32", "ties", "C", {"kernel_size": 4, "stride": 3, "padding": 2, "dilation": 2}),
+    (
+        1,
+        (3, 10),
+        "float32",
+        "ties",
+        "C",
+        {"kernel_size": 4, "stride": 3, "padding": 2, "dilation": 2},
+    ),
     (1, (2, 2, 9), "float64", "nan", "C", {"kernel_size": 3, "stride": 1}),
     (1, (2, 2, 6), "float64", "all-inf", "C", {"kernel_size": 2, "stride": 1, "padding": 1}),
     (1, (2, 2, 8), "float64", "zeros", "C", {"kernel_size": 3, "stride": 2, "padding": 1}),
     (1, (2, 3, 9), "int8", "lowest", "C", {"kernel_size": 3, "stride": 2, "padding": 1}),
     (1, (2, 3, 9), "uint8", "ties", "C", {"kernel_size": 3, "padding": 1, "ceil_mode": True}),
     (1, (0, 2, 6), "float64", "ties", "C", {"kernel_size": 2}),
-    (1, (2, 2, 5), "float64", "ties", "C", {"kernel_size": 2, "stride": 2, "padding": 1, "ceil_mode": True}),
+    (
+        1,
+        (2, 2, 5),
+        "float64",
+        "ties",
+        "C",
+        {"kernel_size": 2, "stride": 2, "padding": 1, "ceil_mode": True},
+    ),
     (2, (2, 3, 6, 5), "float64", "ties", "C", {"kernel_size": (2, 3), "stride": (2, 1)}),
-    (2, (2, 2, 7, 7), "float32", "ties", "C", {"kernel_size": 3, "stride": 2, "padding": 1, "ceil_mode": True}),
-    (2, (2, 2, 5, 6), "float64", "-inf", "C",
-     {"kernel_size": (3, 2), "stride": (1, 2), "padding": 1, "dilation": (2, 1)}),
-    (2, (2, 2, 2, 2), "float64", "ties", "C", {"kernel_size": 2, "stride": 1, "padding": 1, "dilation": 3}),
+    (
+        2,
+        (2, 2, 7, 7),
+        "float32",
+        "ties",
+        "C",
+        {"kernel_size": 3, "stride": 2, "padding": 1, "ceil_mode": True},
+    ),
+    (
+        2,
+        (2, 2, 5, 6),
+        "float64",
+        "-inf",
+        "C",
+        {"kernel_size": (3, 2), "stride": (1, 2), "padding": 1, "dilation": (2, 1)},
+    ),
+    (
+        2,
+        (2, 2, 2, 2),
+        "float64",
+        "ties",
+        "C",
+        {"kernel_size": 2, "stride": 1, "padding": 1, "dilation": 3},
+    ),
     (2, (2, 2, 6, 6), "float16", "nan", "C", {"kernel_size": 3, "stride": 1}),
     (2, (2, 2, 5, 5), "int64", "lowest", "C", {"kernel_size": 3, "stride": 2, "padding": 1}),
     (2, (2, 2, 6, 6), "int32", "lowest", "C", {"kernel_size": 2, "padding": 1, "dilation": 2}),
@@ -268,17 +317,44 @@ CROSS_CASES = [
     (2, (3, 6, 7), "float64", "ties", "T", {"kernel_size": (2, 3), "stride": 2, "ceil_mode": True}),
     (2, (2, 3, 6, 6), "float64", "-inf", "F", {"kernel_size": 3, "stride": 2, "padding": 1}),
     (2, (2, 2, 6, 6), "float64", "ties", "sliced", {"kernel_size": 2, "stride": 1}),
-    (2, (2, 2, 7, 6), "int16", "ties", "C", {"kernel_size": 3, "stride": 1, "padding": 1, "dilation": 2}),
+    (
+        2,
+        (2, 2, 7, 6),
+        "int16",
+        "ties",
+        "C",
+        {"kernel_size": 3, "stride": 1, "padding": 1, "dilation": 2},
+    ),
     (2, (2, 2, 6, 6), "float16", "ties", "C", {"kernel_size": 3, "stride": 1, "padding": 1}),
     (2, (2, 2, 2, 5), "float32", "ties", "C", {"kernel_size": 1, "stride": 2, "ceil_mode": True}),
     (3, (2, 2, 4, 5, 6), "float64", "ties", "C", {"kernel_size": (2, 3, 2), "stride": (2, 1, 2)}),
-    (3, (1, 2, 5, 5, 5), "float32", "nan", "C",
-     {"kernel_size": 3, "stride": 2, "padding": 1, "dilation": (1, 2, 1), "ceil_mode": True}),
-    (3, (2, 2, 2, 2), "float64", "ties", "C", {"kernel_size": 2, "stride": 1, "padding": 1, "dilation": 3}),
+    (
+        3,
+        (1, 2, 5, 5, 5),
+        "float32",
+        "nan",
+        "C",
+        {"kernel_size": 3, "stride": 2, "padding": 1, "dilation": (1, 2, 1), "ceil_mode": True},
+    ),
+    (
+        3,
+        (2, 2, 2, 2),
+        "float64",
+        "ties",
+        "C",
+        {"kernel_size": 2, "stride": 1, "padding": 1, "dilation": 3},
+    ),
     (3, (2, 2, 4, 4, 4), "int8", "ties", "T", {"kernel_size": 2, "stride": 1}),
     (3, (1, 2, 3, 4, 4), "float64", "all-inf", "C", {"kernel_size": 3, "stride": 1, "padding": 1}),
     (3, (0, 3, 4, 4, 4), "float32", "ties", "C", {"kernel_size": 2}),
-    (3, (2, 2, 4, 4, 4), "float64", "zeros", "sliced", {"kernel_size": (1, 2, 2), "stride": 1, "padding": (0, 1, 1)}),
+    (
+        3,
+        (2, 2, 4, 4, 4),
+        "float64",
+        "zeros",
+        "sliced",
+        {"kernel_size": (1, 2, 2), "stride": 1, "padding": (0, 1, 1)},
+    ),
 ]
 
 
@@ -312,7 +388,9 @@ def _make_input(shape, dtype, values, layout, rng):
     return x
 
 
-@pytest.mark.parametrize(("seed", "case"), list(enumerate(CROSS_CASES)), ids=[_case_id(c) for c in CROSS_CASES])
+@pytest.mark.parametrize(
+    ("seed", "case"), list(enumerate(CROSS_CASES)), ids=[_case_id(c) for c in CROSS_CASES]
+)
 def test_im2col_matches_naive_oracle(seed, case):
     nd, shape, dtype, values, layout, kwargs = case
     x = _make_input(shape, dtype, values, layout, np.random.default_rng(seed))
@@ -332,7 +410,9 @@ def test_im2col_matches_naive_oracle(seed, case):
         grad_out = np.random.default_rng(7).integers(-3, 4, y.shape).astype(x.dtype)
         expected = getattr(naive, f"max_pool{nd}d_backward")(grad_out, x, **kwargs)
         assert_same(backward(grad_out, x, **kwargs), expected, "grad_input")
-        assert_same(backward(grad_out, x.shape, indices=idx, **kwargs), expected, "grad_input (indices)")
+        assert_same(
+            backward(grad_out, x.shape, indices=idx, **kwargs), expected, "grad_input (indices)"
+        )
 
     unpool_kw = {k: v for k, v in kwargs.items() if k in ("kernel_size", "stride", "padding")}
     unpool, unpool_ref = getattr(ic, f"max_unpool{nd}d"), getattr(naive, f"max_unpool{nd}d")
@@ -407,18 +487,33 @@ def test_backward_sums_in_float64_then_casts(dtype, big):
     expected = naive.max_pool1d_backward(grad_out, x, 3, 1)
     _, idx = ic.max_pool1d(x, 3, 1, return_indices=True)
     assert_same(ic.max_pool1d_backward(grad_out, x, 3, 1), expected, "grad_input")
-    assert_same(ic.max_pool1d_backward(grad_out, x.shape, 3, 1, indices=idx), expected, "grad_input (indices)")
+    assert_same(
+        ic.max_pool1d_backward(grad_out, x.shape, 3, 1, indices=idx),
+        expected,
+        "grad_input (indices)",
+    )
     pool = ic.Maxpool((1, 1, 5), (1, 3), 1)
     pool.forward(x.reshape(1, 1, 1, 5))
-    assert_same(pool.backward(grad_out.reshape(1, 1, 1, 3))[0], expected.reshape(1, 1, 1, 5), "layer dX")
+    assert_same(
+        pool.backward(grad_out.reshape(1, 1, 1, 3))[0], expected.reshape(1, 1, 1, 5), "layer dX"
+    )
     if dtype is not np.float64:
         assert expected[0, 2] == big + 2
 
 
 @pytest.mark.parametrize(
     ("length", "k", "s", "p", "expected"),
-    [(5, 2, 2, 1, (3, 3)), (2, 1, 2, 0, (1, 1)), (6, 3, 2, 0, (2, 3)), (7, 3, 2, 1, (4, 4)), (2, 2, 1, 1, (3, 3))],
+    [
+        (5, 2, 2, 1, (3, 3)),
+        (2, 1, 2, 0, (1, 1)),
+        (6, 3, 2, 0, (2, 3)),
+        (7, 3, 2, 1, (4, 4)),
+        (2, 2, 1, 1, (3, 3)),
+    ],
 )
 def test_output_length_floor_and_ceil(length, k, s, p, expected):
     # ceil mode drops a last window that would start in the right padding: (5, 2, 2, 1) has 3, not 4
-    assert (ic.output_length(length, k, s, p), ic.output_length(length, k, s, p, ceil_mode=True)) == expected
+    assert (
+        ic.output_length(length, k, s, p),
+        ic.output_length(length, k, s, p, ceil_mode=True),
+    ) == expected

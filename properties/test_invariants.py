@@ -24,7 +24,9 @@ def test_output_shape_matches_formula(impl, case):
     y, idx = pa.pool(impl, case, return_indices=True)
     expected = (*case.x.shape[: -case.nd], *pa.output_sizes(case))
     pa.check(y.shape == expected, f"y.shape={y.shape}, but should be {expected}", case=case)
-    pa.check(idx.shape == expected, f"indices.shape={idx.shape}, but should be {expected}", case=case)
+    pa.check(
+        idx.shape == expected, f"indices.shape={idx.shape}, but should be {expected}", case=case
+    )
 
 
 @impls
@@ -97,10 +99,16 @@ def test_ties_select_the_first_maximum_in_window_order(impl, case):
     yb = pa.batched(y, case.nd)[..., None]
     # first valid tap whose value equals the output (NaN-free profiles)
     candidates = valid & (values == yb)
-    first = np.where(candidates.any(-1), np.take_along_axis(
-        np.broadcast_to(flat, values.shape), candidates.argmax(-1)[..., None], -1
-    )[..., 0], -1)
-    pa.assert_pool_equal(pa.batched(idx, case.nd), first, case=case, name="indices", return_indices=True)
+    first = np.where(
+        candidates.any(-1),
+        np.take_along_axis(
+            np.broadcast_to(flat, values.shape), candidates.argmax(-1)[..., None], -1
+        )[..., 0],
+        -1,
+    )
+    pa.assert_pool_equal(
+        pa.batched(idx, case.nd), first, case=case, name="indices", return_indices=True
+    )
 
 
 @impls
@@ -112,7 +120,9 @@ def test_windows_with_nan_select_their_last_nan(impl, case):
     nans = valid & np.isnan(values)
     has_nan = nans.any(-1)
     last = flat.shape[-1] - 1 - nans[..., ::-1].argmax(-1)
-    last_index = np.take_along_axis(np.broadcast_to(flat, values.shape), last[..., None], -1)[..., 0]
+    last_index = np.take_along_axis(np.broadcast_to(flat, values.shape), last[..., None], -1)[
+        ..., 0
+    ]
     ib = pa.batched(idx, case.nd)
     yb = pa.batched(y, case.nd)
     pa.check(
@@ -120,7 +130,9 @@ def test_windows_with_nan_select_their_last_nan(impl, case):
         "a window holding NaN has a non-NaN output",
         case=case,
     )
-    pa.assert_pool_equal(ib[has_nan], last_index[has_nan], case=case, name="indices[has_nan]", return_indices=True)
+    pa.assert_pool_equal(
+        ib[has_nan], last_index[has_nan], case=case, name="indices[has_nan]", return_indices=True
+    )
 
 
 @impls

@@ -29,7 +29,12 @@ def verify(*argv):
     env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
     return subprocess.run(
         [sys.executable, "-m", "poolref", "verify", *argv],
-        capture_output=True, text=True, env=env, cwd=HERE, check=False, timeout=120,
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=HERE,
+        check=False,
+        timeout=120,
     )
 
 
@@ -41,8 +46,18 @@ def verify(*argv):
         ("segfaults_on_ceil_mode", (), "[target crashed (signal SIGSEGV)]", r"ceil_mode=True"),
         ("aborts_on_float16", (), "[target crashed (signal SIGABRT)]", r"x\.dtype=float16"),
         ("hangs_on_kernel_3", ("--timeout", "1"), "[timeout (1 s)]", r"kernel_size=\(3,\)"),
-        ("returns_view_for_kernel_1", (), "[output aliases input]", r"kernel_size=\(1,\), stride=\(1,\)"),
-        ("reshapes_input", (), "[input modified]: the forward changed its input x in place: shape", r"\(N, C, spatial\)"),
+        (
+            "returns_view_for_kernel_1",
+            (),
+            "[output aliases input]",
+            r"kernel_size=\(1,\), stride=\(1,\)",
+        ),
+        (
+            "reshapes_input",
+            (),
+            "[input modified]: the forward changed its input x in place: shape",
+            r"\(N, C, spatial\)",
+        ),
     ],
 )
 def test_the_cli_reports_a_crash_as_a_failure_of_its_case(target, flags, check, case):
@@ -51,7 +66,9 @@ def test_the_cli_reports_a_crash_as_a_failure_of_its_case(target, flags, check, 
     assert check in run.stdout, run.stdout
     lines = run.stdout.splitlines()
     at = next(i for i, line in enumerate(lines) if line.startswith("  case: "))
-    assert re.search(case, lines[at] + lines[at + 1]), run.stdout  # the case named is one that triggers it
+    assert re.search(case, lines[at] + lines[at + 1]), (
+        run.stdout
+    )  # the case named is one that triggers it
     assert "reproduce:" in run.stdout
     assert run.stdout.rstrip().splitlines()[-1].startswith(f"FAIL: crashing_targets:{target}: ")
 
@@ -104,7 +121,9 @@ def test_isolation_keeps_the_memory_layout():
 
 @pytest.mark.parametrize("forked", [False, True], ids=["fresh interpreter", "fork"])
 def test_the_worker_sees_the_same_strides_and_bytes(forked):
-    forward = ct.layout_seen if not forked else (lambda *a: ct.layout_seen(*a))  # a lambda does not pickle
+    forward = (
+        ct.layout_seen if not forked else (lambda *a: ct.layout_seen(*a))
+    )  # a lambda does not pickle
     base = np.arange(2 * 3 * 5, dtype=np.float32).reshape(2, 3, 5)
     with isolated(Candidate(forward), timeout=30) as proxy:
         for layout in LAYOUTS:
@@ -119,7 +138,11 @@ def test_the_worker_restarts_after_a_crash_and_keeps_exception_types():
     with isolated(Candidate(ct.segfaults_on_ceil_mode), timeout=30) as proxy:
         with pytest.raises(TargetCrashed) as info:
             proxy.forward(x, (2,), (2,), (0,), (1,), True)
-        assert (info.value.kind, info.value.detail, info.value.check) == ("signal", "SIGSEGV", "target crashed (signal SIGSEGV)")
+        assert (info.value.kind, info.value.detail, info.value.check) == (
+            "signal",
+            "SIGSEGV",
+            "target crashed (signal SIGSEGV)",
+        )
         y, idx = proxy.forward(x, *ARGS)  # a fresh worker
         assert y.tolist() == [[[1.0, 3.0], [5.0, 7.0]]] and idx.dtype == np.int64
         assert proxy.label == "crashing_targets.segfaults_on_ceil_mode"
@@ -143,15 +166,22 @@ def test_isolation_adds_little_for_a_correct_target():
     middle = time.perf_counter()
     isolated_summary = check_max_pool(ct.correct, ndim=1, max_examples=20, seed=1, isolate=True)
     end = time.perf_counter()
-    assert (isolated_summary.corner_cases, isolated_summary.examples) == (inside.corner_cases, inside.examples)
+    assert (isolated_summary.corner_cases, isolated_summary.examples) == (
+        inside.corner_cases,
+        inside.examples,
+    )
     assert isolated_summary.features == inside.features
     calls = inside.corner_cases + inside.examples
-    assert (end - middle) - (middle - start) < 10 + 0.02 * calls  # start-up + 20 ms a call, generously
+    assert (end - middle) - (
+        middle - start
+    ) < 10 + 0.02 * calls  # start-up + 20 ms a call, generously
 
 
 def test_a_crash_found_by_the_search_ends_it_without_shrinking():
     with pytest.raises(AssertionError) as info:
-        check_max_pool(ct.segfaults_on_ceil_mode, ndim=1, corners=False, max_examples=100, isolate=True)
+        check_max_pool(
+            ct.segfaults_on_ceil_mode, ndim=1, corners=False, max_examples=100, isolate=True
+        )
     report = str(info.value)
     assert "[target crashed (signal SIGSEGV)]" in report and "ceil_mode=True" in report
     assert "not shrunk (the target crashed) after" in report
@@ -161,7 +191,20 @@ def test_a_support_filter_that_does_not_pickle_runs_in_the_worker(capsys):
     """The CLI's process never imports TARGET: a Support(accepts=lambda ...) is called in the worker."""
     from poolref.__main__ import main
 
-    code = main(["verify", "crashing_targets:stride_2_only", "--ndim", "1", "--examples", "5", "--no-corners"])
+    code = main(
+        [
+            "verify",
+            "crashing_targets:stride_2_only",
+            "--ndim",
+            "1",
+            "--examples",
+            "5",
+            "--no-corners",
+        ]
+    )
     out = capsys.readouterr().out
     assert code == 0, out
-    assert "accepts=<filter>" in out and "\nPASS: crashing_targets.stride_2_only: no counterexample" in out
+    assert (
+        "accepts=<filter>" in out
+        and "\nPASS: crashing_targets.stride_2_only: no counterexample" in out
+    )

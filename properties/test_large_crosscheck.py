@@ -65,10 +65,15 @@ def large_cases(draw):
         c = planes // n
     spec = ScaleSpec(
         shape=(n, c, *(dim[0] for dim in dims)),
-        kernel_size=tuple(dim[1] for dim in dims), stride=tuple(dim[2] for dim in dims),
-        padding=tuple(dim[3] for dim in dims), dilation=tuple(dim[4] for dim in dims),
-        ceil_mode=draw(st.booleans()), dtype=draw(st.sampled_from(DTYPES)), layout=layout,
-        plant=tuple(f for f in PLANTS if draw(st.booleans())), tile=draw(st.sampled_from(MULTIPLES)),
+        kernel_size=tuple(dim[1] for dim in dims),
+        stride=tuple(dim[2] for dim in dims),
+        padding=tuple(dim[3] for dim in dims),
+        dilation=tuple(dim[4] for dim in dims),
+        ceil_mode=draw(st.booleans()),
+        dtype=draw(st.sampled_from(DTYPES)),
+        layout=layout,
+        plant=tuple(f for f in PLANTS if draw(st.booleans())),
+        tile=draw(st.sampled_from(MULTIPLES)),
         seed=draw(st.integers(0, 2**16)),
     )
     shrink = 0  # keep within the memory cap (and im2col's column matrix within a few times that)
@@ -92,7 +97,9 @@ def _smaller(spec: ScaleSpec) -> ScaleSpec:
     for i, (k, d) in enumerate(zip(spec.kernel_size, spec.dilation)):
         shape[2 + i] = max(shape[2 + i], d * (k - 1) + 1)
     if tuple(shape) == spec.shape:  # only the sizes the kernel needs are left: shrink the kernel
-        return ScaleSpec(spec.shape, (2,) * spec.nd, (2,) * spec.nd, dtype=spec.dtype, seed=spec.seed)
+        return ScaleSpec(
+            spec.shape, (2,) * spec.nd, (2,) * spec.nd, dtype=spec.dtype, seed=spec.seed
+        )
     return dataclasses.replace(spec, shape=tuple(shape))
 
 

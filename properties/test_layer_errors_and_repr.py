@@ -30,7 +30,9 @@ def test_nothing_is_saved_before_the_first_forward():
 
 
 def test_constructor_error_names_the_layer_class():
-    with pytest.raises(ValueError, match=r"^MaxPool3d: stride must be >= 1 in every dimension, got stride=0$"):
+    with pytest.raises(
+        ValueError, match=r"^MaxPool3d: stride must be >= 1 in every dimension, got stride=0$"
+    ):
         MaxPool3d(2, stride=0)
 
 
@@ -46,14 +48,18 @@ def test_forward_rejects_a_wrong_rank_naming_the_shape():
 
 
 def test_forward_rejects_an_input_too_small_for_the_kernel():
-    with pytest.raises(ValueError, match=r"^MaxPool1d\.forward: computed output size \(0,\) is too small"):
+    with pytest.raises(
+        ValueError, match=r"^MaxPool1d\.forward: computed output size \(0,\) is too small"
+    ):
         MaxPool1d(3).forward(np.zeros((1, 1, 2)))
 
 
 def test_backward_rejects_an_integer_gradient_naming_its_dtype():
     layer = MaxPool2d(2)
     layer.forward(np.zeros((1, 1, 4, 4)))
-    with pytest.raises(TypeError, match=r"^MaxPool2d\.backward: grad_output\.dtype=int64 is not supported"):
+    with pytest.raises(
+        TypeError, match=r"^MaxPool2d\.backward: grad_output\.dtype=int64 is not supported"
+    ):
         layer.backward(np.zeros((1, 1, 2, 2), dtype=np.int64))
 
 
@@ -72,7 +78,9 @@ def test_backward_rejects_a_gradient_dtype_other_than_the_inputs():
     [((1, 1, 4, 4), (1, 1, 3, 3), (1, 1, 2, 2)), ((2, 4, 4), (2, 3, 3), (2, 2, 2))],
     ids=["batched", "unbatched"],
 )
-def test_backward_rejects_a_gradient_of_the_wrong_shape_naming_both_shapes(x_shape, g_shape, expected):
+def test_backward_rejects_a_gradient_of_the_wrong_shape_naming_both_shapes(
+    x_shape, g_shape, expected
+):
     layer = MaxPool2d(2)
     layer.forward(np.zeros(x_shape))
     text = f"MaxPool2d.backward: grad_output.shape={g_shape} does not match the output shape {expected}"

@@ -24,7 +24,9 @@ def _grad_outputs(y, *, integers):
     elements = (
         st.integers(-4, 4).map(float)
         if integers
-        else hnp.from_dtype(y.dtype, min_value=-100, max_value=100, allow_nan=False, allow_subnormal=False)
+        else hnp.from_dtype(
+            y.dtype, min_value=-100, max_value=100, allow_nan=False, allow_subnormal=False
+        )
     )
     return hnp.arrays(y.dtype, y.shape, elements=elements, fill=st.nothing())
 
@@ -52,14 +54,21 @@ def test_layer_backward_equals_functional_backward_to_rounding(case, data):
     expected = pa.backward(fast, case.nd)(g, case.x, **case.kwargs())
     _, idx = pa.pool(fast, case, return_indices=True)
     atol = pa.summation_tolerance(g, idx, case.x.shape, case.nd)
-    pa.assert_pool_close(layer.backward(g), expected, case=case, name="layer.backward(g)", atol=atol)
+    pa.assert_pool_close(
+        layer.backward(g), expected, case=case, name="layer.backward(g)", atol=atol
+    )
 
 
 @given(case=ps.pool_cases(dtypes=FLOATS, **SMALL), data=st.data())
 def test_layer_backward_uses_the_latest_forward(case, data):
     layer = _layer(case)
     other = data.draw(
-        hnp.arrays(case.x.dtype, case.x.shape, elements=ps.values(case.x.dtype, profile="distinct"), fill=st.nothing()),
+        hnp.arrays(
+            case.x.dtype,
+            case.x.shape,
+            elements=ps.values(case.x.dtype, profile="distinct"),
+            fill=st.nothing(),
+        ),
         label="earlier input",
     )
     layer.forward(other)
@@ -104,4 +113,6 @@ def test_layer_backward_before_forward_raises_runtime_error():
 def test_layer_keeps_at_most_one_byte_per_output_for_kernels_under_255_taps(case):
     layer = _layer(case)
     y = layer.forward(case.x)
-    assert layer.saved_nbytes <= y.size, f"saved {layer.saved_nbytes} bytes for {y.size} outputs: {case!r}"
+    assert layer.saved_nbytes <= y.size, (
+        f"saved {layer.saved_nbytes} bytes for {y.size} outputs: {case!r}"
+    )

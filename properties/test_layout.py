@@ -27,7 +27,9 @@ OVER = {
 
 
 def _lengths():
-    spec = importlib.util.spec_from_file_location("function_lengths", ROOT / "tools" / "function_lengths.py")
+    spec = importlib.util.spec_from_file_location(
+        "function_lengths", ROOT / "tools" / "function_lengths.py"
+    )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -35,7 +37,9 @@ def _lengths():
 
 function_lengths = _lengths()
 MODULES = sorted(
-    str(path.relative_to(PACKAGE)) for path in PACKAGE.rglob("*.py") if str(path.relative_to(PACKAGE)) not in NOT_YET
+    str(path.relative_to(PACKAGE))
+    for path in PACKAGE.rglob("*.py")
+    if str(path.relative_to(PACKAGE)) not in NOT_YET
 )
 
 

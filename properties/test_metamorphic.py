@@ -29,7 +29,11 @@ def _with_params(case, **changes):
 
 @impls
 @given(
-    case=ps.pool_cases(dtypes=(*FLOATS, "int64", "int32", "int16"), profiles=("distinct", "ties", "nan", "inf"), **SMALL),
+    case=ps.pool_cases(
+        dtypes=(*FLOATS, "int64", "int32", "int16"),
+        profiles=("distinct", "ties", "nan", "inf"),
+        **SMALL,
+    ),
     c=st.integers(-100, 100),
 )
 def test_adding_a_constant_commutes(impl, case, c):
@@ -38,7 +42,9 @@ def test_adding_a_constant_commutes(impl, case, c):
     y2, idx2 = pa.pool(impl, case, x=shifted, return_indices=True)
     expected = np.where(idx == -1, lowest(y.dtype), y + y.dtype.type(c)).astype(y.dtype)
     pa.assert_pool_equal(y2, expected, case=case._replace(x=shifted), name="y")
-    pa.assert_pool_equal(idx2, idx, case=case._replace(x=shifted), name="indices", return_indices=True)
+    pa.assert_pool_equal(
+        idx2, idx, case=case._replace(x=shifted), name="indices", return_indices=True
+    )
 
 
 @impls
@@ -52,7 +58,9 @@ def test_scaling_by_a_positive_power_of_two_commutes(impl, case, exponent):
     scaled = case.x * a
     y2, idx2 = pa.pool(impl, case, x=scaled, return_indices=True)
     pa.assert_pool_equal(y2, y * a, case=case._replace(x=scaled), name="y")
-    pa.assert_pool_equal(idx2, idx, case=case._replace(x=scaled), name="indices", return_indices=True)
+    pa.assert_pool_equal(
+        idx2, idx, case=case._replace(x=scaled), name="indices", return_indices=True
+    )
 
 
 @impls
@@ -63,7 +71,12 @@ def test_scaling_by_a_positive_power_of_two_commutes(impl, case, exponent):
 def test_pooling_is_monotone(impl, case, data):
     # x <= x2 elementwise (x2 = max(x, z) for another NaN-free array z) => pool(x) <= pool(x2)
     z = data.draw(
-        hnp.arrays(case.x.dtype, case.x.shape, elements=ps.values(case.x.dtype, profile="ties"), fill=st.nothing()),
+        hnp.arrays(
+            case.x.dtype,
+            case.x.shape,
+            elements=ps.values(case.x.dtype, profile="ties"),
+            fill=st.nothing(),
+        ),
         label="z",
     )
     larger = np.maximum(case.x, z)
@@ -86,7 +99,9 @@ def test_strictly_increasing_function_keeps_indices(impl, case):
     transformed = case.x.astype(wide) * 3 + 7
     _, idx = pa.pool(impl, case, return_indices=True)
     _, idx2 = pa.pool(impl, case, x=transformed, return_indices=True)
-    pa.assert_pool_equal(idx2, idx, case=case._replace(x=transformed), name="indices", return_indices=True)
+    pa.assert_pool_equal(
+        idx2, idx, case=case._replace(x=transformed), name="indices", return_indices=True
+    )
 
 
 @impls
@@ -96,20 +111,28 @@ def test_permuting_the_batch_commutes(impl, case, data):
     y, idx = pa.pool(impl, case, return_indices=True)
     y2, idx2 = pa.pool(impl, case, x=case.x[perm], return_indices=True)
     pa.assert_pool_equal(y2, y[perm], case=case._replace(x=case.x[perm]), name="y")
-    pa.assert_pool_equal(idx2, idx[perm], case=case._replace(x=case.x[perm]), name="indices", return_indices=True)
+    pa.assert_pool_equal(
+        idx2, idx[perm], case=case._replace(x=case.x[perm]), name="indices", return_indices=True
+    )
 
 
 @impls
 @given(case=ps.pool_cases(**SMALL), data=st.data())
 def test_permuting_the_channels_commutes(impl, case, data):
     axis = case.x.ndim - case.nd - 1
-    perm = np.array(data.draw(st.permutations(range(case.x.shape[axis])), label="perm"), dtype=np.intp)
+    perm = np.array(
+        data.draw(st.permutations(range(case.x.shape[axis])), label="perm"), dtype=np.intp
+    )
     permuted = np.take(case.x, perm, axis=axis)
     y, idx = pa.pool(impl, case, return_indices=True)
     y2, idx2 = pa.pool(impl, case, x=permuted, return_indices=True)
     pa.assert_pool_equal(y2, np.take(y, perm, axis=axis), case=case._replace(x=permuted), name="y")
     pa.assert_pool_equal(
-        idx2, np.take(idx, perm, axis=axis), case=case._replace(x=permuted), name="indices", return_indices=True
+        idx2,
+        np.take(idx, perm, axis=axis),
+        case=case._replace(x=permuted),
+        name="indices",
+        return_indices=True,
     )
 
 
@@ -117,7 +140,12 @@ def _pool_along_w_then_h(impl, case):
     """2-D pooling as two 1-D poolings: along W (rows are a batch), then along H."""
     x = pa.batched(case.x, 2)
     n, c, h, w = x.shape
-    (kh, kw), (sh, sw), (ph, pw), (dh, dw) = case.kernel_size, case.stride, case.padding, case.dilation
+    (kh, kw), (sh, sw), (ph, pw), (dh, dw) = (
+        case.kernel_size,
+        case.stride,
+        case.padding,
+        case.dilation,
+    )
     y1, i1 = impl.max_pool1d(
         x.reshape(n, c * h, w), kw, sw, pw, dw, case.ceil_mode, return_indices=True
     )
@@ -155,7 +183,9 @@ def test_2d_indices_compose_from_1d_indices_when_no_window_is_empty(impl, case):
     _, idx = pa.pool(impl, case, return_indices=True)
     _, idx_sep = _pool_along_w_then_h(impl, case)
     if not pa.empty_windows(idx):
-        pa.assert_pool_equal(idx_sep, idx, case=case, name="indices (separable)", return_indices=True)
+        pa.assert_pool_equal(
+            idx_sep, idx, case=case, name="indices (separable)", return_indices=True
+        )
 
 
 @impls

@@ -31,7 +31,9 @@ def test_license_is_an_spdx_expression_with_its_file():
     assert PROJECT["license"] == "MIT"
     assert PROJECT["license-files"] == ["LICENSE"]
     text = (ROOT / "LICENSE").read_text()
-    assert text.startswith("MIT License\n") and "Permission is hereby granted, free of charge" in text
+    assert (
+        text.startswith("MIT License\n") and "Permission is hereby granted, free of charge" in text
+    )
     # PEP 639: a License classifier next to an SPDX expression is an error for setuptools
     assert not any(c.startswith("License ::") for c in PROJECT["classifiers"])
 
@@ -43,7 +45,9 @@ def test_metadata_has_urls_status_and_python_versions():
     classifiers = PROJECT["classifiers"]
     assert sum(c.startswith("Development Status ::") for c in classifiers) == 1
     versions = sorted(
-        int(c.rsplit(".", 1)[1]) for c in classifiers if re.fullmatch(r"Programming Language :: Python :: 3\.\d+", c)
+        int(c.rsplit(".", 1)[1])
+        for c in classifiers
+        if re.fullmatch(r"Programming Language :: Python :: 3\.\d+", c)
     )
     minimum = int(re.fullmatch(r">=3\.(\d+)", PROJECT["requires-python"]).group(1))
     assert versions and versions[0] == minimum, (versions, PROJECT["requires-python"])
@@ -87,9 +91,18 @@ def test_sdist_carries_the_tests_docs_benchmarks_and_license():
     tracked = {p.relative_to(ROOT).as_posix() for p in ROOT.glob("properties/*.py")}
     tracked |= {p.relative_to(ROOT).as_posix() for p in ROOT.glob("docs/**/*.md")}
     tracked |= {p.relative_to(ROOT).as_posix() for p in ROOT.glob("asv_bench/*.py")}
-    tracked |= {"LICENSE", "README.md", "pyproject.toml", "docs/conf.py", "asv.conf.json", "poolref/py.typed"}
+    tracked |= {
+        "LICENSE",
+        "README.md",
+        "pyproject.toml",
+        "docs/conf.py",
+        "asv.conf.json",
+        "poolref/py.typed",
+    }
     assert sorted(tracked - names) == [], "missing from the sdist"
-    junk = [n for n in names if "__pycache__" in n or n.endswith(".pyc") or n.startswith("docs/_build")]
+    junk = [
+        n for n in names if "__pycache__" in n or n.endswith(".pyc") or n.startswith("docs/_build")
+    ]
     assert junk == []
 
 

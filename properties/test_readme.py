@@ -10,11 +10,16 @@ README = ROOT / "README.md"
 
 def _bash_blocks(text: str) -> list[list[str]]:
     blocks = re.findall(r"```bash\n(.*?)```", text, flags=re.S)
-    return [[ln for ln in b.splitlines() if ln.strip() and not ln.lstrip().startswith("#")] for b in blocks]
+    return [
+        [ln for ln in b.splitlines() if ln.strip() and not ln.lstrip().startswith("#")]
+        for b in blocks
+    ]
 
 
 def test_readme_example_runs_as_written():
-    result = doctest.testfile(str(README), module_relative=False, optionflags=doctest.NORMALIZE_WHITESPACE)
+    result = doctest.testfile(
+        str(README), module_relative=False, optionflags=doctest.NORMALIZE_WHITESPACE
+    )
     assert result.attempted > 0, "the README example was not found"
     assert result.failed == 0, f"{result.failed} README example line(s) failed"
 

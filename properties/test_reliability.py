@@ -50,7 +50,9 @@ def test_matrix_and_masked_arrays_are_rejected_everywhere(impl):
     for name, call in calls.items():
         source = x if name.startswith("x") else (g if name.startswith("grad") else y)
         for bad, kind in _bad_kinds(source):
-            with pytest.raises(TypeError, match=rf"{name.strip()} must be a plain numpy.ndarray.*{kind}"):
+            with pytest.raises(
+                TypeError, match=rf"{name.strip()} must be a plain numpy.ndarray.*{kind}"
+            ):
                 call(bad)
 
 
@@ -151,11 +153,15 @@ def _timed(call):
 @pytest.mark.parametrize("impl", IMPLS, ids=IDS)
 def test_a_huge_padded_kernel_on_one_element_is_answered_at_once(impl):
     x = np.array([[[3.0]]])
-    (y, idx), seconds = _timed(lambda: impl.max_pool1d(x, 2**31, padding=2**30, return_indices=True))
+    (y, idx), seconds = _timed(
+        lambda: impl.max_pool1d(x, 2**31, padding=2**30, return_indices=True)
+    )
     assert seconds < 1.0
     # output size (1 + 2**31 - 2**31) // 2**31 + 1 = 1; the window's only valid tap is x[0]
     assert y.tolist() == [[[3.0]]] and idx.tolist() == [[[0]]]
-    g, seconds = _timed(lambda: impl.max_pool1d_backward(np.full((1, 1, 1), 2.0), x, 2**31, padding=2**30))
+    g, seconds = _timed(
+        lambda: impl.max_pool1d_backward(np.full((1, 1, 1), 2.0), x, 2**31, padding=2**30)
+    )
     assert seconds < 1.0 and g.tolist() == [[[2.0]]]
     x3 = np.full((1, 1, 1, 1, 1), 5, np.int16)
     (y3, idx3), seconds = _timed(lambda: impl.max_pool3d(x3, 200, padding=100, return_indices=True))
@@ -216,7 +222,9 @@ def _peak_above_outputs(call, input_bytes: int) -> float:
     return (peak - sum(a.nbytes for a in arrays)) / input_bytes
 
 
-@pytest.mark.parametrize("operation", ["forward_indices", "backward_x", "backward_indices", "unpool", "layer"])
+@pytest.mark.parametrize(
+    "operation", ["forward_indices", "backward_x", "backward_indices", "unpool", "layer"]
+)
 def test_fast_peak_memory_is_at_most_one_input_above_the_outputs(operation):
     # overlapping windows (stride 1): the output is as large as the input, the worst case.
     # Before issue 12: 8.3x, 2.3x, 6.3x, 4.3x and 2.0x (asv_bench/bench_peakmem.py, docs/memory.md).
@@ -238,7 +246,9 @@ def test_fast_peak_memory_is_at_most_one_input_above_the_outputs(operation):
 def test_a_workspace_beyond_the_machine_fails_at_once_naming_its_size():
     # im2col's column matrix: about 2**19 taps x 2**19 windows; nothing is allocated first
     x = np.zeros((1, 1, 2**20), np.float32)
-    (exc, seconds) = _timed(lambda: pytest.raises(ValueError, poolref.im2col.max_pool1d, x, 2**19 + 1, 1))
+    (exc, seconds) = _timed(
+        lambda: pytest.raises(ValueError, poolref.im2col.max_pool1d, x, 2**19 + 1, 1)
+    )
     assert seconds < 1.0
     assert "kernel_size=(524289,)" in str(exc.value) and "would need" in str(exc.value)
     with pytest.raises(ValueError, match=r"im2col_indices: the 1 x 1 window table.*would need"):  # noqa: PT012
@@ -357,7 +367,9 @@ def test_check_allocation_message_and_boundary(monkeypatch):
     )
     monkeypatch.setattr(_params, "machine_bytes", lambda: 8)
     poolref.im2col.im2col_indices((1,), 1)  # the 1 x 1 table: 8 bytes
-    assert poolref.im2col.max_pool1d(np.array([[[2.0]]]), 1).tolist() == [[[2.0]]]  # 1 column of 1 byte: 8
+    assert poolref.im2col.max_pool1d(np.array([[[2.0]]]), 1).tolist() == [
+        [[2.0]]
+    ]  # 1 column of 1 byte: 8
 
 
 def test_subclass_message_in_full():
@@ -378,7 +390,9 @@ def test_masked_or_matrix_indices_are_rejected_naming_indices(impl):
         lambda: impl.max_unpool2d(y, masked, 2),
         lambda: impl.max_pool2d_backward(np.ones(y.shape), (1, 1, 4, 4), 2, indices=masked),
     ):
-        with pytest.raises(TypeError, match=r"indices must be a plain numpy.ndarray, got indices of type numpy\.ma"):
+        with pytest.raises(
+            TypeError, match=r"indices must be a plain numpy.ndarray, got indices of type numpy\.ma"
+        ):
             call()
 
 
@@ -386,8 +400,13 @@ def test_masked_or_matrix_indices_are_rejected_naming_indices(impl):
 def test_an_unpool_or_backward_beyond_the_machine_fails_at_once_naming_its_size(impl):
     y, idx = impl.max_pool1d(np.ones((1, 1, 4)), 2, return_indices=True)
     huge = 2**45
-    with pytest.raises(ValueError, match=r"max_unpool1d: the output for output_size=\(35184372088832,\) would need"):
+    with pytest.raises(
+        ValueError, match=r"max_unpool1d: the output for output_size=\(35184372088832,\) would need"
+    ):
         impl.max_unpool1d(y, idx, huge // 2, stride=huge, output_size=(huge,))
     g = np.ones((1, 1, 1))
-    with pytest.raises(ValueError, match=r"max_pool1d_backward: grad_input for x.shape=\(1, 1, 35184372088832\) would need"):
+    with pytest.raises(
+        ValueError,
+        match=r"max_pool1d_backward: grad_input for x.shape=\(1, 1, 35184372088832\) would need",
+    ):
         impl.max_pool1d_backward(g, (1, 1, huge), huge, indices=np.zeros((1, 1, 1), dtype=np.int64))

@@ -43,7 +43,9 @@ def test_the_same_target_with_one_realistic_bug_still_fails():
 
 
 def test_an_explicit_support_turns_an_unsupported_capability_into_a_failure():
-    summary, _ = _summary_of_failure(targets.float_nchw, support=Support(ndims=(2,), dtypes=("float64", "int8")), max_examples=5)
+    summary, _ = _summary_of_failure(
+        targets.float_nchw, support=Support(ndims=(2,), dtypes=("float64", "int8")), max_examples=5
+    )
     assert {d.kind for d in summary.failed} >= {"unsupported: int8", "unsupported: indices"}
 
 
@@ -93,7 +95,10 @@ def test_json_carries_the_verdict_profile_and_every_difference():
     assert data["verdict"] == "FAIL"
     assert data["profile"].startswith("nan=first")
     assert len(data["differences"]) == len(summary.differences)
-    assert all({"kind", "check", "detail", "report", "found_by", "rule", "failed"} <= set(d) for d in data["differences"])
+    assert all(
+        {"kind", "check", "detail", "report", "found_by", "rule", "failed"} <= set(d)
+        for d in data["differences"]
+    )
 
 
 def test_junit_xml_has_a_testcase_per_difference_and_the_failures_counted():
@@ -132,7 +137,14 @@ def test_a_time_budget_stops_starting_new_cases():
     assert summary.examples + summary.corner_cases < 20
 
 
-@pytest.mark.parametrize(("kwargs", "name"), [({"max_cases": 0}, "max_cases=0"), ({"time_budget": -1}, "time_budget=-1"), ({"behaviour": "rust"}, "behaviour='rust'")])
+@pytest.mark.parametrize(
+    ("kwargs", "name"),
+    [
+        ({"max_cases": 0}, "max_cases=0"),
+        ({"time_budget": -1}, "time_budget=-1"),
+        ({"behaviour": "rust"}, "behaviour='rust'"),
+    ],
+)
 def test_bad_budget_arguments_name_the_argument(kwargs, name):
     with pytest.raises(ValueError, match=name):
         check_max_pool(targets.float_nchw, **kwargs)

@@ -20,7 +20,8 @@ _NOTES = "|".join(re.escape(name + ".md") for name in ("SEMANTICS", "ECOSYSTEM",
 OUTSIDE = re.compile(
     rf"(?:{_NOTES})"  # notes kept outside the repository
     r"|\.\./shared"  # the folder they live in, relative to a checkout
-    r"|(?<![\w.~/-])/" r"work(?:/|\b)"  # an absolute path on the development machine
+    r"|(?<![\w.~/-])/"
+    r"work(?:/|\b)"  # an absolute path on the development machine
 )
 # [text](target) links; the target's first character decides whether it is relative
 MD_LINK = re.compile(r"\]\(([^)\s]+)\)")

@@ -73,7 +73,9 @@ def test_the_report_shows_a_shrunk_case_and_rebuilds_it():
         check_max_pool(kernel.candidate, corners=False, max_examples=0)
     text = str(info.value)
     shape = eval(re.search(r"x\.shape=(\([0-9, ]+\)) \(N, C", text).group(1))
-    assert shape[:2] == (1, 1) and np.prod(shape) < 200, text  # one plane, one row past the 16-lane tile
+    assert shape[:2] == (1, 1) and np.prod(shape) < 200, (
+        text
+    )  # one plane, one row past the 16-lane tile
     assert "then made smaller" in text and "output W crossed a multiple of 16" in text
     snippet = text.split("reproduce:\n", 1)[1]
     namespace: dict = {}
@@ -93,12 +95,29 @@ def test_the_quick_cases_reach_every_seam_of_the_issue():
         for spec in specs:
             seams.update(sc.seams_of(spec))
     for needed in (
-        "W crossed a multiple of 32", "W crossed a multiple of 128", "output W crossed a multiple of 16",
-        "H crossed a multiple of 64", "D crossed a multiple of 8", "N*C prime >= 5", "N*C a multiple of 64",
-        "N*C >= 100", "channels-last C >= 8", "channels-last C >= 64", "channels-last C > 8, not a multiple of 8",
-        "plane > 2^11", "plane > 2^15", "plane > 2^16", "kernel wider than 7", "kernel > 255 taps",
-        "stride > kernel", "2x2 stride 2", "ties across a tile boundary", "NaN in the last tile",
-        "all -inf window in the tail", "-0.0 beside +0.0 in the last tile", "negative values next to padding",
+        "W crossed a multiple of 32",
+        "W crossed a multiple of 128",
+        "output W crossed a multiple of 16",
+        "H crossed a multiple of 64",
+        "D crossed a multiple of 8",
+        "N*C prime >= 5",
+        "N*C a multiple of 64",
+        "N*C >= 100",
+        "channels-last C >= 8",
+        "channels-last C >= 64",
+        "channels-last C > 8, not a multiple of 8",
+        "plane > 2^11",
+        "plane > 2^15",
+        "plane > 2^16",
+        "kernel wider than 7",
+        "kernel > 255 taps",
+        "stride > kernel",
+        "2x2 stride 2",
+        "ties across a tile boundary",
+        "NaN in the last tile",
+        "all -inf window in the tail",
+        "-0.0 beside +0.0 in the last tile",
+        "negative values next to padding",
     ):
         assert needed in seams, needed
 
@@ -108,11 +127,15 @@ def test_hard_values_are_planted_where_the_seams_are():
     x = spec.build()
     assert x.shape == spec.shape and x.dtype == np.float32
     last = x[1, 2]
-    assert np.isnan(last[:, 32:]).any() and not np.isnan(x[0, 1]).any()  # NaN in the last tile of chosen planes
+    assert (
+        np.isnan(last[:, 32:]).any() and not np.isnan(x[0, 1]).any()
+    )  # NaN in the last tile of chosen planes
     assert np.isneginf(last[-4:, -4:]).all() and np.isneginf(last[:4, :4]).all()
     zeros = last[last == 0]
     assert np.signbit(zeros).any() and (~np.signbit(zeros)).any()
-    assert (last[4:16, 63:65] == 100).all()  # equal maxima on both sides of column 64, the last tile's start
+    assert (
+        last[4:16, 63:65] == 100
+    ).all()  # equal maxima on both sides of column 64, the last tile's start
     again = spec.build()
     assert np.array_equal(x, again, equal_nan=True)  # seeded: reports can rebuild it
 
@@ -125,7 +148,11 @@ def test_channels_last_cases_have_channels_innermost():
 
 @pytest.mark.parametrize(
     ("behaviour", "forbidden"),
-    [(Behaviour(nan="first"), "nan"), (Behaviour(nan="untested"), "nan"), (Behaviour(ties="any"), "ties")],
+    [
+        (Behaviour(nan="first"), "nan"),
+        (Behaviour(nan="untested"), "nan"),
+        (Behaviour(ties="any"), "ties"),
+    ],
     ids=["nan-first", "nan-untested", "ties-any"],
 )
 def test_cases_avoid_what_fast_cannot_judge(behaviour, forbidden):
@@ -143,7 +170,9 @@ def test_cases_avoid_what_fast_cannot_judge(behaviour, forbidden):
 
 
 def test_declared_limits_and_layouts_are_respected():
-    support = Support(max_batch=2, max_channels=4, non_contiguous=False, dtypes=("float64",), padding=False)
+    support = Support(
+        max_batch=2, max_channels=4, non_contiguous=False, dtypes=("float64",), padding=False
+    )
     specs, skipped = sc.scale_specs(2, support, Behaviour())
     assert specs
     for spec in specs:
@@ -153,7 +182,9 @@ def test_declared_limits_and_layouts_are_respected():
 
 
 def test_max_elements_caps_memory_and_the_summary_says_what_was_skipped():
-    summary = check_max_pool(adapters.poolref_module("im2col"), corners=False, max_examples=0, max_elements=50_000)
+    summary = check_max_pool(
+        adapters.poolref_module("im2col"), corners=False, max_examples=0, max_elements=50_000
+    )
     assert summary.scale.cases > 5
     assert all(reason.endswith("max_elements=50,000") for reason in summary.scale.skipped)
     text = str(summary)
@@ -170,7 +201,9 @@ def test_a_declared_index_format_is_checked_at_scale():
     def global_index(x, k, s, p, d, ceil):
         y, idx = poolref.fast.max_pool2d(x, k, s, p, d, ceil, return_indices=True)
         plane = int(np.prod(x.shape[2:]))
-        return y, idx + (np.arange(x.shape[0] * x.shape[1]) * plane).reshape(x.shape[0], x.shape[1], 1, 1)
+        return y, idx + (np.arange(x.shape[0] * x.shape[1]) * plane).reshape(
+            x.shape[0], x.shape[1], 1, 1
+        )
 
     cand = Candidate(global_index, support=Support(unbatched=False))
     check_max_pool(cand, corners=False, max_examples=0, behaviour=Behaviour(index_format="global"))
@@ -181,9 +214,21 @@ def test_a_declared_index_format_is_checked_at_scale():
 def test_the_cli_caps_memory_with_max_elements(capsys):
     from poolref.__main__ import main
 
-    args = ["verify", "broken_kernels:tail_off_by_one_forward", "--backward", "broken_kernels:tail_off_by_one_backward",
-            "--dtypes", "float32", "--ndim", "2", "--examples", "0"]
-    assert main([*args, "--max-elements", "600"]) == 0  # every scale case is over the cap: the bug hides
+    args = [
+        "verify",
+        "broken_kernels:tail_off_by_one_forward",
+        "--backward",
+        "broken_kernels:tail_off_by_one_backward",
+        "--dtypes",
+        "float32",
+        "--ndim",
+        "2",
+        "--examples",
+        "0",
+    ]
+    assert (
+        main([*args, "--max-elements", "600"]) == 0
+    )  # every scale case is over the cap: the bug hides
     out = capsys.readouterr().out
     assert "scale: 0 cases" in out and "more elements than max_elements=600" in out
     assert main(args) == 1

@@ -35,7 +35,11 @@ def test_pool_params_respect_disabled_options(params):
     assert params["ceil_mode"] is True
 
 
-@given(ps.pool_cases(dtypes=("float32", "int8"), layouts=("F", "strided"), max_side=5, max_elements=100))
+@given(
+    ps.pool_cases(
+        dtypes=("float32", "int8"), layouts=("F", "strided"), max_side=5, max_elements=100
+    )
+)
 def test_pool_cases_are_valid_calls_within_their_bounds(case):
     assert isinstance(case, PoolCase)
     assert case.x.dtype in (np.float32, np.int8)
@@ -60,7 +64,12 @@ def test_smallest_side_is_the_smallest_length_with_an_output(ceil_mode):
 def test_ceil_mode_cases_include_windows_that_hang_over_the_end():
     # L + 2p < eff is valid in ceil mode (one output): the strategy must reach it
     def hangs_over(case):
-        (length,), (k,), (p,), (d,) = case.x.shape[-1:], case.kernel_size, case.padding, case.dilation
+        (length,), (k,), (p,), (d,) = (
+            case.x.shape[-1:],
+            case.kernel_size,
+            case.padding,
+            case.dilation,
+        )
         return length + 2 * p < d * (k - 1) + 1
 
     found = find(ps.pool_cases(ndims=(1,), ceil_mode=True), hangs_over)
@@ -206,7 +215,9 @@ def test_from_type_draws_valid_cases(case):
 def poolref_naive_pool(case):
     import poolref.naive
 
-    return getattr(poolref.naive, f"max_pool{case.nd}d")(case.x, **case.kwargs(), return_indices=True)
+    return getattr(poolref.naive, f"max_pool{case.nd}d")(
+        case.x, **case.kwargs(), return_indices=True
+    )
 
 
 @pytest.mark.parametrize(
@@ -214,11 +225,19 @@ def poolref_naive_pool(case):
     [
         (lambda: ps.pool_cases(), "pool_cases()"),
         (lambda: ps.pool_cases(ndims=(2,)), "pool_cases(ndims=(2,))"),
-        (lambda: ps.pool_cases(ndims=2, profiles="ties", exact_fit=True),
-         "pool_cases(ndims=2, profiles='ties', exact_fit=True)"),
+        (
+            lambda: ps.pool_cases(ndims=2, profiles="ties", exact_fit=True),
+            "pool_cases(ndims=2, profiles='ties', exact_fit=True)",
+        ),
         (lambda: ps.pool_params(2), "pool_params(nd=2)"),
-        (lambda: ps.pool_params(1, max_kernel=5, ceil_mode=True), "pool_params(nd=1, max_kernel=5, ceil_mode=True)"),
-        (lambda: st.lists(ps.pool_cases(max_side=4), max_size=2), "lists(pool_cases(max_side=4), max_size=2)"),
+        (
+            lambda: ps.pool_params(1, max_kernel=5, ceil_mode=True),
+            "pool_params(nd=1, max_kernel=5, ceil_mode=True)",
+        ),
+        (
+            lambda: st.lists(ps.pool_cases(max_side=4), max_size=2),
+            "lists(pool_cases(max_side=4), max_size=2)",
+        ),
     ],
 )
 def test_strategy_reprs_read_as_the_call(strategy, text):

@@ -33,7 +33,9 @@ def _newer_than_310(source: str) -> list[str]:
     return found
 
 
-@pytest.mark.skipif(sys.version_info < (3, 11), reason="on 3.10 ast.parse itself rejects 3.11 syntax")
+@pytest.mark.skipif(
+    sys.version_info < (3, 11), reason="on 3.10 ast.parse itself rejects 3.11 syntax"
+)
 def test_the_check_sees_a_starred_index():
     assert _newer_than_310("x[..., :0, *s]") == ["line 1: starred index"]
     assert _newer_than_310("x[(..., *s)]\nx[a, b]\nf(*s)") == []

@@ -53,7 +53,9 @@ def test_the_bug_free_version_of_broken_passes_the_default_budget():
     assert summary.not_covered == ()
 
 
-@pytest.mark.parametrize("bug", ["nan_first", "ties_last", "grad_assign", "layout_blind", "batch_channel_swap"])
+@pytest.mark.parametrize(
+    "bug", ["nan_first", "ties_last", "grad_assign", "layout_blind", "batch_channel_swap"]
+)
 def test_the_hypothesis_search_alone_finds_and_shrinks(bug):
     bad = next(b for b in broken.BROKEN if b.bug == bug)
     with pytest.raises(AssertionError) as info:
@@ -80,9 +82,20 @@ def _failure(bad_name: str, **kwargs) -> str:
 def test_report_shows_case_values_and_a_runnable_reproduction():
     text = _failure("zero_padding")
     assert text.startswith("max pooling of broken.zero_padding_forward is wrong [values]: output[")
-    for needle in ("x.shape=(", "x.dtype=", "kernel_size=(", "stride=(", "padding=(", "dilation=(",
-                   "ceil_mode=", "found by: corner case", "window of that output", "expected output =",
-                   "actual output   =", "reproduce:"):
+    for needle in (
+        "x.shape=(",
+        "x.dtype=",
+        "kernel_size=(",
+        "stride=(",
+        "padding=(",
+        "dilation=(",
+        "ceil_mode=",
+        "found by: corner case",
+        "window of that output",
+        "expected output =",
+        "actual output   =",
+        "reproduce:",
+    ):
         assert needle in text, needle
     snippet = text.split("reproduce:\n", 1)[1]
     namespace: dict = {}
@@ -150,7 +163,9 @@ NO_SCALE = {"scale": False}
 
 @pytest.mark.parametrize("module", ["fast", "im2col", "naive"])
 def test_poolref_implementations_pass(module):
-    summary = check_max_pool(adapters.poolref_module(module), ndim=None, max_examples=FEW, scale=module != "naive")
+    summary = check_max_pool(
+        adapters.poolref_module(module), ndim=None, max_examples=FEW, scale=module != "naive"
+    )
     assert summary.ndims == (1, 2, 3)
     assert summary.corner_cases > 150
 
@@ -180,8 +195,16 @@ def test_support_is_respected():
             raise AssertionError("non-contiguous input generated")
         return naive.max_pool2d(x, k, s, p, d, c)
 
-    support = Support(ndims=(2,), dtypes=("float32",), padding=False, dilation=False, ceil_mode=False,
-                      indices=False, unbatched=False, non_contiguous=False)
+    support = Support(
+        ndims=(2,),
+        dtypes=("float32",),
+        padding=False,
+        dilation=False,
+        ceil_mode=False,
+        indices=False,
+        unbatched=False,
+        non_contiguous=False,
+    )
     summary = check_max_pool(limited, support=support, max_examples=FEW, **NO_SCALE)
     assert "NaN" in summary.features
     assert "padding" not in summary.features and summary.not_covered == ()
@@ -194,8 +217,16 @@ def test_square_and_exact_fit_layers():
             assert (n - kk) % ss == 0
         return naive.max_pool2d(x, k, s)
 
-    support = Support(ndims=(2,), padding=False, dilation=False, ceil_mode=False, indices=False,
-                      unbatched=False, square=True, exact_fit=True)
+    support = Support(
+        ndims=(2,),
+        padding=False,
+        dilation=False,
+        ceil_mode=False,
+        indices=False,
+        unbatched=False,
+        square=True,
+        exact_fit=True,
+    )
     check_max_pool(layer_only, support=support, max_examples=FEW, **NO_SCALE)
 
 
@@ -205,7 +236,9 @@ def test_ties_any_accepts_any_maximum_but_not_a_non_maximum():
 
     check_max_pool(last_max, behaviour=Behaviour(ties="any"), max_examples=FEW, **NO_SCALE)
     with pytest.raises(AssertionError, match=r"\[indices"):
-        check_max_pool(broken.window_relative_index_forward, behaviour=Behaviour(ties="any"), **NO_SCALE)
+        check_max_pool(
+            broken.window_relative_index_forward, behaviour=Behaviour(ties="any"), **NO_SCALE
+        )
 
 
 def test_nan_rules_can_be_declared():
@@ -227,7 +260,9 @@ def test_global_index_format():
             i = i + np.arange(n * ch).reshape(n, ch, 1, 1) * x.shape[-1] * x.shape[-2]
         return y, i
 
-    check_max_pool(global_index, behaviour=Behaviour(index_format="global"), max_examples=FEW, **NO_SCALE)
+    check_max_pool(
+        global_index, behaviour=Behaviour(index_format="global"), max_examples=FEW, **NO_SCALE
+    )
     with pytest.raises(AssertionError, match=r"\[indices\]"):
         check_max_pool(global_index, max_examples=FEW, **NO_SCALE)
 

@@ -38,7 +38,9 @@ def _tensor(x: np.ndarray, *, channels_last: bool = False):
 
 def _torch_pool(case, t, **extra):
     fn = getattr(F, f"max_pool{case.nd}d")
-    return fn(t, case.kernel_size, case.stride, case.padding, case.dilation, case.ceil_mode, **extra)
+    return fn(
+        t, case.kernel_size, case.stride, case.padding, case.dilation, case.ceil_mode, **extra
+    )
 
 
 def _without_empty_windows(impl, case):
@@ -93,7 +95,9 @@ def test_channels_last_input_matches_torch(impl, case):
         # iinfo.min) reports the wrong index; e.g. max_pool3d(full((1, 2, 3, 1, 1), -inf)
         # in channels_last_3d, 1) -> indices 0, 0, 0 (contiguous input: 0, 1, 2).
         kept = y != lowest(y.dtype)
-        pa.assert_pool_equal(idx[kept], tidx[kept], case=case, name="indices[y != lowest]", return_indices=True)
+        pa.assert_pool_equal(
+            idx[kept], tidx[kept], case=case, name="indices[y != lowest]", return_indices=True
+        )
     else:
         pa.assert_pool_equal(idx, tidx, case=case, name="indices", return_indices=True)
 
@@ -108,7 +112,9 @@ def test_backward_matches_torch_autograd(impl, case, seed):
     t = _tensor(case.x).requires_grad_(True)
     _torch_pool(case, t).backward(torch.from_numpy(g))
     grad = pa.backward(impl, case.nd)(g, case.x, **case.kwargs())
-    pa.assert_pool_equal(grad, t.grad.numpy(), case=case, name="grad_input", func=f"max_pool{case.nd}d_backward")
+    pa.assert_pool_equal(
+        grad, t.grad.numpy(), case=case, name="grad_input", func=f"max_pool{case.nd}d_backward"
+    )
 
 
 @impls
@@ -116,7 +122,18 @@ def test_backward_matches_torch_autograd(impl, case, seed):
 def test_unpool_matches_torch(impl, case):
     y, idx = _without_empty_windows(impl, case)
     size = case.x.shape[-case.nd :]
-    out = pa.unpool(impl, case.nd)(y, idx, case.kernel_size, case.stride, case.padding, output_size=size)
+    out = pa.unpool(impl, case.nd)(
+        y, idx, case.kernel_size, case.stride, case.padding, output_size=size
+    )
     fn = getattr(F, f"max_unpool{case.nd}d")
-    t_out = fn(torch.from_numpy(y), torch.from_numpy(idx), case.kernel_size, case.stride, case.padding, output_size=size)
-    pa.assert_pool_equal(out, t_out.numpy(), case=case, name="unpooled", func=f"max_unpool{case.nd}d")
+    t_out = fn(
+        torch.from_numpy(y),
+        torch.from_numpy(idx),
+        case.kernel_size,
+        case.stride,
+        case.padding,
+        output_size=size,
+    )
+    pa.assert_pool_equal(
+        out, t_out.numpy(), case=case, name="unpooled", func=f"max_unpool{case.nd}d"
+    )

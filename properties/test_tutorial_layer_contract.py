@@ -60,17 +60,25 @@ def test_invalid_dimensions_message_names_each_failing_side(X_dim, size, stride,
 
 
 def test_forward_with_a_non_array_names_its_type():
-    with pytest.raises(TypeError, match=r"^Maxpool\.forward: X must be a numpy\.ndarray, got X of type list$"):
+    with pytest.raises(
+        TypeError, match=r"^Maxpool\.forward: X must be a numpy\.ndarray, got X of type list$"
+    ):
         ic.Maxpool((1, 2, 2), 2, 2).forward([[[[1.0]]]])
 
 
 def test_backward_with_a_non_array_names_its_type():
     pool = ic.Maxpool((1, 2, 2), 2, 2)
     pool.forward(np.zeros((1, 1, 2, 2)))
-    with pytest.raises(TypeError, match=r"^Maxpool\.backward: dout must be a numpy\.ndarray, got dout of type list$"):
+    with pytest.raises(
+        TypeError,
+        match=r"^Maxpool\.backward: dout must be a numpy\.ndarray, got dout of type list$",
+    ):
         pool.backward([[[[1.0]]]])
 
 
 def test_backward_before_forward_message_says_what_to_run_first():
-    with pytest.raises(RuntimeError, match=r"^Maxpool\.backward: called before forward\(\); run forward\(X\) first$"):
+    with pytest.raises(
+        RuntimeError,
+        match=r"^Maxpool\.backward: called before forward\(\); run forward\(X\) first$",
+    ):
         ic.Maxpool((1, 2, 2), 2, 2).backward(np.ones((1, 1, 1, 1)))

@@ -49,27 +49,45 @@ def mypy_output(tmp_path_factory) -> str:
     folder = tmp_path_factory.mktemp("mypy")
     (folder / "user.py").write_text(USER_CODE)
     command = [sys.executable, "-m", "mypy", "--cache-dir", str(folder / "cache"), "user.py"]
-    done = subprocess.run(command, cwd=folder, env=_env(), capture_output=True, text=True, timeout=600)
+    done = subprocess.run(
+        command, cwd=folder, env=_env(), capture_output=True, text=True, timeout=600
+    )
     return done.stdout + done.stderr
 
 
 def test_mypy_reveals_the_real_signature_of_max_pool2d(mypy_output):
-    reveal = [line for line in mypy_output.splitlines() if line.startswith(f"user.py:{REVEAL_LINE}:")]
+    reveal = [
+        line for line in mypy_output.splitlines() if line.startswith(f"user.py:{REVEAL_LINE}:")
+    ]
     assert len(reveal) == 1, mypy_output
     assert "Revealed type is" in reveal[0]
     _assert_signature(reveal[0])
 
 
 def test_mypy_rejects_a_string_kernel_size_and_nothing_else(mypy_output):
-    errors = [line for line in mypy_output.splitlines() if line.startswith("user.py:") and ": error:" in line]
+    errors = [
+        line
+        for line in mypy_output.splitlines()
+        if line.startswith("user.py:") and ": error:" in line
+    ]
     assert len(errors) == 1, mypy_output
     assert errors[0].startswith(f"user.py:{BAD_LINE}:"), mypy_output
     assert '"kernel_size"' in errors[0] and "[arg-type]" in errors[0], mypy_output
 
 
 def _pyright(args: list[str], cwd: Path) -> dict:
-    pytest.importorskip("pyright", reason='pyright is not installed (pip install "pyright[nodejs]")')
-    command = [sys.executable, "-m", "pyright", "--pythonpath", sys.executable, "--outputjson", *args]
+    pytest.importorskip(
+        "pyright", reason='pyright is not installed (pip install "pyright[nodejs]")'
+    )
+    command = [
+        sys.executable,
+        "-m",
+        "pyright",
+        "--pythonpath",
+        sys.executable,
+        "--outputjson",
+        *args,
+    ]
     done = subprocess.run(command, cwd=cwd, env=_env(), capture_output=True, text=True, timeout=600)
     return json.loads(done.stdout)
 
@@ -96,7 +114,9 @@ def test_pyright_rejects_a_string_kernel_size_and_nothing_else(pyright_diagnosti
 
 @pytest.fixture(scope="module")
 def completeness(tmp_path_factory) -> float:
-    report = _pyright(["--verifytypes", "poolref", "--ignoreexternal"], tmp_path_factory.mktemp("verify"))
+    report = _pyright(
+        ["--verifytypes", "poolref", "--ignoreexternal"], tmp_path_factory.mktemp("verify")
+    )
     return report["typeCompleteness"]["completenessScore"]
 
 

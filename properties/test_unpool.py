@@ -35,7 +35,9 @@ def test_gathering_unpool_at_indices_recovers_pooled_values(impl, case):
     y, idx = pa.pool(impl, case, return_indices=True)
     out = pa.unpool(impl, case.nd)(y, idx, **_unpool_kwargs(case))
     recovered = pa.gather(out, idx, case.nd)
-    pa.assert_pool_equal(recovered, y, case=case, name="unpooled gathered at indices", func=f"max_unpool{case.nd}d")
+    pa.assert_pool_equal(
+        recovered, y, case=case, name="unpooled gathered at indices", func=f"max_unpool{case.nd}d"
+    )
 
 
 @impls
@@ -50,7 +52,9 @@ def test_unpool_of_pool_keeps_each_maximum_in_place_and_zeros_elsewhere(impl, ca
     for n, c in np.ndindex(*ib.shape[:2]):
         chosen = ib[n, c].ravel()
         selected[n, c, chosen[chosen != -1]] = True
-    expected = np.where(selected.reshape(xb.shape), xb, np.zeros((), dtype=xb.dtype)).reshape(case.x.shape)
+    expected = np.where(selected.reshape(xb.shape), xb, np.zeros((), dtype=xb.dtype)).reshape(
+        case.x.shape
+    )
     pa.assert_pool_equal(out, expected, case=case, name="unpooled", func=f"max_unpool{case.nd}d")
 
 
@@ -85,7 +89,9 @@ def unpool_cases(draw, *, use_default=None):
     lead = draw(st.sampled_from([(1,), (2,), (1, 1), (2, 3)]))
     shape = (*lead, *in_spatial)
     dtype = draw(ps.dtypes())
-    y = draw(hnp.arrays(dtype, shape, elements=ps.values(dtype, profile="distinct"), fill=st.nothing()))
+    y = draw(
+        hnp.arrays(dtype, shape, elements=ps.values(dtype, profile="distinct"), fill=st.nothing())
+    )
     plane = math.prod(out_spatial)
     index_elements = st.integers(-1, plane - 1)
     # duplicates allowed (and likely in small planes); -1 marks an empty window
@@ -94,7 +100,12 @@ def unpool_cases(draw, *, use_default=None):
 
 
 def _call(impl, u: UnpoolCase, **changes):
-    kw = {"kernel_size": u.kernel_size, "stride": u.stride, "padding": u.padding, "output_size": u.output_size}
+    kw = {
+        "kernel_size": u.kernel_size,
+        "stride": u.stride,
+        "padding": u.padding,
+        "output_size": u.output_size,
+    }
     kw.update(changes)
     return pa.unpool(impl, len(u.kernel_size))(u.y, u.indices, **kw)
 
@@ -114,7 +125,9 @@ def _loop_unpool(u: UnpoolCase) -> np.ndarray:
 
 @impls
 @given(u=unpool_cases(use_default=True))
-def test_unpool_default_output_size_is_in_minus_one_times_stride_minus_2_padding_plus_kernel(impl, u):
+def test_unpool_default_output_size_is_in_minus_one_times_stride_minus_2_padding_plus_kernel(
+    impl, u
+):
     out = _call(impl, u)
     expected = (*u.y.shape[: u.y.ndim - len(u.kernel_size)], *u.default)
     assert out.shape == expected, f"out.shape={out.shape}, but should be {expected} for {u}"

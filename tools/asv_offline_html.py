@@ -31,18 +31,39 @@ from pathlib import Path, PurePosixPath
 
 # (pattern for the CDN URL, npm tarball, file inside it; \1 is the pattern's group)
 LIBRARIES = [
-    (r"code\.jquery\.com/jquery-3\.3\.1\.min\.js", "jquery-3.3.1.tgz", "package/dist/jquery.min.js"),
+    (
+        r"code\.jquery\.com/jquery-3\.3\.1\.min\.js",
+        "jquery-3.3.1.tgz",
+        "package/dist/jquery.min.js",
+    ),
     (r"/flot/0\.8\.3/jquery\.flot\.min\.js", "flot-0.8.3.tgz", "package/jquery.flot.js"),
-    (r"/flot/0\.8\.3/jquery\.flot\.(time|selection|categories)\.min\.js", "flot-0.8.3.tgz",
-     r"package/jquery.flot.\1.js"),
-    (r"/flot-orderbars@1\.0\.0/js/jquery\.flot\.orderBars\.js", "flot-orderbars-1.0.0.tgz",
-     "package/js/jquery.flot.orderBars.js"),
+    (
+        r"/flot/0\.8\.3/jquery\.flot\.(time|selection|categories)\.min\.js",
+        "flot-0.8.3.tgz",
+        r"package/jquery.flot.\1.js",
+    ),
+    (
+        r"/flot-orderbars@1\.0\.0/js/jquery\.flot\.orderBars\.js",
+        "flot-orderbars-1.0.0.tgz",
+        "package/js/jquery.flot.orderBars.js",
+    ),
     # asv pins stupidtable 1.0.1, which is not on npm; 1.1.3 has the same API
-    (r"/stupidtable/1\.0\.1/stupidtable\.min\.js", "stupid-table-plugin-1.1.3.tgz", "package/stupidtable.min.js"),
+    (
+        r"/stupidtable/1\.0\.1/stupidtable\.min\.js",
+        "stupid-table-plugin-1.1.3.tgz",
+        "package/stupidtable.min.js",
+    ),
     (r"/blueimp-md5/2\.19\.0/js/md5\.min\.js", "blueimp-md5-2.19.0.tgz", "package/js/md5.min.js"),
-    (r"/bootstrap@3\.1\.1/dist/js/bootstrap\.min\.js", "bootstrap-3.1.1.tgz", "package/dist/js/bootstrap.min.js"),
-    (r"/bootstrap@3\.1\.1/dist/css/bootstrap\.min\.css", "bootstrap-3.1.1.tgz",
-     "package/dist/css/bootstrap.min.css"),
+    (
+        r"/bootstrap@3\.1\.1/dist/js/bootstrap\.min\.js",
+        "bootstrap-3.1.1.tgz",
+        "package/dist/js/bootstrap.min.js",
+    ),
+    (
+        r"/bootstrap@3\.1\.1/dist/css/bootstrap\.min\.css",
+        "bootstrap-3.1.1.tgz",
+        "package/dist/css/bootstrap.min.css",
+    ),
 ]
 # folders copied along with a library: bootstrap.min.css loads ../fonts/glyphicons-*
 EXTRA_FOLDERS = {"bootstrap-3.1.1.tgz": ["package/dist/fonts/"]}
@@ -70,7 +91,9 @@ def _extract(tarballs: Path, tarball: str, members: list[str], html_dir: Path) -
     with tarfile.open(path) as tar:
         names = tar.getnames()
         for member in members:
-            wanted = [n for n in names if n == member or (member.endswith("/") and n.startswith(member))]
+            wanted = [
+                n for n in names if n == member or (member.endswith("/") and n.startswith(member))
+            ]
             if not wanted:
                 msg = f"{member!r} not found in {path}"
                 raise SystemExit(msg)
@@ -106,7 +129,10 @@ def make_offline(html_dir: Path, tarballs: Path) -> list[str]:
 
     text = TAG.sub(local_tag, text)
     if unknown:
-        msg = "index.html loads files this script does not know; add them to LIBRARIES:\n  " + "\n  ".join(unknown)
+        msg = (
+            "index.html loads files this script does not know; add them to LIBRARIES:\n  "
+            + "\n  ".join(unknown)
+        )
         raise SystemExit(msg)
     for tarball, members in needed.items():
         _extract(tarballs, tarball, sorted(members) + EXTRA_FOLDERS.get(tarball, []), html_dir)
@@ -116,15 +142,23 @@ def make_offline(html_dir: Path, tarballs: Path) -> list[str]:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--html", type=Path, default=Path(".asv/html"), help="asv's html_dir (default .asv/html)")
-    parser.add_argument("--tarballs", type=Path, default=Path(".asv/vendor"),
-                        help="folder with the npm pack tarballs (default .asv/vendor)")
+    parser.add_argument(
+        "--html", type=Path, default=Path(".asv/html"), help="asv's html_dir (default .asv/html)"
+    )
+    parser.add_argument(
+        "--tarballs",
+        type=Path,
+        default=Path(".asv/vendor"),
+        help="folder with the npm pack tarballs (default .asv/vendor)",
+    )
     args = parser.parse_args(argv)
     if not (args.html / "index.html").is_file():
         parser.error(f"{args.html / 'index.html'} not found: run `asv publish` first")
     replaced = make_offline(args.html, args.tarballs)
     if replaced:
-        print(f"{args.html / 'index.html'}: {len(replaced)} CDN files now load from {args.html / 'vendor'}/")
+        print(
+            f"{args.html / 'index.html'}: {len(replaced)} CDN files now load from {args.html / 'vendor'}/"
+        )
     else:
         print(f"{args.html / 'index.html'}: no CDN files left (already offline)")
     return 0

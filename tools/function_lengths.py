@@ -16,7 +16,11 @@ from pathlib import Path
 def _docstring_lines(node: ast.AST) -> int:
     body = getattr(node, "body", [])
     first = body[0] if body else None
-    if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) and isinstance(first.value.value, str):
+    if (
+        isinstance(first, ast.Expr)
+        and isinstance(first.value, ast.Constant)
+        and isinstance(first.value.value, str)
+    ):
         return first.end_lineno - first.lineno + 1
     return 0
 
@@ -51,7 +55,9 @@ def main(argv=None) -> int:
     parser.add_argument("--max-module", type=int, default=500)
     args = parser.parse_args(argv)
     bad = 0
-    files = [p for root in args.paths for p in (sorted(root.rglob("*.py")) if root.is_dir() else [root])]
+    files = [
+        p for root in args.paths for p in (sorted(root.rglob("*.py")) if root.is_dir() else [root])
+    ]
     for path in files:
         if module_lines(path) > args.max_module:
             print(f"{path}: {module_lines(path)} lines (module limit {args.max_module})")

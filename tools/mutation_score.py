@@ -17,7 +17,9 @@ from pathlib import Path
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("stats", nargs="?", default="mutants/mutmut-cicd-stats.json")
-    parser.add_argument("--min", type=float, default=0.95, help="lowest acceptable score (default 0.95)")
+    parser.add_argument(
+        "--min", type=float, default=0.95, help="lowest acceptable score (default 0.95)"
+    )
     args = parser.parse_args(argv)
     stats = json.loads(Path(args.stats).read_text())
     scored = stats["total"] - stats.get("skipped", 0)

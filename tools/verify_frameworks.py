@@ -55,8 +55,12 @@ FRAMEWORKS = {
     "mygrad": Framework(("mygrad",), ("mygrad",)),
     "onnx": Framework(("onnx", "onnxruntime"), ("onnx-reference", "onnxruntime")),
     "mlx": Framework(("mlx[cpu]",), ("mlx",)),
-    "tensorflow": Framework(("tensorflow",), ("tensorflow", "tensorflow-argmax"), {"TF_CPP_MIN_LOG_LEVEL": "3"}),
-    "keras": Framework(("keras", "jax"), ("keras", "keras-channels-last"), {"KERAS_BACKEND": "jax"}),
+    "tensorflow": Framework(
+        ("tensorflow",), ("tensorflow", "tensorflow-argmax"), {"TF_CPP_MIN_LOG_LEVEL": "3"}
+    ),
+    "keras": Framework(
+        ("keras", "jax"), ("keras", "keras-channels-last"), {"KERAS_BACKEND": "jax"}
+    ),
     "tinygrad": Framework(("tinygrad",), ("tinygrad",)),
     "paddle": Framework(("paddlepaddle",), ("paddle",)),
 }
@@ -85,7 +89,9 @@ EXPECTED = {
 def _run(cmd, env=None, timeout=None) -> tuple[int, str, float]:
     start = time.perf_counter()
     try:
-        proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=timeout, check=False)
+        proc = subprocess.run(
+            cmd, capture_output=True, text=True, env=env, timeout=timeout, check=False
+        )
         out, status = proc.stdout + proc.stderr, proc.returncode
     except subprocess.TimeoutExpired as exc:
         out, status = f"{exc.stdout or ''}{exc.stderr or ''}\ntimed out after {timeout} s", -1
@@ -100,7 +106,9 @@ def _install(name: str, fw: Framework, root: Path) -> tuple[str | None, float, s
     status, log, _ = _run([sys.executable, "-m", "venv", str(venv)])
     python = str(venv / "bin" / "python")
     if status == 0:
-        status, log, _ = _run([python, "-m", "pip", "install", "-q", f"{REPO}[strategies]", *fw.packages])
+        status, log, _ = _run(
+            [python, "-m", "pip", "install", "-q", f"{REPO}[strategies]", *fw.packages]
+        )
     return (python if status == 0 else None), time.perf_counter() - start, log
 
 
@@ -110,7 +118,9 @@ def _verify(python: str, adapter: str, fw: Framework, timeout: float) -> tuple[s
     env = {**os.environ, **fw.env}
     if python == sys.executable:
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
-    status, out, seconds = _run([python, "-m", "poolref", "verify", adapter, *expect.args], env=env, timeout=timeout)
+    status, out, seconds = _run(
+        [python, "-m", "poolref", "verify", adapter, *expect.args], env=env, timeout=timeout
+    )
     missing = [c for c in expect.checks if c not in out]
     verdict = {0: "PASS", 1: "FAIL", 2: "usage error"}.get(status, f"exit {status}")
     ok = status == expect.status and not missing
@@ -122,10 +132,20 @@ def _verify(python: str, adapter: str, fw: Framework, timeout: float) -> tuple[s
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("frameworks", nargs="*", metavar="FRAMEWORK", help=f"default: all of {', '.join(FRAMEWORKS)}")
+    parser.add_argument(
+        "frameworks",
+        nargs="*",
+        metavar="FRAMEWORK",
+        help=f"default: all of {', '.join(FRAMEWORKS)}",
+    )
     parser.add_argument("--here", action="store_true", help="use this interpreter; install nothing")
     parser.add_argument("--keep", metavar="DIR", help="build the venvs under DIR and keep them")
-    parser.add_argument("--timeout", type=float, default=1800, help="seconds per `poolref verify` run (default 1800)")
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=1800,
+        help="seconds per `poolref verify` run (default 1800)",
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="print each run's output")
     args = parser.parse_args(argv)
     names = args.frameworks or list(FRAMEWORKS)
@@ -142,10 +162,16 @@ def main(argv: list[str] | None = None) -> int:
             else:
                 python, install, log = _install(name, fw, root)
                 if python is None:
-                    print(f"{name:<11} install FAILED after {install:.0f} s: {log.strip().splitlines()[-1] if log.strip() else ''}")
+                    print(
+                        f"{name:<11} install FAILED after {install:.0f} s: {log.strip().splitlines()[-1] if log.strip() else ''}"
+                    )
                     failures += 1
                     continue
-            where = "(this interpreter)" if args.here else f"installed {' '.join(fw.packages)} in {install:.0f} s"
+            where = (
+                "(this interpreter)"
+                if args.here
+                else f"installed {' '.join(fw.packages)} in {install:.0f} s"
+            )
             print(f"{name:<11} {where}")
             for adapter in fw.adapters:
                 line, seconds, out = _verify(python, adapter, fw, args.timeout)
@@ -157,7 +183,11 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if not args.keep:
             shutil.rmtree(root, ignore_errors=True)
-    print("all verdicts as recorded" if not failures else f"{failures} verdict(s) differ from the record")
+    print(
+        "all verdicts as recorded"
+        if not failures
+        else f"{failures} verdict(s) differ from the record"
+    )
     return 1 if failures else 0
 
 

@@ -93,7 +93,10 @@ NAMED: dict[str, tuple[Callable[[], Candidate], str]] = {
         lambda: torch("cpu", "preserve"),
         "PyTorch on the CPU, tensors with the NumPy input's strides (kernel chosen by PyTorch)",
     ),
-    "torch-no-indices": (lambda: torch("cpu", indices=False), "PyTorch on the CPU, return_indices=False path"),
+    "torch-no-indices": (
+        lambda: torch("cpu", indices=False),
+        "PyTorch on the CPU, return_indices=False path",
+    ),
     "torch-cuda": (lambda: torch("cuda"), "PyTorch on CUDA, contiguous tensors"),
     "torch-cuda-channels-last": (
         lambda: torch("cuda", "channels_last"),
@@ -102,8 +105,14 @@ NAMED: dict[str, tuple[Callable[[], Candidate], str]] = {
     "jax": (lambda: jax(x64=True), "jax.lax.reduce_window + VJP (x64 enabled)"),
     "onnxruntime": (onnxruntime, "ONNX MaxPool with Indices on onnxruntime's CPU provider"),
     "tensorflow": (tensorflow, "tf.nn.max_pool1d/2d/3d (NHWC) + GradientTape"),
-    "tensorflow-argmax": (tensorflow_argmax, "tf.nn.max_pool_with_argmax (2-D, NHWC-flat indices) + GradientTape"),
-    "onnx-reference": (onnx_reference, "ONNX MaxPool with Indices on onnx.reference.ReferenceEvaluator"),
+    "tensorflow-argmax": (
+        tensorflow_argmax,
+        "tf.nn.max_pool_with_argmax (2-D, NHWC-flat indices) + GradientTape",
+    ),
+    "onnx-reference": (
+        onnx_reference,
+        "ONNX MaxPool with Indices on onnx.reference.ReferenceEvaluator",
+    ),
     "mygrad": (mygrad, "mygrad.nnet.max_pool + mygrad autograd (no padding, exact tiling)"),
     "keras": (keras, "keras.ops.max_pool, channels_first, on the selected backend (KERAS_BACKEND)"),
     "keras-channels-last": (
@@ -112,7 +121,10 @@ NAMED: dict[str, tuple[Callable[[], Candidate], str]] = {
     ),
     "mlx": (mlx, "mlx.nn.MaxPool1d/2d/3d (channels last, CPU) + mlx.core.vjp"),
     "paddle": (paddle, "paddle.nn.functional.max_pool1d/2d/3d with return_mask, CPU, + autograd"),
-    "tinygrad": (tinygrad, "tinygrad Tensor.max_pool2d (any rank) with return_indices + autograd; compiles per shape"),
+    "tinygrad": (
+        tinygrad,
+        "tinygrad Tensor.max_pool2d (any rank) with return_indices + autograd; compiles per shape",
+    ),
     "poolref-fast": (lambda: poolref_module("fast"), "poolref.fast"),
     "poolref-im2col": (lambda: poolref_module("im2col"), "poolref.im2col"),
     "poolref-naive": (lambda: poolref_module("naive"), "poolref.naive (the oracle itself)"),

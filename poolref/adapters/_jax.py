@@ -13,10 +13,13 @@ from ._common import _import
 #: JAX ``lax.reduce_window`` with ``lax.max``: see docs/behaviours.md.
 JAX = Behaviour(nan="propagate", signed_zero="any", padding="compared")
 
+
 def _jax_padding(spatial, params: PoolParams):
     """``(lo, hi)`` per spatial dim giving PyTorch's windows (``hi`` may be negative: a crop)."""
     pads = []
-    for n, k, s, p, d in zip(spatial, params.kernel_size, params.stride, params.padding, params.dilation):
+    for n, k, s, p, d in zip(
+        spatial, params.kernel_size, params.stride, params.padding, params.dilation
+    ):
         o = output_size(n, k, s, p, d, params.ceil_mode)
         eff = d * (k - 1) + 1
         pads.append((p, (o - 1) * s + eff - n - p))
@@ -55,7 +58,9 @@ def jax(*, x64: bool | None = None) -> Candidate:
         # A negative end pad (a crop) works in the forward, but the VJP then
         # fails (jax 0.10: "slice limit_indices must be less than or equal to
         # operand shape"), so crop by slicing and pad with >= 0 only.
-        crop = (slice(None),) * lead + tuple(slice(0, n + min(hi, 0)) for n, (_, hi) in zip(x_shape[lead:], pads[lead:]))
+        crop = (slice(None),) * lead + tuple(
+            slice(0, n + min(hi, 0)) for n, (_, hi) in zip(x_shape[lead:], pads[lead:])
+        )
         pads = [(lo, max(hi, 0)) for lo, hi in pads]
 
         def f(a):
@@ -110,4 +115,3 @@ def jax(*, x64: bool | None = None) -> Candidate:
         name=f"jax {jax_mod.__version__} lax.reduce_window ({jax_mod.default_backend()}, x64 {'on' if x64_on else 'off'})",
         source=f"__import__('poolref.adapters').adapters.jax(x64={x64_on!r})",
     )
-

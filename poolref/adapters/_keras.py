@@ -7,7 +7,9 @@ import numpy as np
 from ..testing import ALL_DTYPES, Behaviour, Candidate, Support
 from ._common import _batched, _import, _source, _to_first, _to_last, _unbatch
 
-_HINT = "pip install keras plus a backend (jax, tensorflow or torch); set KERAS_BACKEND to choose it"
+_HINT = (
+    "pip install keras plus a backend (jax, tensorflow or torch); set KERAS_BACKEND to choose it"
+)
 
 
 def _gradient_fn(keras, data_format):

@@ -38,9 +38,9 @@ def poolref_module(module="fast") -> Candidate:
     )
 
 
-
-
-def layer(cls: type, *, dtypes=FLOAT_DTYPES, square: bool = True, name: str | None = None) -> Candidate:
+def layer(
+    cls: type, *, dtypes=FLOAT_DTYPES, square: bool = True, name: str | None = None
+) -> Candidate:
     """A layer class ``cls(X_dim, size, stride)`` with ``forward(X)`` and ``backward(dout) -> (dX, grads)``.
 
     The deepnet tutorial's convention: ``X_dim = (C, H, W)``, ``size`` and
@@ -94,10 +94,16 @@ def nn_layers(classes, *, name: str | None = None) -> Candidate:
     """
     if not isinstance(classes, dict):
         module = classes
-        classes = {nd: getattr(module, f"MaxPool{nd}d") for nd in (1, 2, 3) if hasattr(module, f"MaxPool{nd}d")}
+        classes = {
+            nd: getattr(module, f"MaxPool{nd}d")
+            for nd in (1, 2, 3)
+            if hasattr(module, f"MaxPool{nd}d")
+        }
         label = name or f"{module.__name__}.MaxPool{{{','.join(str(n) for n in classes)}}}d layers"
     else:
-        label = name or "layers " + ", ".join(f"{c.__module__}.{c.__qualname__}" for c in classes.values())
+        label = name or "layers " + ", ".join(
+            f"{c.__module__}.{c.__qualname__}" for c in classes.values()
+        )
     if not classes:
         msg = "nn_layers: no layer classes given"
         raise ValueError(msg)
@@ -120,5 +126,3 @@ def nn_layers(classes, *, name: str | None = None) -> Candidate:
         Behaviour(empty_window_index="-1"),
         name=label,
     )
-
-

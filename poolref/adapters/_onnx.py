@@ -69,9 +69,7 @@ def onnxruntime(
     not checked (the lowest *finite* value for float32/float64, ``-inf`` for float16).
     """
     onnx = _import("onnx", "onnxruntime", "install it (pip install onnx onnxruntime)")
-    ort = _import(
-        "onnxruntime", "onnxruntime", "install it (pip install onnx onnxruntime)"
-    )
+    ort = _import("onnxruntime", "onnxruntime", "install it (pip install onnx onnxruntime)")
     sessions: dict = {}
 
     def run(xb: np.ndarray, params: PoolParams):
@@ -106,9 +104,7 @@ def onnx_reference(*, opset: int = 22) -> Candidate:
     ``Indices``, NaN kept only when first, empty windows unchecked).
     """
     onnx = _import("onnx", "onnx-reference", "pip install onnx (or poolref[onnx])")
-    reference = _import(
-        "onnx.reference", "onnx-reference", "pip install onnx (or poolref[onnx])"
-    )
+    reference = _import("onnx.reference", "onnx-reference", "pip install onnx (or poolref[onnx])")
     evaluators: dict = {}
 
     def run(xb: np.ndarray, params: PoolParams):

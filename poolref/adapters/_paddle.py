@@ -30,11 +30,20 @@ def paddle() -> Candidate:
     def call(t, kernel_size, stride, padding, ceil_mode, mask):
         # Without return_mask another kernel runs, with another NaN rule (docs/adapters.md).
         fn = getattr(functional, f"max_pool{len(kernel_size)}d")
-        return fn(t, list(kernel_size), list(stride), list(padding), return_mask=mask, ceil_mode=bool(ceil_mode))
+        return fn(
+            t,
+            list(kernel_size),
+            list(stride),
+            list(padding),
+            return_mask=mask,
+            ceil_mode=bool(ceil_mode),
+        )
 
     def forward(x, kernel_size, stride, padding, dilation, ceil_mode):
         xb, batched = _batched(x, len(kernel_size))
-        y, mask = call(pd.to_tensor(np.ascontiguousarray(xb)), kernel_size, stride, padding, ceil_mode, True)
+        y, mask = call(
+            pd.to_tensor(np.ascontiguousarray(xb)), kernel_size, stride, padding, ceil_mode, True
+        )
         return _unbatch(y.numpy(), batched).copy(), _unbatch(mask.numpy(), batched).copy()
 
     def backward(grad_output, x, kernel_size, stride, padding, dilation, ceil_mode):
@@ -46,7 +55,9 @@ def paddle() -> Candidate:
         y.backward(pd.to_tensor(np.ascontiguousarray(gb)))
         return _unbatch(t.grad.numpy(), batched).copy()
 
-    support = Support(dtypes=("float32", "float64"), backward_dtypes=("float32", "float64"), dilation=False)
+    support = Support(
+        dtypes=("float32", "float64"), backward_dtypes=("float32", "float64"), dilation=False
+    )
     return Candidate(
         forward,
         backward,

@@ -67,7 +67,9 @@ def tensorflow() -> Candidate:
     def accepts(x, kernel_size, stride, padding, dilation, ceil_mode):
         return len(kernel_size) < 3 or (x.dtype == np.float32 and not any(padding))
 
-    support = Support(dtypes=ALL_DTYPES, dilation=False, ceil_mode=False, indices=False, accepts=accepts)
+    support = Support(
+        dtypes=ALL_DTYPES, dilation=False, ceil_mode=False, indices=False, accepts=accepts
+    )
     return Candidate(
         forward,
         backward,
@@ -93,7 +95,11 @@ def tensorflow_argmax(*, include_batch_in_index: bool = False) -> Candidate:
     def pool(kernel_size, stride):
         def fn(t):
             return tf.nn.max_pool_with_argmax(
-                t, list(kernel_size), list(stride), "VALID", include_batch_in_index=include_batch_in_index
+                t,
+                list(kernel_size),
+                list(stride),
+                "VALID",
+                include_batch_in_index=include_batch_in_index,
             )
 
         return fn
@@ -101,7 +107,9 @@ def tensorflow_argmax(*, include_batch_in_index: bool = False) -> Candidate:
     def forward(x, kernel_size, stride, padding, dilation, ceil_mode):
         xb, batched = _batched(x, 2)
         y, idx = pool(kernel_size, stride)(tf.constant(np.ascontiguousarray(_to_last(xb))))
-        return _unbatch(_to_first(y.numpy()), batched).copy(), _unbatch(_to_first(idx.numpy()), batched).copy()
+        return _unbatch(_to_first(y.numpy()), batched).copy(), _unbatch(
+            _to_first(idx.numpy()), batched
+        ).copy()
 
     def backward(grad_output, x, kernel_size, stride, padding, dilation, ceil_mode):
         fn = pool(kernel_size, stride)

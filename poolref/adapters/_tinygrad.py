@@ -30,11 +30,18 @@ def tinygrad() -> Candidate:
 
     def call(t, kernel_size, stride, padding, dilation, ceil_mode, indices):
         return t.max_pool2d(
-            tuple(kernel_size), tuple(stride), tuple(dilation), tuple(padding), bool(ceil_mode), return_indices=indices
+            tuple(kernel_size),
+            tuple(stride),
+            tuple(dilation),
+            tuple(padding),
+            bool(ceil_mode),
+            return_indices=indices,
         )
 
     def forward(x, kernel_size, stride, padding, dilation, ceil_mode):
-        y, idx = call(tensor(np.ascontiguousarray(x)), kernel_size, stride, padding, dilation, ceil_mode, True)
+        y, idx = call(
+            tensor(np.ascontiguousarray(x)), kernel_size, stride, padding, dilation, ceil_mode, True
+        )
         return y.numpy(), idx.numpy()
 
     def backward(grad_output, x, kernel_size, stride, padding, dilation, ceil_mode):

@@ -8,7 +8,9 @@ from ..testing import ALL_DTYPES, FLOAT_DTYPES, Candidate, Support
 from ._common import PYTORCH, AdapterUnavailable, _c_strides, _import
 
 
-def torch(device: str = "cpu", memory_format: str = "contiguous", *, indices: bool = True) -> Candidate:
+def torch(
+    device: str = "cpu", memory_format: str = "contiguous", *, indices: bool = True
+) -> Candidate:
     """``torch.nn.functional.max_pool{1,2,3}d`` and its autograd backward.
 
     Parameters
@@ -59,7 +61,15 @@ def torch(device: str = "cpu", memory_format: str = "contiguous", *, indices: bo
     def forward(x, kernel_size, stride, padding, dilation, ceil_mode):
         fn = getattr(functional, f"max_pool{len(kernel_size)}d")
         with torch_mod.no_grad():
-            out = fn(to_tensor(x), kernel_size, stride, padding, dilation, ceil_mode=ceil_mode, return_indices=indices)
+            out = fn(
+                to_tensor(x),
+                kernel_size,
+                stride,
+                padding,
+                dilation,
+                ceil_mode=ceil_mode,
+                return_indices=indices,
+            )
         if indices:
             y, idx = out
             return y.cpu().numpy(), idx.cpu().numpy()
@@ -100,4 +110,3 @@ def torch(device: str = "cpu", memory_format: str = "contiguous", *, indices: bo
         name=label,
         source=f"__import__('poolref.adapters').adapters.torch({', '.join(args)})",
     )
-

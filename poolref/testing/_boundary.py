@@ -51,12 +51,18 @@ class TargetCrashed(Exception):
 
     @property
     def explanation(self) -> str:
-        during = "while it was being loaded (imported)" if self.role == "load" else f"during a call of its {self.role}"
+        during = (
+            "while it was being loaded (imported)"
+            if self.role == "load"
+            else f"during a call of its {self.role}"
+        )
         if self.kind == "exit":
             return f"the target exited with status {self.detail} {during} (sys.exit or os._exit in the target)"
         if self.kind == "signal":
             return f"the target's process was killed by {self.detail} {during}"
-        return f"the target did not finish within {self.detail:g} s {during}; its process was killed"
+        return (
+            f"the target did not finish within {self.detail:g} s {during}; its process was killed"
+        )
 
 
 class TargetMisbehaved(Exception):
@@ -103,7 +109,9 @@ def _shares_memory(a: np.ndarray, b: np.ndarray) -> bool:
 def _outputs(role: str, result) -> list:
     if isinstance(result, (tuple, list)):
         names = ("output", "indices") if role == "forward" and len(result) == 2 else None
-        return [(names[i] if names else f"element {i} of the result", r) for i, r in enumerate(result)]
+        return [
+            (names[i] if names else f"element {i} of the result", r) for i, r in enumerate(result)
+        ]
     return [("output" if role == "forward" else "gradient", result)]
 
 
@@ -140,7 +148,10 @@ def guarded_call(fn: Callable, role: str, args: tuple):
         for name, a, _ in inputs:
             if out is not None and _shares_memory(out, a):
                 check = "output aliases input" if role == "forward" else "gradient aliases input"
-                raise TargetMisbehaved(check, f"the {role}'s {what} shares memory with its input {name} (a view, not a new array)")
+                raise TargetMisbehaved(
+                    check,
+                    f"the {role}'s {what} shares memory with its input {name} (a view, not a new array)",
+                )
     return result
 
 
@@ -159,7 +170,9 @@ def _extent(a: np.ndarray) -> tuple[int, int]:
 def _span_bytes(a: np.ndarray) -> np.ndarray:
     """Copy of every byte from ``a``'s lowest to its highest element (gaps included)."""
     low, high = _extent(a)
-    lowest = a[tuple(slice(n - 1, None) if s < 0 else slice(0, 1) for n, s in zip(a.shape, a.strides))]
+    lowest = a[
+        tuple(slice(n - 1, None) if s < 0 else slice(0, 1) for n, s in zip(a.shape, a.strides))
+    ]
     first_bytes = lowest.reshape(1).view(np.uint8)
     return np.lib.stride_tricks.as_strided(first_bytes, shape=(high - low,), strides=(1,)).copy()
 
@@ -175,7 +188,9 @@ class _Packed:
     offset: int
 
     def unpack(self) -> np.ndarray:
-        return np.ndarray(self.shape, self.dtype, buffer=self.raw, offset=self.offset, strides=self.strides)
+        return np.ndarray(
+            self.shape, self.dtype, buffer=self.raw, offset=self.offset, strides=self.strides
+        )
 
 
 def _pack(a):
@@ -275,7 +290,11 @@ def _rebuilt_exception(info: tuple) -> Exception:
         base = getattr(builtins, base_name, Exception)
         if not (isinstance(base, type) and issubclass(base, Exception)):
             base = Exception
-        namespace = {"__module__": module, "__qualname__": qualname, "__str__": lambda self: self.args[0]}
+        namespace = {
+            "__module__": module,
+            "__qualname__": qualname,
+            "__str__": lambda self: self.args[0],
+        }
         cls = type(qualname.rpartition(".")[2], (base,), namespace)
         _REMOTE_EXCEPTIONS[key] = cls
     exc = cls.__mro__[1].__new__(cls)  # type: ignore[call-overload]

@@ -52,9 +52,21 @@ class _Case:
         batched = case.x.ndim == params.nd + 2
         xb = case.x if batched else case.x[np.newaxis]
         spatial = tuple(xb.shape[2:])
-        kargs = (params.kernel_size, params.stride, params.padding, params.dilation, params.ceil_mode)
+        kargs = (
+            params.kernel_size,
+            params.stride,
+            params.padding,
+            params.dilation,
+            params.ceil_mode,
+        )
         return cls(
-            same_layout_copy(case.x), xb, batched, xb.shape[1], spatial, math.prod(spatial), kargs,
+            same_layout_copy(case.x),
+            xb,
+            batched,
+            xb.shape[1],
+            spatial,
+            math.prod(spatial),
+            kargs,
             _expected(xb, params, behaviour),
         )
 
@@ -124,7 +136,8 @@ def case_features(c: _Case, params) -> set:
         "dilation": any(d > 1 for d in params.dilation),
         "ceil_mode": params.ceil_mode,
         "overlapping windows": any(
-            s < d * (k - 1) + 1 for k, s, d in zip(params.kernel_size, params.stride, params.dilation)
+            s < d * (k - 1) + 1
+            for k, s, d in zip(params.kernel_size, params.stride, params.dilation)
         ),
         "non-square window": nd > 1 and len(set(params.kernel_size)) > 1,
         "odd sizes": any(n % 2 for n in c.spatial),
@@ -228,7 +241,9 @@ def _run_forward(cand: Candidate, c: _Case):
     else:
         y = out
     if cand.support.indices and idx is None:
-        raise _Failure("indices missing", "Support(indices=True) but the forward returned only the output")
+        raise _Failure(
+            "indices missing", "Support(indices=True) but the forward returned only the output"
+        )
     _check_not_a_view(y, {"x": x}, "forward")
     return _as_array(y, "output"), idx
 
@@ -238,7 +253,9 @@ def _check_output(y: np.ndarray, c: _Case, beh: Behaviour) -> None:
     if y.shape != shape.shape:
         raise _Failure("output shape", f"output.shape={y.shape}, expected {shape.shape}")
     if y.dtype != c.x.dtype:
-        raise _Failure("output dtype", f"output.dtype={y.dtype}, expected {c.x.dtype} (the input's dtype)")
+        raise _Failure(
+            "output dtype", f"output.dtype={y.dtype}, expected {c.x.dtype} (the input's dtype)"
+        )
     _check_values(y if c.batched else y[np.newaxis], c, beh)
 
 
@@ -331,7 +348,9 @@ def _check_value_at_index(y: np.ndarray, local: np.ndarray, c: _Case, signed_zer
     if not meaningful.any():
         return
     flat = np.ascontiguousarray(c.xb).reshape(c.xb.shape[0], c.n_chan, -1)
-    picked = np.take_along_axis(flat, np.where(meaningful, local, 0).reshape(*local.shape[:2], -1), axis=2)
+    picked = np.take_along_axis(
+        flat, np.where(meaningful, local, 0).reshape(*local.shape[:2], -1), axis=2
+    )
     picked = picked.reshape(local.shape)
     if yb.dtype.kind == "f":
         same = (picked == yb) | (np.isnan(picked) & np.isnan(yb))
@@ -435,9 +454,15 @@ def _check_backward(cand: Candidate, c: _Case) -> None:
     _check_not_a_view(grad, {"x": x, "grad_output": g_call}, "backward")
     grad = _as_array(grad, "gradient")
     if grad.shape != x.shape:
-        raise _Failure("gradient shape", f"grad_input.shape={grad.shape}, expected {x.shape} (x.shape)", **context)
+        raise _Failure(
+            "gradient shape",
+            f"grad_input.shape={grad.shape}, expected {x.shape} (x.shape)",
+            **context,
+        )
     if grad.dtype != x.dtype:
-        raise _Failure("gradient dtype", f"grad_input.dtype={grad.dtype}, expected {x.dtype}", **context)
+        raise _Failure(
+            "gradient dtype", f"grad_input.dtype={grad.dtype}, expected {x.dtype}", **context
+        )
     gb = grad if c.batched else grad[np.newaxis]
     _compare_gradient(gb, plan, c, context)
 
@@ -486,7 +511,12 @@ def _check_tie_mass(residual, plan: _GradPlan, c: _Case, maxima, context: dict) 
     what they were sent (a doubled or dropped tie gradient shows here).
     """
     n_batch = c.xb.shape[0]
-    sent = np.where(plan.member, plan.g, 0).astype(np.float64).reshape(n_batch, c.n_chan, -1).sum(axis=2)
+    sent = (
+        np.where(plan.member, plan.g, 0)
+        .astype(np.float64)
+        .reshape(n_batch, c.n_chan, -1)
+        .sum(axis=2)
+    )
     got = np.where(maxima, residual, 0.0).reshape(n_batch, c.n_chan, -1).sum(axis=2)
     scale = np.abs(plan.g).astype(np.float64).reshape(n_batch, c.n_chan, -1).sum(axis=2)
     bad = ~(np.abs(got - sent) <= _GRAD_RTOL[c.x.dtype.name] * (scale + 1.0))

@@ -29,8 +29,13 @@ def _per_dim(nd: int, value: Size | dict[int, int]) -> tuple[int, ...]:
 
 
 def _row(
-    x: ArrayLike, kernel_size: tuple[int, ...], stride: Size | None = None, padding: Size = 0,
-    dilation: Size = 1, ceil_mode: bool = False, dtype: DTypeLike = np.float64,
+    x: ArrayLike,
+    kernel_size: tuple[int, ...],
+    stride: Size | None = None,
+    padding: Size = 0,
+    dilation: Size = 1,
+    ceil_mode: bool = False,
+    dtype: DTypeLike = np.float64,
 ) -> PoolCase:
     """A fixed case; ``x``'s rank and ``kernel_size``'s length give the spatial rank."""
     nd = len(kernel_size)
@@ -49,7 +54,10 @@ TINY = (
     ("the last NaN wins", _row([[NAN, 1.0, NAN, 2.0]], (4,))),
     ("NaN in the last column", _row([[[[1.0, NAN], [5.0, NAN]]]], (2, 2))),
     ("NaN among -inf", _row([[[[-INF, NAN], [-INF, -INF]]]], (2, 2), dtype=np.float32)),
-    ("NaN, padding, 3-D", _row([[[[[NAN, 1.0], [NAN, 2.0]], [[3.0, NAN], [4.0, 0.0]]]]], (2, 2, 2), 1, 1)),
+    (
+        "NaN, padding, 3-D",
+        _row([[[[[NAN, 1.0], [NAN, 2.0]], [[3.0, NAN], [4.0, 0.0]]]]], (2, 2, 2), 1, 1),
+    ),
     ("ties: the first maximum", _row([[5.0, 5.0, 5.0, 1.0]], (2,), 1)),
     ("integer ties", _row([[[2, 2], [2, 2]]], (2, 2), dtype=np.int16)),
     ("signed zeros follow the index", _row([[-0.0, 0.0, 0.0, -0.0]], (2,), 1)),
@@ -61,10 +69,19 @@ TINY = (
     ("an empty window", _row([[1.0, 2.0]], (2,), 1, 1, 3)),
     ("empty windows, int32", _row([[[[1, 2], [3, 4]]]], (2, 2), 1, 1, 3, dtype=np.int32)),
     ("ceil: the last window hangs over", _row([[1.0, 3.0, 2.0, 0.0, 5.0]], (2,), ceil_mode=True)),
-    ("ceil correction: 3 outputs", _row([[1.0, 2.0, 3.0, 4.0, 5.0]], (2,), padding=1, ceil_mode=True)),
-    ("ceil: 1x1 after the correction", _row([[[[1.0, 2.0], [3.0, 4.0]]]], (1, 1), 2, ceil_mode=True)),
+    (
+        "ceil correction: 3 outputs",
+        _row([[1.0, 2.0, 3.0, 4.0, 5.0]], (2,), padding=1, ceil_mode=True),
+    ),
+    (
+        "ceil: 1x1 after the correction",
+        _row([[[[1.0, 2.0], [3.0, 4.0]]]], (1, 1), 2, ceil_mode=True),
+    ),
     ("ceil: L + 2p < eff, one output", _row([[1.0, 2.0]], (3,), 2, ceil_mode=True)),
-    ("float16 beyond 2048", _row([[2048.0, 2050.0, 4096.0, 65504.0, -65504.0, 2049.0]], (2,), 1, dtype=np.float16)),
+    (
+        "float16 beyond 2048",
+        _row([[2048.0, 2050.0, 4096.0, 65504.0, -65504.0, 2049.0]], (2,), 1, dtype=np.float16),
+    ),
     ("unbatched 3-D, negative strides", _row(np.arange(16.0).reshape(2, 2, 2, 2)[::-1], (2, 2, 2))),
 )
 
@@ -107,7 +124,6 @@ class _Draw:
     def grid(self, dtype: DTypeLike, lead: tuple[int, ...], sizes: tuple[int, ...]) -> np.ndarray:
         """A random permutation of distinct values, shape ``(*lead, *sizes[:nd])``."""
         return _distinct(self.rng, np.dtype(dtype), (*lead, *self.sizes(*sizes)))
-
 
 
 @dataclass(frozen=True)
@@ -221,72 +237,181 @@ CATALOGUE: tuple[_Corner, ...] = (
     _C("stride > kernel (gaps)", _grid((1, 2), (8, 7, 5)), 2, 3),
     _C("non-square window", _grid((2, 2), (5, 6, 4)), (3, 2, 1), (1, 2, 1), when="nd > 1"),
     _C("non-square stride", _grid((1, 2), (6, 7, 5)), 2, (1, 3, 2), when="nd > 1"),
-    _C("non-square input, per-dim everything", _grid((2, 3), (7, 4, 5)), (2, 3, 2), (2, 1, 3),
-       (1, 0, 1), 1, True, when="nd > 1"),
+    _C(
+        "non-square input, per-dim everything",
+        _grid((2, 3), (7, 4, 5)),
+        (2, 3, 2),
+        (2, 1, 3),
+        (1, 0, 1),
+        1,
+        True,
+        when="nd > 1",
+    ),
     # --- ties
     _C("constant input (ties everywhere)", _full(3.0, (1, 2), (4, 5, 3)), 2, 1),
-    _C("ties, overlapping windows",
-       lambda c: c.rng.integers(0, 3, (2, 2, *c.sizes(6, 5, 4))).astype(np.float64), 3, 1),
-    _C("ties, integers",
-       lambda c: c.rng.integers(-2, 2, (2, 3, *c.sizes(6, 6, 4))).astype(np.int32), 2, 1),
+    _C(
+        "ties, overlapping windows",
+        lambda c: c.rng.integers(0, 3, (2, 2, *c.sizes(6, 5, 4))).astype(np.float64),
+        3,
+        1,
+    ),
+    _C(
+        "ties, integers",
+        lambda c: c.rng.integers(-2, 2, (2, 3, *c.sizes(6, 6, 4))).astype(np.int32),
+        2,
+        1,
+    ),
     # --- values next to the padding
-    _C("negative values next to padding",
-       lambda c: -1.0 - c.grid(np.float64, (1, 2), (5, 4, 3)) % 7, 3, 2, 1),
-    _C("negative values, padding, stride 1",
-       lambda c: -c.rng.integers(1, 9, (2, 1, *c.sizes(4, 5, 3))).astype(np.float32), 2, 1, 1),
-    *(_C(f"{t} minimum next to padding", _minimum_next_to_padding(t), 2, 1, 1, dtype_fixed=True)
-      for t in ("int8", "int16", "int32", "int64", "uint8")),
+    _C(
+        "negative values next to padding",
+        lambda c: -1.0 - c.grid(np.float64, (1, 2), (5, 4, 3)) % 7,
+        3,
+        2,
+        1,
+    ),
+    _C(
+        "negative values, padding, stride 1",
+        lambda c: -c.rng.integers(1, 9, (2, 1, *c.sizes(4, 5, 3))).astype(np.float32),
+        2,
+        1,
+        1,
+    ),
+    *(
+        _C(f"{t} minimum next to padding", _minimum_next_to_padding(t), 2, 1, 1, dtype_fixed=True)
+        for t in ("int8", "int16", "int32", "int64", "uint8")
+    ),
     # --- NaN and infinities
     _C("nan_x", _nan_mix, keep=True),
-    _C("NaN in a window", _resized(_ONE_NAN, (1, 1), (12, 4, 4)), 4, 2, need_float=True, when="nan"),
-    _C("two NaNs in one window", _resized([NAN, 1.0, NAN, 2.0, 0.0, 3.0], (1, 1), (6, 6, 6)), 3,
-       {1: 3, 2: 1, 3: 1}, need_float=True, when="nan"),
+    _C(
+        "NaN in a window", _resized(_ONE_NAN, (1, 1), (12, 4, 4)), 4, 2, need_float=True, when="nan"
+    ),
+    _C(
+        "two NaNs in one window",
+        _resized([NAN, 1.0, NAN, 2.0, 0.0, 3.0], (1, 1), (6, 6, 6)),
+        3,
+        {1: 3, 2: 1, 3: 1},
+        need_float=True,
+        when="nan",
+    ),
     _C("NaN, overlapping windows", _kept("nan_x"), 3, 1, need_float=True, when="nan"),
     _C("NaN with padding", _kept("nan_x"), 3, 2, 1, need_float=True, when="nan"),
     _C("all NaN", _full(NAN, (1, 1), (4, 4, 2)), 2, 1, need_float=True, when="nan"),
-    _C("+inf and -inf", _choice([-INF, INF, -1.0, 0.0, 2.0], (2, 2), (6, 5, 4)), 2, 1, need_float=True),
+    _C(
+        "+inf and -inf",
+        _choice([-INF, INF, -1.0, 0.0, 2.0], (2, 2), (6, 5, 4)),
+        2,
+        1,
+        need_float=True,
+    ),
     _C("+inf ties", _resized([INF, 1.0, INF, 2.0], (1, 1), (4, 4, 4)), 2, 1, need_float=True),
     _C("all -inf windows", _full(-INF, (2, 2), (3, 4, 3)), 2, 1, need_float=True),
     _C("all -inf windows, padding", _full(-INF, (1, 2), (3, 4, 3)), 2, 1, 1, need_float=True),
-    _C("all -inf windows, padding, channels-last layout", _full(-INF, (2, 3), (3, 3, 3)), 2, 1, 1,
-       layout="transposed", need_float=True),
-    _C("-inf next to padding", _resized([-INF, -INF, -1.0, -INF], (2, 1), (5, 4, 3)), 3, 1, 1,
-       need_float=True),
+    _C(
+        "all -inf windows, padding, channels-last layout",
+        _full(-INF, (2, 3), (3, 3, 3)),
+        2,
+        1,
+        1,
+        layout="transposed",
+        need_float=True,
+    ),
+    _C(
+        "-inf next to padding",
+        _resized([-INF, -INF, -1.0, -INF], (2, 1), (5, 4, 3)),
+        3,
+        1,
+        1,
+        need_float=True,
+    ),
     _C("signed zeros", _choice([-0.0, 0.0], (1, 2), (6, 4, 4)), 2, 1, need_float=True),
     # --- ceil_mode
     _C("ceil_mode, last window partial", _grid((1, 2), (5, 5, 5)), 2, 2, 0, 1, True),
-    _C("ceil_mode with padding (window starting in the right padding dropped)",
-       _grid((1, 2), (5, 5, 5)), 2, 2, 1, 1, True),
+    _C(
+        "ceil_mode with padding (window starting in the right padding dropped)",
+        _grid((1, 2), (5, 5, 5)),
+        2,
+        2,
+        1,
+        1,
+        True,
+    ),
     _C("ceil_mode, kernel 1 stride 2 (reduce by one)", _grid((1, 1), (6, 4, 2)), 1, 2, 0, 1, True),
-    _C("ceil_mode, kernel 3 stride 2 padding 1",
-       lambda c: -1.0 - c.grid(np.float64, (2, 1), (6, 7, 4)) % 5, 3, 2, 1, 1, True),
+    _C(
+        "ceil_mode, kernel 3 stride 2 padding 1",
+        lambda c: -1.0 - c.grid(np.float64, (2, 1), (6, 7, 4)) % 5,
+        3,
+        2,
+        1,
+        1,
+        True,
+    ),
     _C("ceil_mode, stride 3", _grid((1, 2), (7, 8, 5)), 2, 3, 1, 1, True),
     # --- dilation
     _C("dilation 2", _grid((1, 2), (7, 6, 5)), 2, 1, 0, 2),
     _C("dilation with padding", _grid((2, 1), (6, 7, 5)), 3, 2, 1, 2),
-    _C("dilation, padding, ceil_mode",
-       lambda c: -1.0 - c.grid(np.float64, (1, 2), (7, 6, 5)) % 6, 3, 2, 1, 2, True),
-    _C("empty windows (dilation 3, padding 1)",
-       lambda c: -c.grid(np.float64, (1, 2), (2, 2, 2)) - 1, 2, 1, 1, 3),
+    _C(
+        "dilation, padding, ceil_mode",
+        lambda c: -1.0 - c.grid(np.float64, (1, 2), (7, 6, 5)) % 6,
+        3,
+        2,
+        1,
+        2,
+        True,
+    ),
+    _C(
+        "empty windows (dilation 3, padding 1)",
+        lambda c: -c.grid(np.float64, (1, 2), (2, 2, 2)) - 1,
+        2,
+        1,
+        1,
+        3,
+    ),
     # --- memory layouts (same values, different strides)
     _C("lay_x", _grid((2, 3), (5, 4, 3)), keep=True),
-    *(_C(f"layout {lay}", _kept("lay_x"), (2, 3, 2), 1, layout=lay)
-      for lay in ("F", "transposed", "strided", "reversed")),
+    *(
+        _C(f"layout {lay}", _kept("lay_x"), (2, 3, 2), 1, layout=lay)
+        for lay in ("F", "transposed", "strided", "reversed")
+    ),
     _C("layout transposed, unbatched", _grid((3,), (4, 5, 3)), 2, 1, layout="transposed"),
     _C("layout strided, padding", lambda c: -1.0 - c.kept["lay_x"] % 5, 3, 2, 1, layout="strided"),
     # --- precision
     _C("int64 values beyond float64's precision", _beyond_float64, 2, 1, dtype_fixed=True),
     _C("float64 values beyond float32's precision", _beyond_float32, 2, 1, dtype_fixed=True),
-    _C("int32 extremes", _resized([2**31 - 1, -(2**31), 2**31 - 2, 0], (1, 2), (5, 4, 3), np.int32),
-       2, 1, 1, dtype_fixed=True),
+    _C(
+        "int32 extremes",
+        _resized([2**31 - 1, -(2**31), 2**31 - 2, 0], (1, 2), (5, 4, 3), np.int32),
+        2,
+        1,
+        1,
+        dtype_fixed=True,
+    ),
     _C("x16", lambda c: c.grid(np.float16, (1, 1), _F16_PLANE[c.nd]), keep=True),
-    _C("float16 plane larger than 2048 (indices beyond float16's exact integers)", _kept("x16"), 2, 2,
-       dtype_fixed=True),
-    _C("float16 large plane, overlapping windows, padding", _kept("x16"), 3, 2, 1, dtype_fixed=True),
-    *(_C(f"{t} plane larger than 256", _byte_plane(t), 2, 1, dtype_fixed=True) for t in ("int8", "uint8")),
+    _C(
+        "float16 plane larger than 2048 (indices beyond float16's exact integers)",
+        _kept("x16"),
+        2,
+        2,
+        dtype_fixed=True,
+    ),
+    _C(
+        "float16 large plane, overlapping windows, padding", _kept("x16"), 3, 2, 1, dtype_fixed=True
+    ),
+    *(
+        _C(f"{t} plane larger than 256", _byte_plane(t), 2, 1, dtype_fixed=True)
+        for t in ("int8", "uint8")
+    ),
     # --- everything at once
-    _C("everything at once (ties, NaN, -inf, padding, dilation, ceil_mode)", _everything,
-       (3, 2, 3), (2, 1, 2), (1, 1, 0), (1, 2, 1), True, layout="transposed", need_float=True),
+    _C(
+        "everything at once (ties, NaN, -inf, padding, dilation, ceil_mode)",
+        _everything,
+        (3, 2, 3),
+        (2, 1, 2),
+        (1, 1, 0),
+        (1, 2, 1),
+        True,
+        layout="transposed",
+        need_float=True,
+    ),
 )
 
 
@@ -316,7 +441,9 @@ def corner_cases(
     for name, row in TINY:
         if row.nd == nd and not (behaviour.nan == "untested" and np.isnan(row.x).any()):
             fixed = row.x.dtype not in (np.float64, np.float32)
-            _add(out, support, name, row.x, tuple(row[1:]), "C", need_float=False, dtype_fixed=fixed)
+            _add(
+                out, support, name, row.x, tuple(row[1:]), "C", need_float=False, dtype_fixed=fixed
+            )
     draw = _Draw(nd, behaviour)
     for c in CATALOGUE:
         if (c.when == "nd > 1" and nd == 1) or (c.when == "nan" and behaviour.nan == "untested"):
@@ -328,7 +455,16 @@ def corner_cases(
         k = _per_dim(nd, c.k)
         s = k if c.s is None else _per_dim(nd, c.s)
         geometry = (k, s, _per_dim(nd, c.p), _per_dim(nd, c.d), c.ceil)
-        _add(out, support, c.name, x, geometry, c.layout, need_float=c.need_float, dtype_fixed=c.dtype_fixed)
+        _add(
+            out,
+            support,
+            c.name,
+            x,
+            geometry,
+            c.layout,
+            need_float=c.need_float,
+            dtype_fixed=c.dtype_fixed,
+        )
     return out
 
 
@@ -350,7 +486,9 @@ def _supported_dtype(
     if need_float or x.dtype.kind == "f":
         floats = [d for d in ("float32", "float64", "float16") if d in support.dtypes]
         return x.astype(floats[0]) if floats else None
-    ints = [t for t in ("int32", "int64", "int16", "float64", "float32", "int8") if t in support.dtypes]
+    ints = [
+        t for t in ("int32", "int64", "int16", "float64", "float32", "int8") if t in support.dtypes
+    ]
     if not ints:
         return None
     new = x.astype(ints[0])
@@ -358,8 +496,15 @@ def _supported_dtype(
 
 
 def _add(
-    out: list[tuple[str, PoolCase]], support: Support, name: str, x: np.ndarray, geometry: tuple,
-    layout: str, *, need_float: bool, dtype_fixed: bool,
+    out: list[tuple[str, PoolCase]],
+    support: Support,
+    name: str,
+    x: np.ndarray,
+    geometry: tuple,
+    layout: str,
+    *,
+    need_float: bool,
+    dtype_fixed: bool,
 ) -> None:
     """Append ``(name, case)`` to ``out`` if the case, moved into ``support``, is inside it.
 

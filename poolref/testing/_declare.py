@@ -126,7 +126,9 @@ class Support:
     def __post_init__(self):
         ndims = (self.ndims,) if isinstance(self.ndims, int) else tuple(self.ndims)
         if not ndims or any(n not in (1, 2, 3) for n in ndims):
-            msg = f"Support: ndims must be a non-empty subset of (1, 2, 3), got ndims={self.ndims!r}"
+            msg = (
+                f"Support: ndims must be a non-empty subset of (1, 2, 3), got ndims={self.ndims!r}"
+            )
             raise ValueError(msg)
         object.__setattr__(self, "ndims", tuple(sorted(set(ndims))))
         dtypes = _dtype_names(self.dtypes, "Support.dtypes")
@@ -144,7 +146,9 @@ class Support:
             raise ValueError(msg)
         for name in ("max_batch", "max_channels"):
             value = getattr(self, name)
-            if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 1):
+            if value is not None and (
+                not isinstance(value, int) or isinstance(value, bool) or value < 1
+            ):
                 msg = f"Support: {name} must be None or an int >= 1, got {name}={value!r}"
                 raise ValueError(msg)
 

@@ -28,7 +28,9 @@ def _window_taps(spatial: tuple[int, ...], params: PoolParams):
     index = np.zeros((1,) * (2 * nd), dtype=np.int64)
     valid = np.ones((1,) * (2 * nd), dtype=bool)
     for i, (n, o, k, s, p, d) in enumerate(
-        zip(spatial, out_spatial, params.kernel_size, params.stride, params.padding, params.dilation)
+        zip(
+            spatial, out_spatial, params.kernel_size, params.stride, params.padding, params.dilation
+        )
     ):
         shape = [1] * (2 * nd)
         shape[i], shape[nd + i] = o, k
@@ -224,6 +226,8 @@ def _scatter(g: np.ndarray, index: np.ndarray, routed: np.ndarray, xshape) -> np
     n_batch, n_chan = xshape[:2]
     plane = math.prod(xshape[2:])
     total = np.zeros((n_batch * n_chan, plane), dtype=np.float64)
-    rows = np.broadcast_to(np.arange(n_batch * n_chan).reshape(n_batch, n_chan, *([1] * (g.ndim - 2))), g.shape)
+    rows = np.broadcast_to(
+        np.arange(n_batch * n_chan).reshape(n_batch, n_chan, *([1] * (g.ndim - 2))), g.shape
+    )
     np.add.at(total, (rows[routed], index[routed]), g[routed].astype(np.float64))
     return total.reshape(xshape)

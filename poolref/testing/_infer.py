@@ -130,7 +130,12 @@ def _case_feature(features) -> str:
 
 def kind_of(case, failure: _Failure) -> str:
     """The kind of difference: the check, and where it showed."""
-    if failure.check in ("values", "indices", "value at index", "indices (not a maximum of the window)"):
+    if failure.check in (
+        "values",
+        "indices",
+        "value at index",
+        "indices (not a maximum of the window)",
+    ):
         return f"{failure.check}: {window_feature(case, failure)}"
     if failure.check == "gradient":  # `where` is an input element: the case's hardest feature
         x = case.x if case.batched else case.x[np.newaxis]

@@ -54,7 +54,11 @@ def _probes(sup: Support, nd: int, base_dtype: str):
             others = tuple(t for t in sup.dtypes if t != dtype)
             yield dtype, {"dtypes": others}, _case(_base_x(nd, dtype), nd)
     if sup.unbatched:
-        yield "unbatched input", {"unbatched": False}, _case(_base_x(nd, base_dtype, batched=False), nd)
+        yield (
+            "unbatched input",
+            {"unbatched": False},
+            _case(_base_x(nd, base_dtype, batched=False), nd),
+        )
     if sup.non_contiguous:
         yield "non-contiguous input", {"non_contiguous": False}, _case(np.asfortranarray(base), nd)
     if sup.padding:
@@ -62,7 +66,11 @@ def _probes(sup: Support, nd: int, base_dtype: str):
     if sup.dilation:
         yield "dilation", {"dilation": False}, _case(base, nd, 2, 1, 0, 2)
     if sup.ceil_mode:
-        yield "ceil_mode", {"ceil_mode": False}, _case(_base_x(nd, base_dtype, side=5), nd, 2, 2, 0, 1, True)
+        yield (
+            "ceil_mode",
+            {"ceil_mode": False},
+            _case(_base_x(nd, base_dtype, side=5), nd, 2, 2, 0, 1, True),
+        )
     if nd > 1 and not sup.square and not sup.same_stride:
         stride = tuple(1 + (i % 2) for i in range(nd))
         yield "a stride per dimension", {"same_stride": True}, _case(base, nd, 2, stride)
@@ -72,7 +80,9 @@ def _probes(sup: Support, nd: int, base_dtype: str):
 
 
 def _call(cand: Candidate, case: PoolCase):
-    return cand.forward(case.x, case.kernel_size, case.stride, case.padding, case.dilation, case.ceil_mode)
+    return cand.forward(
+        case.x, case.kernel_size, case.stride, case.padding, case.dilation, case.ceil_mode
+    )
 
 
 def _is_crash(exc: BaseException) -> bool:
@@ -99,7 +109,9 @@ def probe(cand: Candidate, nd: int) -> tuple[Candidate, list[Unsupported]]:
     except Exception:  # noqa: BLE001 - the basic case failing is the search's to report
         return cand, []
     if sup.indices and not (isinstance(out, (tuple, list)) and len(out) == 2):
-        found.append(Unsupported("indices", {"indices": False}, "the forward returns the output only"))
+        found.append(
+            Unsupported("indices", {"indices": False}, "the forward returns the output only")
+        )
     for capability, change, case in _probes(sup, nd, base_dtype):
         try:
             _call(cand, case)
@@ -107,7 +119,11 @@ def probe(cand: Candidate, nd: int) -> tuple[Candidate, list[Unsupported]]:
             if _is_crash(exc):
                 continue
             text = str(exc).splitlines()[0] if str(exc) else ""
-            found.append(Unsupported(capability, change, f"forward raised {type(exc).__name__}: {text}"[:160]))
+            found.append(
+                Unsupported(
+                    capability, change, f"forward raised {type(exc).__name__}: {text}"[:160]
+                )
+            )
     return _restrict(cand, found), found
 
 
@@ -131,9 +147,9 @@ def describe(found: list[Unsupported]) -> list[str]:
     """One line per reason; dtypes rejected for the same reason share a line."""
     groups: dict[str, list[str]] = {}
     for item in found:
-        groups.setdefault(item.error.split(":")[0] if "dtypes" in item.change else item.line(), []).append(
-            item.capability
-        )
+        groups.setdefault(
+            item.error.split(":")[0] if "dtypes" in item.change else item.line(), []
+        ).append(item.capability)
     lines = []
     for key, names in groups.items():
         if names and names[0] in key:

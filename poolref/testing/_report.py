@@ -67,7 +67,10 @@ def _window_description(exp: _Expected, pos: tuple, n_chan: int, batched: bool, 
             coords = np.unravel_index(int(t), spatial)
             items.append(f"{_fmt_scalar(v)} @{int(t)} {tuple(int(i) for i in coords)}")
     plane = f"x[{n}, {c}]" if batched else f"x[{c}]"
-    return f"window of that output in {plane} (value @plane index (coordinates), row-major): " + ", ".join(items)
+    return (
+        f"window of that output in {plane} (value @plane index (coordinates), row-major): "
+        + ", ".join(items)
+    )
 
 
 # ============================================================================
@@ -91,18 +94,26 @@ def _reproduction(cand: Candidate, case, failure: _Failure, batched: bool) -> st
         lines.append(_import_source(cand.forward, "forward"))
         if cand.backward is not None and failure.grad_output is not None:
             lines.append(_import_source(cand.backward, "backward"))
-    lines.append(f"x = {_array_text(np.ascontiguousarray(x), limit=10**9) if x.size <= 300 else _big_array_source(x)}")
+    lines.append(
+        f"x = {_array_text(np.ascontiguousarray(x), limit=10**9) if x.size <= 300 else _big_array_source(x)}"
+    )
     layout = _layout_of(x, batched)
     if layout not in (None, "C"):
         lines.append("from poolref.strategies import with_layout")
-        lines.append(f"x = with_layout(x, {layout!r}, channel_axis={1 if batched else 0})  # same values, other strides")
+        lines.append(
+            f"x = with_layout(x, {layout!r}, channel_axis={1 if batched else 0})  # same values, other strides"
+        )
     lines.append(f"actual = forward(x, {kargs})")
     lines.append(f"expected = poolref.naive.max_pool{nd}d(x, {kargs}, return_indices=True)")
     if failure.grad_output is not None:
         g = failure.grad_output
-        lines.append(f"grad_output = {_array_text(np.ascontiguousarray(g), limit=10**9) if g.size <= 300 else _big_array_source(g)}")
+        lines.append(
+            f"grad_output = {_array_text(np.ascontiguousarray(g), limit=10**9) if g.size <= 300 else _big_array_source(g)}"
+        )
         lines.append(f"actual_grad = backward(grad_output, x, {kargs})")
-        lines.append(f"expected_grad = poolref.naive.max_pool{nd}d_backward(grad_output, x, {kargs})")
+        lines.append(
+            f"expected_grad = poolref.naive.max_pool{nd}d_backward(grad_output, x, {kargs})"
+        )
     return "\n".join("    " + line for line in lines)
 
 
@@ -122,10 +133,12 @@ def _report(cand: Candidate, case, failure: _Failure, found_by: str) -> str:
     nd = case.nd
     batched = x.ndim == nd + 2
     layout = _layout_of(x, batched)
-    layout_text = {"C": "C-contiguous", None: f"strides {x.strides}"}.get(layout, f"layout {layout!r} (non-contiguous)")
+    layout_text = {"C": "C-contiguous", None: f"strides {x.strides}"}.get(
+        layout, f"layout {layout!r} (non-contiguous)"
+    )
     lines = [
         f"max pooling of {cand.label} is wrong [{failure.check}]: {failure.detail}",
-        f"  case: max_pool{nd}d on x.shape={x.shape} ({'N, C' if batched else 'C'}, {'spatial' }), "
+        f"  case: max_pool{nd}d on x.shape={x.shape} ({'N, C' if batched else 'C'}, {'spatial'}), "
         f"x.dtype={x.dtype}, {layout_text}",
         f"        kernel_size={case.kernel_size}, stride={case.stride}, padding={case.padding}, "
         f"dilation={case.dilation}, ceil_mode={case.ceil_mode}",

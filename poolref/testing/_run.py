@@ -154,7 +154,9 @@ def check_max_pool(
     """
     _require_hypothesis()
     auto = behaviour == "auto"
-    cand, declared = _candidate(forward, backward, support, None if isinstance(behaviour, str) else behaviour, name)
+    cand, declared = _candidate(
+        forward, backward, support, None if isinstance(behaviour, str) else behaviour, name
+    )
     if isinstance(behaviour, str) and behaviour not in ("auto", "pytorch"):
         msg = f"check_max_pool: behaviour must be a Behaviour, 'pytorch' or 'auto', got behaviour={behaviour!r}"
         raise ValueError(msg)
@@ -162,10 +164,18 @@ def check_max_pool(
     n_examples = _examples(cand, budget, max_examples)
     if isolate or timeout is not None:
         options = {
-            "ndim": ndim, "behaviour": behaviour if isinstance(behaviour, str) else None, "budget": budget,
-            "max_examples": max_examples, "seed": seed, "corners": corners, "progress": progress,
-            "strict": declared if strict is None else strict, "max_cases": max_cases, "time_budget": time_budget,
-            "scale": scale, "max_elements": max_elements,
+            "ndim": ndim,
+            "behaviour": behaviour if isinstance(behaviour, str) else None,
+            "budget": budget,
+            "max_examples": max_examples,
+            "seed": seed,
+            "corners": corners,
+            "progress": progress,
+            "strict": declared if strict is None else strict,
+            "max_cases": max_cases,
+            "time_budget": time_budget,
+            "scale": scale,
+            "max_elements": max_elements,
         }
         return _check_isolated(cand, isolate, timeout, **options)
     run = _Run(cand, auto=auto, strict=declared if strict is None else bool(strict), say=progress)
@@ -196,18 +206,27 @@ def _candidate(forward, backward, support, behaviour, name) -> tuple[Candidate, 
         cand = forward
         changes = {
             key: value
-            for key, value in (("backward", backward), ("support", support), ("behaviour", behaviour), ("name", name))
+            for key, value in (
+                ("backward", backward),
+                ("support", support),
+                ("behaviour", behaviour),
+                ("name", name),
+            )
             if value is not None
         }
         cand = dataclasses.replace(cand, **changes) if changes else cand
         return cand, cand.support != Support()
     if not callable(forward):
-        msg = f"check_max_pool: forward must be callable or a Candidate, got {type(forward).__name__}"
+        msg = (
+            f"check_max_pool: forward must be callable or a Candidate, got {type(forward).__name__}"
+        )
         raise TypeError(msg)
     if backward is not None and not callable(backward):
         msg = f"check_max_pool: backward must be callable, got {type(backward).__name__}"
         raise TypeError(msg)
-    return Candidate(forward, backward, support or Support(), behaviour or Behaviour(), name), support is not None
+    return Candidate(
+        forward, backward, support or Support(), behaviour or Behaviour(), name
+    ), support is not None
 
 
 def _ndims(cand: Candidate, ndim) -> tuple[int, ...]:
@@ -227,7 +246,11 @@ def _examples(cand: Candidate, budget: str, max_examples) -> int:
     if budget not in BUDGETS:
         msg = f"check_max_pool: budget must be one of {tuple(BUDGETS)}, got budget={budget!r}"
         raise ValueError(msg)
-    n = max(1, round(BUDGETS[budget] * cand.budget_scale)) if max_examples is None else int(max_examples)
+    n = (
+        max(1, round(BUDGETS[budget] * cand.budget_scale))
+        if max_examples is None
+        else int(max_examples)
+    )
     if n < 0:
         msg = f"check_max_pool: max_examples must be >= 0, got max_examples={max_examples!r}"
         raise ValueError(msg)
@@ -287,7 +310,13 @@ class _Run:
         if self.strict:
             for item in found:
                 detail = f"declared as supported, but the probe says: {item.line()}"
-                diff = Difference(f"unsupported: {item.capability}", "unsupported", detail, detail, "capability probe")
+                diff = Difference(
+                    f"unsupported: {item.capability}",
+                    "unsupported",
+                    detail,
+                    detail,
+                    "capability probe",
+                )
                 self.found[diff.kind] = (diff, None)
             return
         self.cand = cand
@@ -326,7 +355,15 @@ class _Run:
         if self.out_of_time():
             return
         try:
-            run_scale(self.cand, nd, budget=budget, max_elements=max_elements, seed=seed, say=self.say, into=self.scale)
+            run_scale(
+                self.cand,
+                nd,
+                budget=budget,
+                max_elements=max_elements,
+                seed=seed,
+                say=self.say,
+                into=self.scale,
+            )
         except AssertionError as exc:
             report = str(exc)
             first = report.splitlines()[0]
@@ -334,7 +371,9 @@ class _Run:
             kind = self._small_kind(getattr(exc, "spec", None)) or f"{check}: scale case"
             if kind not in self.found:
                 detail = first.split("]: ", 1)[-1]
-                found_by = next((ln.strip() for ln in report.splitlines() if "found by:" in ln), "scale case")
+                found_by = next(
+                    (ln.strip() for ln in report.splitlines() if "found by:" in ln), "scale case"
+                )
                 self.found[kind] = (Difference(kind, check, detail, report, found_by), None)
                 self.say(f"difference: {kind}")
 
@@ -353,13 +392,23 @@ class _Run:
 
     def search(self, nd: int, n_examples: int) -> None:
         if self.cases_left is not None:
-            n_examples, self.cases_left = min(n_examples, self.cases_left), max(0, self.cases_left - n_examples)
+            n_examples, self.cases_left = (
+                min(n_examples, self.cases_left),
+                max(0, self.cases_left - n_examples),
+            )
         for _ in range(MAX_SEARCH_ROUNDS):
             if n_examples <= 0 or self.out_of_time():
                 return
             result = _search(
-                self.cand, nd, n_examples, self.seed, self.features, self.notes, self.say,
-                known=self.known, deadline=self.deadline,
+                self.cand,
+                nd,
+                n_examples,
+                self.seed,
+                self.features,
+                self.notes,
+                self.say,
+                known=self.known,
+                deadline=self.deadline,
             )
             self.example_count += result.examples
             if result.failure is None:
@@ -385,7 +434,15 @@ class _Run:
         report = _report(self.cand, case, failure, found_by)
         if rule_text is not None:
             report += f"\n  explained by the named rule {rule_text}: {self._rule_note()}"
-        diff = Difference(kind, failure.check, failure.detail, report, found_by, rule_text, failed=not (self.auto and rule))
+        diff = Difference(
+            kind,
+            failure.check,
+            failure.detail,
+            report,
+            found_by,
+            rule_text,
+            failed=not (self.auto and rule),
+        )
         self.found[kind] = (diff, case)
         if self.auto and rule is not None:
             field, value = rule
@@ -398,7 +455,9 @@ class _Run:
     def _rule_note(self) -> str:
         if self.auto:
             return "accepted (behaviour='auto')"
-        return "the target follows it instead of PyTorch's; declare it, or run with --behaviour auto"
+        return (
+            "the target follows it instead of PyTorch's; declare it, or run with --behaviour auto"
+        )
 
     # ---- the result ----------------------------------------------------------
 
@@ -406,9 +465,14 @@ class _Run:
         ndims = self.ndims
         if self.auto:
             self._recheck()
-        diffs = sorted((d for d, _ in self.found.values()), key=lambda d: (not d.failed, _infer.severity(d.check)))
+        diffs = sorted(
+            (d for d, _ in self.found.values()),
+            key=lambda d: (not d.failed, _infer.severity(d.check)),
+        )
         applicable = _applicable_corners(self.cand, ndims)
-        features = dict(sorted(self.features.items(), key=lambda kv: (kv[0] not in HARD_CORNERS, kv[0])))
+        features = dict(
+            sorted(self.features.items(), key=lambda kv: (kv[0] not in HARD_CORNERS, kv[0]))
+        )
         return Summary(
             name=self.cand.label,
             ndims=ndims,
@@ -434,14 +498,19 @@ class _Run:
                 _check_case(self.cand, case)
             except _Failure:
                 continue
-            self.found[kind] = (dataclasses.replace(diff, failed=False, rule="(inferred profile)"), case)
+            self.found[kind] = (
+                dataclasses.replace(diff, failed=False, rule="(inferred profile)"),
+                case,
+            )
 
     def report_text(self) -> str:
         failed = [d for d, _ in self.found.values() if d.failed]
         failed.sort(key=lambda d: _infer.severity(d.check))
         blocks = [failed[0].report]
         if len(failed) > 1:
-            blocks.append(f"\n{len(failed) - 1} more distinct difference(s), each shrunk on its own:")
+            blocks.append(
+                f"\n{len(failed) - 1} more distinct difference(s), each shrunk on its own:"
+            )
             for i, diff in enumerate(failed[1:], 2):
                 blocks.append(f"\n--- difference {i} of {len(failed)}: {diff.kind}\n{diff.report}")
         blocks.append("\n" + str(self.summary()))
@@ -474,7 +543,12 @@ def _applicable_corners(cand: Candidate, ndims) -> tuple:
     if beh.nan == "untested":
         skip.add("NaN")
     if not sup.padding:
-        skip |= {"padding", "ceil_mode with padding", "negative values next to padding", "empty window"}
+        skip |= {
+            "padding",
+            "ceil_mode with padding",
+            "negative values next to padding",
+            "empty window",
+        }
     if not sup.dilation:
         skip |= {"dilation", "empty window"}
     if not sup.ceil_mode:

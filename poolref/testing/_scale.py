@@ -36,7 +36,6 @@ no lowest values next to padding with ``padding="compared"``, and never an
 empty window (no dilation together with padding).
 """
 
-
 from __future__ import annotations
 
 import dataclasses
@@ -50,8 +49,21 @@ from ._scale_check import ScaleFailure, _allowed, check_case, report, shrink
 from ._scale_spec import MULTIPLES, PLANTS, ScaleSpec, seams_of
 
 __all__ = [
-    "DEFAULT_MAX_ELEMENTS", "MULTIPLES", "PLANTS", "QUICK", "SCALE_BUDGETS", "ScaleFailure", "ScaleRun",
-    "ScaleSpec", "check_case", "report", "run_scale", "scale_specs", "seams_of", "shrink", "summary_lines",
+    "DEFAULT_MAX_ELEMENTS",
+    "MULTIPLES",
+    "PLANTS",
+    "QUICK",
+    "SCALE_BUDGETS",
+    "ScaleFailure",
+    "ScaleRun",
+    "ScaleSpec",
+    "check_case",
+    "report",
+    "run_scale",
+    "scale_specs",
+    "seams_of",
+    "shrink",
+    "summary_lines",
 ]
 
 
@@ -66,8 +78,16 @@ class ScaleRun:
     skipped: Counter = dataclasses.field(default_factory=Counter)
 
 
-def run_scale(cand, nd: int, *, budget: str = "quick", max_elements: int | None = None, seed: int | None = None,
-              say=lambda message: None, into: ScaleRun | None = None) -> ScaleRun:
+def run_scale(
+    cand,
+    nd: int,
+    *,
+    budget: str = "quick",
+    max_elements: int | None = None,
+    seed: int | None = None,
+    say=lambda message: None,
+    into: ScaleRun | None = None,
+) -> ScaleRun:
     """Run rank ``nd``'s scale cases on ``cand``; raise ``AssertionError`` with a shrunk report on a failure."""
     run = into if into is not None else ScaleRun()
     start = time.perf_counter()
@@ -103,10 +123,14 @@ def run_scale(cand, nd: int, *, budget: str = "quick", max_elements: int | None 
 
 def coverage_lines(run: ScaleRun, width: int = 100) -> list:
     """``"W crossed a multiple of 32: 14 cases; plane > 2^24: 1 case; ..."`` wrapped to ``width``."""
+
     def key(item):
         return re.sub(r"\d+", lambda m: f"{int(m.group()):09d}", item[0])
 
-    items = [f"{name}: {count} case{'s' if count != 1 else ''}" for name, count in sorted(run.seams.items(), key=key)]
+    items = [
+        f"{name}: {count} case{'s' if count != 1 else ''}"
+        for name, count in sorted(run.seams.items(), key=key)
+    ]
     lines, current = [], ""
     for item in items:
         if current and len(current) + len(item) + 2 > width:
@@ -120,8 +144,13 @@ def coverage_lines(run: ScaleRun, width: int = 100) -> list:
 
 def summary_lines(run: ScaleRun) -> list:
     """The summary's scale lines: cases and time, the seams exercised, what was skipped."""
-    lines = [f"scale: {run.cases} cases, {run.elements / 1e6:.1f} M input elements, {run.seconds:.1f} s"]
-    lines += ["  seams: " + line if i == 0 else "         " + line for i, line in enumerate(coverage_lines(run, 92))]
+    lines = [
+        f"scale: {run.cases} cases, {run.elements / 1e6:.1f} M input elements, {run.seconds:.1f} s"
+    ]
+    lines += [
+        "  seams: " + line if i == 0 else "         " + line
+        for i, line in enumerate(coverage_lines(run, 92))
+    ]
     for reason, count in sorted(run.skipped.items()):
         lines.append(f"  skipped: {reason}" + (f" ({count} cases)" if count > 1 else ""))
     return lines

@@ -16,8 +16,18 @@ DEFAULT_MAX_ELEMENTS = 1 << 22
 #: extra draws from the seam grid, and the wall time after which a rank's remaining cases are
 #: skipped (a bounded share for slow candidates, e.g. pure-Python loops; the summary lists them).
 SCALE_BUDGETS = {
-    "quick": {"max_elements": DEFAULT_MAX_ELEMENTS, "total_elements": 12_000_000, "grid": 0, "seconds": 30.0},
-    "thorough": {"max_elements": 1 << 25, "total_elements": 160_000_000, "grid": 60, "seconds": 600.0},
+    "quick": {
+        "max_elements": DEFAULT_MAX_ELEMENTS,
+        "total_elements": 12_000_000,
+        "grid": 0,
+        "seconds": 30.0,
+    },
+    "thorough": {
+        "max_elements": 1 << 25,
+        "total_elements": 160_000_000,
+        "grid": 60,
+        "seconds": 600.0,
+    },
 }
 
 # ============================================================================
@@ -25,8 +35,24 @@ SCALE_BUDGETS = {
 # ============================================================================
 
 
-def _recipe(label, *, W, H=1, D=1, N=1, C=1, k=2, s=None, p=0, d=1, ceil=False, layout="C",
-            plant=(), tile=32, dtype="float32"):
+def _recipe(
+    label,
+    *,
+    W,
+    H=1,
+    D=1,
+    N=1,
+    C=1,
+    k=2,
+    s=None,
+    p=0,
+    d=1,
+    ceil=False,
+    layout="C",
+    plant=(),
+    tile=32,
+    dtype="float32",
+):
     """A recipe for every rank: the last ``nd`` of ``(D, H, W)``; scalars mean every dimension."""
 
     def make(nd: int, seed: int) -> ScaleSpec:
@@ -35,9 +61,18 @@ def _recipe(label, *, W, H=1, D=1, N=1, C=1, k=2, s=None, p=0, d=1, ceil=False, 
 
         kk = per_dim(k)
         return ScaleSpec(
-            shape=(N, C, *(D, H, W)[-nd:]), kernel_size=kk, stride=kk if s is None else per_dim(s),
-            padding=per_dim(p), dilation=per_dim(d), ceil_mode=ceil, dtype=dtype, layout=layout,
-            plant=tuple(plant), tile=tile, seed=seed, label=label,
+            shape=(N, C, *(D, H, W)[-nd:]),
+            kernel_size=kk,
+            stride=kk if s is None else per_dim(s),
+            padding=per_dim(p),
+            dilation=per_dim(d),
+            ceil_mode=ceil,
+            dtype=dtype,
+            layout=layout,
+            plant=tuple(plant),
+            tile=tile,
+            seed=seed,
+            label=label,
         )
 
     return make
@@ -49,33 +84,209 @@ _CL = "channels-last"
 #: The quick list, in the order it runs (each rank gets all of them).
 QUICK = (
     _recipe("2x2 stride 2, output W past 32", W=67, H=34, D=6, N=2, C=3, plant=_ALL_HARD),
-    _recipe("3x3 stride 2 padding 1, W = 2*64 + 2", W=130, H=33, D=5, N=2, C=4, k=3, s=2, p=1,
-            plant=("negatives by padding", "-inf", "nan"), tile=64),
-    _recipe("3x3 stride 1 padding 1 (overlapping), W = 64 + 1", W=65, H=20, D=4, N=2, C=3, k=3, s=1, p=1,
-            plant=("ties", "-inf", "-0.0"), tile=16),
-    _recipe("2x2 stride 2, W = 3*64 + 1, N*C = 5", W=193, H=66, D=6, C=5, plant=("ties", "+inf", "-inf"), tile=64),
-    _recipe("channels-last C = 17, 3x3 stride 2 padding 1", W=35, H=13, D=4, N=2, C=17, k=3, s=2, p=1,
-            layout=_CL, plant=("-inf", "negatives by padding", "ties")),
+    _recipe(
+        "3x3 stride 2 padding 1, W = 2*64 + 2",
+        W=130,
+        H=33,
+        D=5,
+        N=2,
+        C=4,
+        k=3,
+        s=2,
+        p=1,
+        plant=("negatives by padding", "-inf", "nan"),
+        tile=64,
+    ),
+    _recipe(
+        "3x3 stride 1 padding 1 (overlapping), W = 64 + 1",
+        W=65,
+        H=20,
+        D=4,
+        N=2,
+        C=3,
+        k=3,
+        s=1,
+        p=1,
+        plant=("ties", "-inf", "-0.0"),
+        tile=16,
+    ),
+    _recipe(
+        "2x2 stride 2, W = 3*64 + 1, N*C = 5",
+        W=193,
+        H=66,
+        D=6,
+        C=5,
+        plant=("ties", "+inf", "-inf"),
+        tile=64,
+    ),
+    _recipe(
+        "channels-last C = 17, 3x3 stride 2 padding 1",
+        W=35,
+        H=13,
+        D=4,
+        N=2,
+        C=17,
+        k=3,
+        s=2,
+        p=1,
+        layout=_CL,
+        plant=("-inf", "negatives by padding", "ties"),
+    ),
     _recipe("N*C = 251 (prime), W = 16 + 1", W=17, H=9, D=3, C=251, plant=("-inf", "nan"), tile=16),
-    _recipe("kernel 9 stride 8, W = 8*33 + 1", W=265, H=73, D=9, C=2, k=(3, 9, 9), s=(2, 8, 8), plant=("ties", "nan", "-inf"), tile=64),
-    _recipe("kernel > 255 taps", W=294, H=67, D=15, C=2, k=(2, 16, 17), plant=("ties", "nan", "-inf"), tile=128),
+    _recipe(
+        "kernel 9 stride 8, W = 8*33 + 1",
+        W=265,
+        H=73,
+        D=9,
+        C=2,
+        k=(3, 9, 9),
+        s=(2, 8, 8),
+        plant=("ties", "nan", "-inf"),
+        tile=64,
+    ),
+    _recipe(
+        "kernel > 255 taps",
+        W=294,
+        H=67,
+        D=15,
+        C=2,
+        k=(2, 16, 17),
+        plant=("ties", "nan", "-inf"),
+        tile=128,
+    ),
     _recipe("channels-last C = 64", W=33, H=9, D=3, N=2, C=64, layout=_CL, plant=("-inf", "nan")),
-    _recipe("stride 3 > kernel 2, W = 3*32 + 2", W=98, H=35, D=7, C=3, s=3, plant=("nan", "-0.0", "+inf")),
-    _recipe("N*C = 4 x 64, 3x3 stride 2, W = 32 + 1", W=33, H=6, D=3, N=4, C=64, k=3, s=2, plant=("ties", "-inf")),
-    _recipe("3x3 stride 3, W = 3*32 (on the multiple)", W=96, H=32, D=4, N=2, C=2, k=3, plant=("ties", "-inf", "nan")),
-    _recipe("2x2 stride 2 ceil_mode, odd W = 2*32 + 1", W=65, H=33, D=5, C=3, ceil=True, plant=("-inf", "+inf")),
-    _recipe("channels-last C = 8, W = 64 + 2", W=66, H=17, D=5, C=8, k=3, s=2, p=1, layout=_CL,
-            plant=("-inf", "negatives by padding")),
-    _recipe("channels-last C = 65, 3x3 stride 1 padding 1", W=19, H=7, D=3, N=3, C=65, k=3, s=1, p=1,
-            layout=_CL, plant=("-inf", "ties"), tile=16),
-    _recipe("channels-last C = 256", W=9, H=5, D=3, N=2, C=256, layout=_CL, plant=("-inf", "nan"), tile=8),
-    _recipe("ceil_mode, partial last window, W = 2*64 + 2", W=130, H=34, D=6, C=4, k=3, s=2, ceil=True,
-            plant=("-inf", "nan"), tile=64),
-    _recipe("dilation 2, W = 64 + 1", W=65, H=20, D=5, C=2, k=3, s=1, d=2, plant=("ties", "-inf"), tile=16),
+    _recipe(
+        "stride 3 > kernel 2, W = 3*32 + 2",
+        W=98,
+        H=35,
+        D=7,
+        C=3,
+        s=3,
+        plant=("nan", "-0.0", "+inf"),
+    ),
+    _recipe(
+        "N*C = 4 x 64, 3x3 stride 2, W = 32 + 1",
+        W=33,
+        H=6,
+        D=3,
+        N=4,
+        C=64,
+        k=3,
+        s=2,
+        plant=("ties", "-inf"),
+    ),
+    _recipe(
+        "3x3 stride 3, W = 3*32 (on the multiple)",
+        W=96,
+        H=32,
+        D=4,
+        N=2,
+        C=2,
+        k=3,
+        plant=("ties", "-inf", "nan"),
+    ),
+    _recipe(
+        "2x2 stride 2 ceil_mode, odd W = 2*32 + 1",
+        W=65,
+        H=33,
+        D=5,
+        C=3,
+        ceil=True,
+        plant=("-inf", "+inf"),
+    ),
+    _recipe(
+        "channels-last C = 8, W = 64 + 2",
+        W=66,
+        H=17,
+        D=5,
+        C=8,
+        k=3,
+        s=2,
+        p=1,
+        layout=_CL,
+        plant=("-inf", "negatives by padding"),
+    ),
+    _recipe(
+        "channels-last C = 65, 3x3 stride 1 padding 1",
+        W=19,
+        H=7,
+        D=3,
+        N=3,
+        C=65,
+        k=3,
+        s=1,
+        p=1,
+        layout=_CL,
+        plant=("-inf", "ties"),
+        tile=16,
+    ),
+    _recipe(
+        "channels-last C = 256",
+        W=9,
+        H=5,
+        D=3,
+        N=2,
+        C=256,
+        layout=_CL,
+        plant=("-inf", "nan"),
+        tile=8,
+    ),
+    _recipe(
+        "ceil_mode, partial last window, W = 2*64 + 2",
+        W=130,
+        H=34,
+        D=6,
+        C=4,
+        k=3,
+        s=2,
+        ceil=True,
+        plant=("-inf", "nan"),
+        tile=64,
+    ),
+    _recipe(
+        "dilation 2, W = 64 + 1",
+        W=65,
+        H=20,
+        D=5,
+        C=2,
+        k=3,
+        s=1,
+        d=2,
+        plant=("ties", "-inf"),
+        tile=16,
+    ),
     _recipe("plane > 2^16", W=257, H=257, D=41, C=3, plant=_ALL_HARD, tile=128),
-    _recipe("float16 plane > 2^11, W = 2*32 + 3", W=67, H=40, D=4, C=2, k=3, s=2, dtype="float16", plant=("ties", "-inf")),
-    _recipe("int8 plane > 2^8, W = 128 + 1", W=129, H=17, D=3, C=3, k=3, s=2, dtype="int8", plant=("ties", "-inf")),
-    _recipe("plane > 2^24", W=4097, H=4097, D=257, plant=("ties", "-inf", "nan"), tile=128, dtype="uint8"),
+    _recipe(
+        "float16 plane > 2^11, W = 2*32 + 3",
+        W=67,
+        H=40,
+        D=4,
+        C=2,
+        k=3,
+        s=2,
+        dtype="float16",
+        plant=("ties", "-inf"),
+    ),
+    _recipe(
+        "int8 plane > 2^8, W = 128 + 1",
+        W=129,
+        H=17,
+        D=3,
+        C=3,
+        k=3,
+        s=2,
+        dtype="int8",
+        plant=("ties", "-inf"),
+    ),
+    _recipe(
+        "plane > 2^24",
+        W=4097,
+        H=4097,
+        D=257,
+        plant=("ties", "-inf", "nan"),
+        tile=128,
+        dtype="uint8",
+    ),
 )
 
 #: Where one rank needs other sizes to reach the recipe's seam: (rank, label) -> spec fields.
@@ -99,7 +310,17 @@ def _quick_specs(nd: int, seed: int) -> list:
     return out
 
 
-_GRID_KERNELS = ((2, 2, 0), (3, 2, 1), (3, 1, 1), (2, 1, 0), (5, 3, 2), (4, 4, 0), (2, 3, 0), (9, 7, 4), (11, 11, 0))
+_GRID_KERNELS = (
+    (2, 2, 0),
+    (3, 2, 1),
+    (3, 1, 1),
+    (2, 1, 0),
+    (5, 3, 2),
+    (4, 4, 0),
+    (2, 3, 0),
+    (9, 7, 4),
+    (11, 11, 0),
+)
 _GRID_PLANES = (1, 2, 3, 7, 13, 16, 31, 64, 96, 127, 192, 251, 256)
 
 
@@ -112,7 +333,11 @@ def _grid_specs(nd: int, seed: int, count: int) -> list:
         m = int(rng.choice(MULTIPLES))
         delta = int(rng.choice((-1, 0, 1, k - 1)))
         w = max(k, m * int(rng.integers(1, 4)) + delta)
-        h = max(k, int(rng.choice((1, 2, 3))) * int(rng.choice(MULTIPLES[:3])) + int(rng.choice((-1, 0, 1))))
+        h = max(
+            k,
+            int(rng.choice((1, 2, 3))) * int(rng.choice(MULTIPLES[:3]))
+            + int(rng.choice((-1, 0, 1))),
+        )
         dd = max(k, int(rng.integers(k, 2 * k + 3)))
         layout = "C"
         if nd > 1 and rng.random() < 0.35:
@@ -123,8 +348,21 @@ def _grid_specs(nd: int, seed: int, count: int) -> list:
             c = planes // n
         plant = tuple(f for f in PLANTS if rng.random() < 0.5)
         ceil = bool(rng.random() < 0.25)
-        make = _recipe(f"grid {i}", W=w, H=h, D=dd, N=n, C=c, k=k, s=s, p=p, ceil=ceil, layout=layout,
-                       plant=plant, tile=m)
+        make = _recipe(
+            f"grid {i}",
+            W=w,
+            H=h,
+            D=dd,
+            N=n,
+            C=c,
+            k=k,
+            s=s,
+            p=p,
+            ceil=ceil,
+            layout=layout,
+            plant=plant,
+            tile=m,
+        )
         out.append(make(nd, seed + 1000 + i))
     return out
 
@@ -142,7 +380,13 @@ def _plantable(plant: tuple, spec: ScaleSpec, behaviour) -> tuple:
             continue
         if f == "nan" and behaviour.nan not in ("last", "propagate"):
             continue
-        if behaviour.ties == "any" and f in ("ties", "-inf", "-0.0", "+inf", "negatives by padding"):
+        if behaviour.ties == "any" and f in (
+            "ties",
+            "-inf",
+            "-0.0",
+            "+inf",
+            "negatives by padding",
+        ):
             continue
         if behaviour.padding == "compared" and f == "-inf" and any(spec.padding):
             continue
@@ -198,7 +442,9 @@ def _fit(spec: ScaleSpec, support, behaviour):
     if support.exact_fit:
         sizes = [
             n - (n + 2 * p - (d * (kk - 1) + 1)) % ss
-            for n, kk, ss, p, d in zip(spec.spatial, spec.kernel_size, spec.stride, spec.padding, spec.dilation)
+            for n, kk, ss, p, d in zip(
+                spec.spatial, spec.kernel_size, spec.stride, spec.padding, spec.dilation
+            )
         ]
         spec = dataclasses.replace(spec, shape=(*spec.shape[:2], *sizes))
     if behaviour.ties == "any":
@@ -211,8 +457,14 @@ def _fit(spec: ScaleSpec, support, behaviour):
     return spec, ""
 
 
-def scale_specs(nd: int, support, behaviour, budget: str = "quick", max_elements: int | None = None,
-                seed: int | None = None):
+def scale_specs(
+    nd: int,
+    support,
+    behaviour,
+    budget: str = "quick",
+    max_elements: int | None = None,
+    seed: int | None = None,
+):
     """The scale cases of rank ``nd`` for a candidate: ``(specs, skipped)``.
 
     ``skipped`` maps a reason (``"plane > 2^24: over max_elements=4194304"``)
@@ -235,7 +487,9 @@ def scale_specs(nd: int, support, behaviour, budget: str = "quick", max_elements
             skipped[f"{spec.label}: more elements than max_elements={cap:,}"] += 1
             continue
         if total + fitted.elements > plan["total_elements"]:
-            skipped[f"{spec.label}: over the {budget} budget's {plan['total_elements']:,} elements per rank"] += 1
+            skipped[
+                f"{spec.label}: over the {budget} budget's {plan['total_elements']:,} elements per rank"
+            ] += 1
             continue
         total += fitted.elements
         kept.append(fitted)

@@ -67,7 +67,10 @@ def _window_text(spec: ScaleSpec, xb: np.ndarray, where: tuple, limit: int = 24)
             items.append(f"{_fmt(xb[where_x])} @{flat} {tuple(coords)}")
         else:
             items.append("pad")
-    return f"window of output[{', '.join(map(str, where))}] (value @plane index (coordinates)): " + ", ".join(items)
+    return (
+        f"window of output[{', '.join(map(str, where))}] (value @plane index (coordinates)): "
+        + ", ".join(items)
+    )
 
 
 def _neighbourhood(name: str, a: np.ndarray, where: tuple) -> str:
@@ -96,7 +99,11 @@ def check_case(cand, spec: ScaleSpec, x: np.ndarray) -> list:
     """Every check on one scale case; raise :class:`ScaleFailure` on the first problem. Returns its seams."""
     kargs = spec.kargs()
     y_exp, i_exp = _fast(spec.nd)(x, *kargs, return_indices=True)
-    checked = ~np.isnan(y_exp) if (cand.behaviour.nan == "propagate" and y_exp.dtype.kind == "f") else None
+    checked = (
+        ~np.isnan(y_exp)
+        if (cand.behaviour.nan == "propagate" and y_exp.dtype.kind == "f")
+        else None
+    )
     x_before = x.copy(order="K")
     try:
         out = cand.forward(x, *kargs)
@@ -104,14 +111,18 @@ def check_case(cand, spec: ScaleSpec, x: np.ndarray) -> list:
         raise ScaleFailure("forward raised", f"{type(exc).__name__}: {exc}") from None
     if not _same_bits(x, x_before):
         raise ScaleFailure("input modified", "the forward changed its input x")
-    y, idx = (out if isinstance(out, (tuple, list)) and len(out) == 2 else (out, None))
+    y, idx = out if isinstance(out, (tuple, list)) and len(out) == 2 else (out, None)
     if cand.support.indices and idx is None:
-        raise ScaleFailure("indices missing", "Support(indices=True) but the forward returned only the output")
+        raise ScaleFailure(
+            "indices missing", "Support(indices=True) but the forward returned only the output"
+        )
     y = np.asarray(y)
     if y.shape != y_exp.shape:
         raise ScaleFailure("output shape", f"output.shape={y.shape}, expected {y_exp.shape}")
     if y.dtype != y_exp.dtype:
-        raise ScaleFailure("output dtype", f"output.dtype={y.dtype}, expected {y_exp.dtype} (the input's dtype)")
+        raise ScaleFailure(
+            "output dtype", f"output.dtype={y.dtype}, expected {y_exp.dtype} (the input's dtype)"
+        )
     _compare_values(spec, x, y, y_exp, cand.behaviour)
     if cand.support.indices:
         _compare_indices(spec, x, np.asarray(idx), i_exp, y_exp, cand.behaviour, checked)
@@ -128,12 +139,22 @@ def _compare_values(spec, x, y, e, behaviour):
         same = y == e
     if not same.all():
         where = _first(~same)
-        zero = " (signed zero: the output must be the input at the selected index)" if e[where] == 0 == y[where] else ""
+        zero = (
+            " (signed zero: the output must be the input at the selected index)"
+            if e[where] == 0 == y[where]
+            else ""
+        )
         raise ScaleFailure(
-            "values", f"output[{', '.join(map(str, where))}] = {_fmt(y[where])}, expected {_fmt(e[where])}{zero}",
+            "values",
+            f"output[{', '.join(map(str, where))}] = {_fmt(y[where])}, expected {_fmt(e[where])}{zero}",
             where=where,
-            extra="\n".join([_window_text(spec, x, where), _neighbourhood("expected output", e, where),
-                             _neighbourhood("actual output  ", y, where)]),
+            extra="\n".join(
+                [
+                    _window_text(spec, x, where),
+                    _neighbourhood("expected output", e, where),
+                    _neighbourhood("actual output  ", y, where),
+                ]
+            ),
         )
 
 
@@ -141,7 +162,9 @@ def _compare_indices(spec, x, idx, expected, y_exp, behaviour, checked):
     if idx.shape != expected.shape:
         raise ScaleFailure("indices shape", f"indices.shape={idx.shape}, expected {expected.shape}")
     if behaviour.index_dtype is not None and idx.dtype != np.dtype(behaviour.index_dtype):
-        raise ScaleFailure("indices dtype", f"indices.dtype={idx.dtype}, expected {behaviour.index_dtype}")
+        raise ScaleFailure(
+            "indices dtype", f"indices.dtype={idx.dtype}, expected {behaviour.index_dtype}"
+        )
     if idx.dtype.kind not in "iu":
         raise ScaleFailure("indices dtype", f"indices.dtype={idx.dtype}, expected an integer dtype")
     fmt = behaviour.index_format
@@ -152,11 +175,17 @@ def _compare_indices(spec, x, idx, expected, y_exp, behaviour, checked):
     if bad.any():
         where = _first(bad)
         raise ScaleFailure(
-            "indices", f"indices[{', '.join(map(str, where))}] = {int(idx[where])}, expected {int(expected[where])}",
+            "indices",
+            f"indices[{', '.join(map(str, where))}] = {int(idx[where])}, expected {int(expected[where])}",
             where=where,
-            extra="\n".join([f"index format: {FORMAT_TEXT[fmt]}", _window_text(spec, x, where),
-                             _neighbourhood("expected indices", expected, where),
-                             _neighbourhood("actual indices  ", idx, where)]),
+            extra="\n".join(
+                [
+                    f"index format: {FORMAT_TEXT[fmt]}",
+                    _window_text(spec, x, where),
+                    _neighbourhood("expected indices", expected, where),
+                    _neighbourhood("actual indices  ", idx, where),
+                ]
+            ),
         )
 
 
@@ -194,24 +223,37 @@ def _check_backward(cand, spec, x, x_before, y_exp, i_exp, checked):
     try:
         grad = cand.backward(g_call, x, *spec.kargs())
     except Exception as exc:  # noqa: BLE001
-        raise ScaleFailure("backward raised", f"{type(exc).__name__}: {exc}", grad_output=g) from None
+        raise ScaleFailure(
+            "backward raised", f"{type(exc).__name__}: {exc}", grad_output=g
+        ) from None
     if not _same_bits(x, x_before):
         raise ScaleFailure("input modified", "the backward changed its input x", grad_output=g)
     if not _same_bits(g_call, g_before):
-        raise ScaleFailure("grad_output modified", "the backward changed grad_output", grad_output=g)
+        raise ScaleFailure(
+            "grad_output modified", "the backward changed grad_output", grad_output=g
+        )
     grad = np.asarray(grad)
     if grad.shape != x.shape or grad.dtype != x.dtype:
-        raise ScaleFailure("gradient shape" if grad.shape != x.shape else "gradient dtype",
-                           f"grad_input.shape={grad.shape}, dtype={grad.dtype}; expected {x.shape}, {x.dtype}", grad_output=g)
+        raise ScaleFailure(
+            "gradient shape" if grad.shape != x.shape else "gradient dtype",
+            f"grad_input.shape={grad.shape}, dtype={grad.dtype}; expected {x.shape}, {x.dtype}",
+            grad_output=g,
+        )
     bound = _summation_bound(spec, g, i_exp)
     bad = ~(np.abs(grad.astype(np.float64) - expected.astype(np.float64)) <= bound)
     if bad.any():
         where = _first(bad)
         raise ScaleFailure(
-            "gradient", f"grad_input[{', '.join(map(str, where))}] = {_fmt(grad[where])}, expected {_fmt(expected[where])}",
-            where=where, grad_output=g,
-            extra="\n".join([_neighbourhood("expected grad_input", expected, where),
-                             _neighbourhood("actual grad_input  ", grad, where)]),
+            "gradient",
+            f"grad_input[{', '.join(map(str, where))}] = {_fmt(grad[where])}, expected {_fmt(expected[where])}",
+            where=where,
+            grad_output=g,
+            extra="\n".join(
+                [
+                    _neighbourhood("expected grad_input", expected, where),
+                    _neighbourhood("actual grad_input  ", grad, where),
+                ]
+            ),
         )
 
 
@@ -303,7 +345,10 @@ def _array_text(x: np.ndarray) -> str:
 
 def _import_lines(cand, failure: ScaleFailure) -> list:
     if cand.source:
-        return [f"candidate = {cand.source}", "forward, backward = candidate.forward, candidate.backward"]
+        return [
+            f"candidate = {cand.source}",
+            "forward, backward = candidate.forward, candidate.backward",
+        ]
     lines = [_import_source(cand.forward, "forward")]
     if cand.backward is not None and failure.grad_output is not None:
         lines.append(_import_source(cand.backward, "backward"))
@@ -329,14 +374,22 @@ def report(cand, spec: ScaleSpec, failure: ScaleFailure, found_by: str) -> str:
         lines.append("  declared behaviour: " + ", ".join(diff))
     lines.append(f"  x = {_array_text(x)}")
     lines += ["  " + line for line in failure.extra.splitlines()]
-    snippet = ["import numpy as np", "import poolref.fast", "from poolref.testing import ScaleSpec",
-               *_import_lines(cand, failure), f"spec = {spec.source()}", "x = spec.build()",
-               f"actual = forward(x, {kargs})",
-               f"expected = poolref.fast.max_pool{nd}d(x, {kargs}, return_indices=True)"]
+    snippet = [
+        "import numpy as np",
+        "import poolref.fast",
+        "from poolref.testing import ScaleSpec",
+        *_import_lines(cand, failure),
+        f"spec = {spec.source()}",
+        "x = spec.build()",
+        f"actual = forward(x, {kargs})",
+        f"expected = poolref.fast.max_pool{nd}d(x, {kargs}, return_indices=True)",
+    ]
     if failure.grad_output is not None:
-        snippet += [f"grad_output = __import__('poolref.testing._scale_check').testing._scale_check._quarters(expected[0].shape, x.dtype, {spec.seed})",
-                    f"actual_grad = backward(grad_output, x, {kargs})",
-                    f"expected_grad = poolref.fast.max_pool{nd}d_backward(grad_output, x, {kargs})"]
+        snippet += [
+            f"grad_output = __import__('poolref.testing._scale_check').testing._scale_check._quarters(expected[0].shape, x.dtype, {spec.seed})",
+            f"actual_grad = backward(grad_output, x, {kargs})",
+            f"expected_grad = poolref.fast.max_pool{nd}d_backward(grad_output, x, {kargs})",
+        ]
     lines.append("  reproduce:")
     lines += ["    " + line for line in snippet]
     return "\n".join(lines)

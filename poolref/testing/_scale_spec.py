@@ -78,7 +78,9 @@ class ScaleSpec:
 
     @property
     def params(self) -> PoolParams:
-        return PoolParams(self.kernel_size, self.stride, self.padding, self.dilation, self.ceil_mode)
+        return PoolParams(
+            self.kernel_size, self.stride, self.padding, self.dilation, self.ceil_mode
+        )
 
     @property
     def out_spatial(self) -> tuple:
@@ -116,7 +118,11 @@ class ScaleSpec:
 
     def source(self) -> str:
         """Python source that rebuilds this spec."""
-        fields = [f"{f.name}={getattr(self, f.name)!r}" for f in dataclasses.fields(self) if f.name != "label"]
+        fields = [
+            f"{f.name}={getattr(self, f.name)!r}"
+            for f in dataclasses.fields(self)
+            if f.name != "label"
+        ]
         return f"ScaleSpec({', '.join(fields)})"
 
 
@@ -130,7 +136,9 @@ def _base_values(rng, dtype: np.dtype, shape, distinct: bool) -> np.ndarray:
         work = np.float64 if dtype == np.float64 else np.float32
         return (rng.standard_normal(size, dtype=work) * 8).astype(dtype).reshape(shape)
     info = np.iinfo(dtype)
-    return rng.integers(int(info.min) + 1, int(info.max), size=size, endpoint=True, dtype=dtype).reshape(shape)
+    return rng.integers(
+        int(info.min) + 1, int(info.max), size=size, endpoint=True, dtype=dtype
+    ).reshape(shape)
 
 
 def _planes(x: np.ndarray) -> np.ndarray:

@@ -148,8 +148,18 @@ class SearchResult:
     found_by: str = ""
 
 
-def _search(cand: Candidate, nd: int, n_examples: int, seed, features: Counter, notes: Counter, say, *,
-            known=lambda case, failure: False, deadline: float | None = None) -> SearchResult:
+def _search(
+    cand: Candidate,
+    nd: int,
+    n_examples: int,
+    seed,
+    features: Counter,
+    notes: Counter,
+    say,
+    *,
+    known=lambda case, failure: False,
+    deadline: float | None = None,
+) -> SearchResult:
     """Search ``n_examples`` random cases; stop at (and shrink) the first failure not ``known``.
 
     ``known(case, failure)`` says whether a failure is of a kind already reported: such cases
@@ -221,7 +231,9 @@ def _search(cand: Candidate, nd: int, n_examples: int, seed, features: Counter, 
         )
         if detail is not None:
             case, failure = detail
-            text += "\n" + _report(cand, case, failure, f"Hypothesis search ({nd}-D), not reproducible, {where}")
+            text += "\n" + _report(
+                cand, case, failure, f"Hypothesis search ({nd}-D), not reproducible, {where}"
+            )
         raise AssertionError(text) from None
     say(f"{nd}-D search: {min(state['calls'], n_examples)} examples passed")
     return SearchResult(min(state["calls"], n_examples))

@@ -133,7 +133,9 @@ class Summary:
 
     def __str__(self) -> str:
         ranks = ", ".join(f"{n}-D" for n in self.ndims)
-        head = "no counterexample" if not self.failed else f"{len(self.failed)} distinct difference(s)"
+        head = (
+            "no counterexample" if not self.failed else f"{len(self.failed)} distinct difference(s)"
+        )
         lines = [
             f"{self.name}: {head} ({ranks}; {self.corner_cases} corner cases, "
             f"{self.examples} Hypothesis examples, {self.seconds:.1f} s)"
@@ -187,7 +189,9 @@ class Summary:
             time=f"{self.seconds:.3f}",
         )
         for diff in self.differences:
-            case = ET.SubElement(suite, "testcase", classname=f"poolref.{self.name}", name=diff.kind, time="0")
+            case = ET.SubElement(
+                suite, "testcase", classname=f"poolref.{self.name}", name=diff.kind, time="0"
+            )
             if diff.failed:
                 node = ET.SubElement(case, "failure", message=diff.detail, type=diff.check)
                 node.text = diff.report
@@ -195,7 +199,13 @@ class Summary:
                 out = ET.SubElement(case, "system-out")
                 out.text = f"explained by the rule {diff.rule}\n{diff.report}"
         if not self.differences:
-            case = ET.SubElement(suite, "testcase", classname=f"poolref.{self.name}", name="all checks", time=f"{self.seconds:.3f}")
+            case = ET.SubElement(
+                suite,
+                "testcase",
+                classname=f"poolref.{self.name}",
+                name="all checks",
+                time=f"{self.seconds:.3f}",
+            )
             out = ET.SubElement(case, "system-out")
             out.text = str(self)
         return ET.tostring(suite, encoding="unicode", xml_declaration=True)

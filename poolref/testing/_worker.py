@@ -77,14 +77,21 @@ def _describe(cand) -> dict:
     for role in ("forward", "backward"):
         fn = getattr(cand, role)
         if fn is not None:
-            identity[role] = {a: getattr(fn, a, None) for a in ("__module__", "__qualname__", "__name__")}
+            identity[role] = {
+                a: getattr(fn, a, None) for a in ("__module__", "__qualname__", "__name__")
+            }
     fields = {  # every other field that is plain data (the parent must not import the target's modules)
         f.name: getattr(cand, f.name)
         for f in dataclasses.fields(cand)
         if f.name not in ("forward", "backward", "support") and _plain(getattr(cand, f.name))
     }
     fields["name"] = cand.name or cand.label
-    return {"fields": fields, "support": support, "support_callables": tuple(callables), "identity": identity}
+    return {
+        "fields": fields,
+        "support": support,
+        "support_callables": tuple(callables),
+        "identity": identity,
+    }
 
 
 def _plain(value) -> bool:
@@ -175,7 +182,10 @@ class _Spawned:
         import poolref
 
         ours, theirs = socket.socketpair()
-        for sock in (ours, theirs):  # a whole strided input in one write: fewer hand-overs between the processes
+        for sock in (
+            ours,
+            theirs,
+        ):  # a whole strided input in one write: fewer hand-overs between the processes
             for option in (socket.SO_SNDBUF, socket.SO_RCVBUF):
                 sock.setsockopt(socket.SOL_SOCKET, option, 1 << 22)
         root = os.path.dirname(os.path.dirname(os.path.abspath(poolref.__file__)))
@@ -184,7 +194,10 @@ class _Spawned:
             f"from poolref.testing._worker import _spawned_main; _spawned_main({theirs.fileno()})"
         )
         self.popen = subprocess.Popen(
-            [sys.executable, "-c", code], pass_fds=(theirs.fileno(),), stdin=subprocess.DEVNULL, stdout=2
+            [sys.executable, "-c", code],
+            pass_fds=(theirs.fileno(),),
+            stdin=subprocess.DEVNULL,
+            stdout=2,
         )
         theirs.close()
         self.conn = Connection(ours.detach())
@@ -207,7 +220,9 @@ class _Forked:
     def __init__(self, candidate):
         context = multiprocessing.get_context("fork")
         ours, theirs = context.Pipe()
-        self.process = context.Process(target=_child_main, args=(theirs, candidate), name="poolref-target")
+        self.process = context.Process(
+            target=_child_main, args=(theirs, candidate), name="poolref-target"
+        )
         self.process.start()
         theirs.close()
         self.conn = ours
@@ -242,7 +257,9 @@ class _Worker:
 
     def start(self) -> dict:
         self.close()
-        self.child = _Spawned(self.payload) if isinstance(self.payload, bytes) else _Forked(self.payload)
+        self.child = (
+            _Spawned(self.payload) if isinstance(self.payload, bytes) else _Forked(self.payload)
+        )
         reply = self._receive("load", max(self.timeout, MIN_START_TIMEOUT))
         if reply[0] == "failed":
             self.close()
@@ -306,7 +323,11 @@ class _Worker:
 
 def _copy_back(original, after: np.ndarray, role: str, position: int) -> None:
     """Write into the caller's array what the target wrote into the worker's copy."""
-    name = _ROLE_ARRAYS[role][position] if position < len(_ROLE_ARRAYS[role]) else f"argument {position}"
+    name = (
+        _ROLE_ARRAYS[role][position]
+        if position < len(_ROLE_ARRAYS[role])
+        else f"argument {position}"
+    )
     try:
         np.copyto(original, after)
     except (ValueError, TypeError):  # read-only: report it without the detail
@@ -338,7 +359,11 @@ class _Remote:
 
 
 def _check_timeout(timeout) -> float:
-    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not 0 < timeout < float("inf"):
+    if (
+        isinstance(timeout, bool)
+        or not isinstance(timeout, (int, float))
+        or not 0 < timeout < float("inf")
+    ):
         msg = f"timeout must be a number of seconds > 0, got timeout={timeout!r}"
         raise ValueError(msg)
     return float(timeout)
@@ -369,8 +394,14 @@ def _proxy(recipe, worker: _Worker, description: dict):
     from . import Candidate
 
     if isinstance(recipe, Candidate):  # the parent has the original: keep all but the calls
-        backward = None if recipe.backward is None else _Remote(worker, "backward", _identity(recipe.backward))
-        return dataclasses.replace(recipe, forward=_Remote(worker, "forward", _identity(recipe.forward)), backward=backward)
+        backward = (
+            None
+            if recipe.backward is None
+            else _Remote(worker, "backward", _identity(recipe.backward))
+        )
+        return dataclasses.replace(
+            recipe, forward=_Remote(worker, "forward", _identity(recipe.forward)), backward=backward
+        )
     d = description
     remote = {name: _Remote(worker, f"support.{name}") for name in d["support_callables"]}
     backward = d["identity"].get("backward")
@@ -412,7 +443,9 @@ def isolated(recipe, *, timeout: float = DEFAULT_TIMEOUT) -> Iterator:
         try:
             description = worker.start()
         except WorkerError:
-            if not (isinstance(recipe, Candidate) and isinstance(worker.payload, bytes) and _can_fork()):
+            if not (
+                isinstance(recipe, Candidate) and isinstance(worker.payload, bytes) and _can_fork()
+            ):
                 raise
             # it pickled but does not unpickle in a fresh interpreter (defined in __main__?): inherit it
             worker.payload = recipe

@@ -45,3 +45,8 @@ settings.register_profile(
 )
 
 settings.load_profile(os.environ.get("POOLREF_PROFILE", "ci" if os.environ.get("CI") else "dev"))
+
+
+# A target module that exits at import (properties/test_isolation.py runs it in a worker):
+# --doctest-modules must not import it here.
+collect_ignore = ["crashing_at_import.py"]

@@ -420,15 +420,20 @@ def _params(c: _Case):
     return PoolParams(*c.kargs)
 
 
-def _taps_mask(exp: _Expected, windows: np.ndarray, c: _Case) -> np.ndarray:
-    """Elements of x (batched) that are valid taps of the selected windows."""
+def _taps_mask(
+    exp: _Expected, windows: np.ndarray, c: _Case, *, maxima_only: bool = False
+) -> np.ndarray:
+    """Elements of x (batched) that are valid taps of the selected windows (or hold their maximum)."""
     n_batch = c.xb.shape[0]
     mask = np.zeros((n_batch * c.n_chan, c.plane + 1), dtype=bool)
     sel = windows.reshape(n_batch * c.n_chan, -1)
     rows, outs = np.nonzero(sel)
     if rows.size:
         taps = exp.taps[outs]
-        mask[rows[:, None], np.where(taps >= 0, taps, c.plane)] = True
+        keep = taps >= 0
+        if maxima_only:
+            keep &= exp.window_values[rows, outs] == exp.y.reshape(sel.shape)[rows, outs][:, None]
+        mask[rows[:, None], np.where(keep, taps, c.plane)] = True
     return mask[:, : c.plane].reshape(c.xb.shape)
 
 
@@ -472,7 +477,7 @@ def _compare_gradient(gb: np.ndarray, plan: _GradPlan, c: _Case, context: dict) 
     scale = float(np.abs(plan.g).max()) if plan.g.size else 0.0
     residual = gb.astype(np.float64) - plan.expected.astype(np.float64)
     allowed = rtol * (np.abs(plan.expected.astype(np.float64)) + scale)
-    maxima = _taps_mask_of_maxima(c, plan.member)
+    maxima = _taps_mask(c.exp, plan.member, c, maxima_only=True)
     bad = ~(np.abs(residual) <= allowed) & ~plan.skipped & ~maxima
     if bad.any():
         where = _find_first(bad)
@@ -488,20 +493,6 @@ def _compare_gradient(gb: np.ndarray, plan: _GradPlan, c: _Case, context: dict) 
         )
     if plan.member.any():
         _check_tie_mass(residual, plan, c, maxima, context)
-
-
-def _taps_mask_of_maxima(c: _Case, windows: np.ndarray) -> np.ndarray:
-    """Elements of x (batched) that hold a maximum of one of the selected tie windows."""
-    exp = c.exp
-    n_batch = c.xb.shape[0]
-    mask = np.zeros((n_batch * c.n_chan, c.plane + 1), dtype=bool)
-    sel = windows.reshape(n_batch * c.n_chan, -1)
-    rows, outs = np.nonzero(sel)
-    if rows.size:
-        taps = exp.taps[outs]
-        is_max = exp.window_values[rows, outs] == exp.y.reshape(sel.shape)[rows, outs][:, None]
-        mask[rows[:, None], np.where((taps >= 0) & is_max, taps, c.plane)] = True
-    return mask[:, : c.plane].reshape(c.xb.shape)
 
 
 def _check_tie_mass(residual, plan: _GradPlan, c: _Case, maxima, context: dict) -> None:

@@ -174,7 +174,13 @@ def test_same_stride_declared_draws_one_stride_for_every_dimension():
         one_stride, support=Support(ndims=(2,), same_stride=True), max_examples=60
     )
     assert summary.examples == 60
-    _fails(one_stride, "forward raised")
+    # undeclared, the capability probe finds it and reports it instead of failing...
+    probed = check_max_pool(one_stride, ndim=2, max_examples=20)
+    assert any(line.startswith("a stride per dimension") for line in probed.unsupported)
+    # ...while a support given explicitly that claims it fails
+    with pytest.raises(AssertionError) as info:
+        check_max_pool(one_stride, support=Support(ndims=(2,)), max_examples=FEW)
+    assert "unsupported: a stride per dimension" in {d.kind for d in info.value.summary.failed}
 
 
 # ----------------------------------------------------------------------------

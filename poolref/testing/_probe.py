@@ -32,9 +32,11 @@ class Unsupported:
         return f"{self.capability} ({self.error})"
 
 
-def _base_x(nd: int, dtype: str, *, batched: bool = True, side: int = 4) -> np.ndarray:
+def _base_x(
+    nd: int, dtype: str, *, batched: bool = True, side: int = 4, domain: str = "any"
+) -> np.ndarray:
     shape = (1, 2, *(side,) * nd) if batched else (2, *(side,) * nd)
-    values = distinct_grid(np.dtype(dtype), int(np.prod(shape)))
+    values = distinct_grid(np.dtype(dtype), int(np.prod(shape)), domain=domain)
     return np.random.default_rng(7).permutation(values).reshape(shape)
 
 
@@ -48,16 +50,16 @@ def _case(x: np.ndarray, nd: int, k=2, s=None, p=0, d=1, ceil=False) -> PoolCase
 
 def _probes(sup: Support, nd: int, base_dtype: str):
     """``(capability, support change, case)`` for every optional capability ``sup`` claims."""
-    base = _base_x(nd, base_dtype)
+    base = _base_x(nd, base_dtype, domain=sup.values)
     for dtype in sup.dtypes:
         if dtype != base_dtype:
             others = tuple(t for t in sup.dtypes if t != dtype)
-            yield dtype, {"dtypes": others}, _case(_base_x(nd, dtype), nd)
+            yield dtype, {"dtypes": others}, _case(_base_x(nd, dtype, domain=sup.values), nd)
     if sup.unbatched:
         yield (
             "unbatched input",
             {"unbatched": False},
-            _case(_base_x(nd, base_dtype, batched=False), nd),
+            _case(_base_x(nd, base_dtype, batched=False, domain=sup.values), nd),
         )
     if sup.non_contiguous:
         yield "non-contiguous input", {"non_contiguous": False}, _case(np.asfortranarray(base), nd)
@@ -69,7 +71,7 @@ def _probes(sup: Support, nd: int, base_dtype: str):
         yield (
             "ceil_mode",
             {"ceil_mode": False},
-            _case(_base_x(nd, base_dtype, side=5), nd, 2, 2, 0, 1, True),
+            _case(_base_x(nd, base_dtype, side=5, domain=sup.values), nd, 2, 2, 0, 1, True),
         )
     if nd > 1 and not sup.square and not sup.same_stride:
         stride = tuple(1 + (i % 2) for i in range(nd))
@@ -80,8 +82,11 @@ def _probes(sup: Support, nd: int, base_dtype: str):
 
 
 def _call(cand: Candidate, case: PoolCase):
+    """The forward on a fresh copy of the probe's input (same strides): a target that writes to
+    or reshapes its input must not change the next probe; the checks report that."""
+    x = case.x.copy(order="K")
     return cand.forward(
-        case.x, case.kernel_size, case.stride, case.padding, case.dilation, case.ceil_mode
+        x, case.kernel_size, case.stride, case.padding, case.dilation, case.ceil_mode
     )
 
 
@@ -105,7 +110,7 @@ def probe(cand: Candidate, nd: int) -> tuple[Candidate, list[Unsupported]]:
     base_dtype = floats[0]
     found: list[Unsupported] = []
     try:
-        out = _call(cand, _case(_base_x(nd, base_dtype), nd))
+        out = _call(cand, _case(_base_x(nd, base_dtype, domain=sup.values), nd))
     except Exception:  # noqa: BLE001 - the basic case failing is the search's to report
         return cand, []
     if sup.indices and not (isinstance(out, (tuple, list)) and len(out) == 2):

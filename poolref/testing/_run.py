@@ -310,11 +310,12 @@ class _Run:
         if self.strict:
             for item in found:
                 detail = f"declared as supported, but the probe says: {item.line()}"
+                report = f"max pooling of {self.cand.label} is wrong [unsupported]: {detail}"
                 diff = Difference(
                     f"unsupported: {item.capability}",
                     "unsupported",
                     detail,
-                    detail,
+                    report + "\n  found by: capability probe",
                     "capability probe",
                 )
                 self.found[diff.kind] = (diff, None)

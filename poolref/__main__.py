@@ -532,6 +532,8 @@ def _check_target(cand, args) -> int:
         progress.done()
         print(str(exc))
         failed = getattr(exc, "summary", None)
+        if failed is not None:
+            print("\n" + str(failed))
         _write_results(failed, args)
         found = (
             f"{len(failed.failed)} distinct difference(s)"

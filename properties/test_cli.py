@@ -35,11 +35,7 @@ def test_function_target_with_a_counterexample_exits_1(capsys):
     )
     assert code == 1
     assert "[indices]" in out and "reproduce:" in out
-    assert (
-        out.rstrip()
-        .splitlines()[-1]
-        .startswith("FAIL: broken:ties_last_forward: counterexample found")
-    )
+    assert out.rstrip().splitlines()[-1].startswith("FAIL: broken:ties_last_forward: ")
 
 
 def test_function_target_that_is_correct_exits_0(capsys):

@@ -180,7 +180,12 @@ def test_isolation_adds_little_for_a_correct_target():
 def test_a_crash_found_by_the_search_ends_it_without_shrinking():
     with pytest.raises(AssertionError) as info:
         check_max_pool(
-            ct.segfaults_on_ceil_mode, ndim=1, corners=False, max_examples=100, isolate=True
+            ct.segfaults_on_ceil_mode,
+            ndim=1,
+            corners=False,
+            scale=False,
+            max_examples=100,
+            isolate=True,
         )
     report = str(info.value)
     assert "[target crashed (signal SIGSEGV)]" in report and "ceil_mode=True" in report

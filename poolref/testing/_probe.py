@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..arrays import PoolCase, distinct_grid
-from ._boundary import TargetCrashed, TargetMisbehaved
+from ._boundary import TargetCrashed, TargetMisbehaved, guarded_call
 from ._declare import Candidate, Support
 
 
@@ -83,11 +83,11 @@ def _probes(sup: Support, nd: int, base_dtype: str):
 
 def _call(cand: Candidate, case: PoolCase):
     """The forward on a fresh copy of the probe's input (same strides): a target that writes to
-    or reshapes its input must not change the next probe; the checks report that."""
+    or reshapes its input must not change the next probe; the checks report that. An exit
+    (``sys.exit``) in-process comes back as :class:`TargetCrashed`, as in the checks."""
     x = case.x.copy(order="K")
-    return cand.forward(
-        x, case.kernel_size, case.stride, case.padding, case.dilation, case.ceil_mode
-    )
+    args = (x, case.kernel_size, case.stride, case.padding, case.dilation, case.ceil_mode)
+    return guarded_call(cand.forward, "forward", args)
 
 
 def _is_crash(exc: BaseException) -> bool:

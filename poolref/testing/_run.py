@@ -5,8 +5,6 @@ and the Hypothesis search, keeps going after a difference until every distinct k
 from __future__ import annotations
 
 import dataclasses
-import os
-import random
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -15,12 +13,26 @@ from ..arrays import PoolCase
 from . import _infer, _probe
 from ._check import _check_case
 from ._corners import corner_cases
-from ._declare import BUDGETS, FLOAT_DTYPES, Behaviour, Candidate, Support
+from ._declare import Behaviour, Candidate, Support
 from ._report import _Failure, _report
+from ._run_args import (
+    _applicable_corners,
+    _candidate,
+    _check_max_elements,
+    _examples,
+    _ndims,
+    _seed,
+)
 from ._scale import ScaleRun, run_scale
 from ._search import _require_hypothesis, _search, _shrink
 from ._summary import HARD_CORNERS, Difference, Summary
 from ._worker import DEFAULT_TIMEOUT, isolated
+
+#: The arguments an isolated run passes on to the run inside it.
+_RUN_OPTIONS = (
+    "ndim", "budget", "max_examples", "seed", "corners", "progress",
+    "max_cases", "time_budget", "scale", "max_elements",
+)  # fmt: skip
 
 #: How many times the search restarts after a new kind of difference, per rank.
 MAX_SEARCH_ROUNDS = 8
@@ -152,7 +164,9 @@ def check_max_pool(
     >>> summary.not_covered, summary.examples
     ((), 5)
     """
+    arguments = dict(locals())  # the call's arguments, for the isolated run's own call
     _require_hypothesis()
+    _check_max_elements(max_elements)
     auto = behaviour == "auto"
     cand, declared = _candidate(
         forward, backward, support, None if isinstance(behaviour, str) else behaviour, name
@@ -163,20 +177,9 @@ def check_max_pool(
     ndims = _ndims(cand, ndim)
     n_examples = _examples(cand, budget, max_examples)
     if isolate or timeout is not None:
-        options = {
-            "ndim": ndim,
-            "behaviour": behaviour if isinstance(behaviour, str) else None,
-            "budget": budget,
-            "max_examples": max_examples,
-            "seed": seed,
-            "corners": corners,
-            "progress": progress,
-            "strict": declared if strict is None else strict,
-            "max_cases": max_cases,
-            "time_budget": time_budget,
-            "scale": scale,
-            "max_elements": max_elements,
-        }
+        options = {key: arguments[key] for key in _RUN_OPTIONS}
+        options.update(behaviour=behaviour if isinstance(behaviour, str) else None, strict=strict)
+        options["strict"] = declared if strict is None else strict
         return _check_isolated(cand, isolate, timeout, **options)
     run = _Run(cand, auto=auto, strict=declared if strict is None else bool(strict), say=progress)
     run.ndims = ndims
@@ -198,70 +201,6 @@ def check_max_pool(
         error.summary = summary  # type: ignore[attr-defined]
         raise error
     return summary
-
-
-def _candidate(forward, backward, support, behaviour, name) -> tuple[Candidate, bool]:
-    """The candidate to check, and whether its support was declared (not probed for)."""
-    if isinstance(forward, Candidate):
-        cand = forward
-        changes = {
-            key: value
-            for key, value in (
-                ("backward", backward),
-                ("support", support),
-                ("behaviour", behaviour),
-                ("name", name),
-            )
-            if value is not None
-        }
-        cand = dataclasses.replace(cand, **changes) if changes else cand
-        return cand, cand.support != Support()
-    if not callable(forward):
-        msg = (
-            f"check_max_pool: forward must be callable or a Candidate, got {type(forward).__name__}"
-        )
-        raise TypeError(msg)
-    if backward is not None and not callable(backward):
-        msg = f"check_max_pool: backward must be callable, got {type(backward).__name__}"
-        raise TypeError(msg)
-    return Candidate(
-        forward, backward, support or Support(), behaviour or Behaviour(), name
-    ), support is not None
-
-
-def _ndims(cand: Candidate, ndim) -> tuple[int, ...]:
-    if cand.backward is not None and not callable(cand.backward):
-        msg = f"check_max_pool: backward must be callable, got {type(cand.backward).__name__}"
-        raise TypeError(msg)
-    if ndim is None:
-        return cand.support.ndims
-    ndims = (ndim,) if isinstance(ndim, int) else tuple(ndim)
-    if not ndims or any(n not in cand.support.ndims for n in ndims):
-        msg = f"check_max_pool: ndim={ndim!r} is not within the candidate's support ndims={cand.support.ndims}"
-        raise ValueError(msg)
-    return ndims
-
-
-def _examples(cand: Candidate, budget: str, max_examples) -> int:
-    if budget not in BUDGETS:
-        msg = f"check_max_pool: budget must be one of {tuple(BUDGETS)}, got budget={budget!r}"
-        raise ValueError(msg)
-    n = (
-        max(1, round(BUDGETS[budget] * cand.budget_scale))
-        if max_examples is None
-        else int(max_examples)
-    )
-    if n < 0:
-        msg = f"check_max_pool: max_examples must be >= 0, got max_examples={max_examples!r}"
-        raise ValueError(msg)
-    return n
-
-
-def _seed(seed):
-    """The search's seed: the given one, None when derandomized (CI), else a fresh random one."""
-    if seed is not None or os.environ.get("CI"):
-        return seed
-    return random.SystemRandom().randrange(2**32)
 
 
 class _Run:
@@ -514,7 +453,6 @@ class _Run:
             )
             for i, diff in enumerate(failed[1:], 2):
                 blocks.append(f"\n--- difference {i} of {len(failed)}: {diff.kind}\n{diff.report}")
-        blocks.append("\n" + str(self.summary()))
         return "\n".join(blocks)
 
 
@@ -525,45 +463,3 @@ def _check_isolated(cand: Candidate, isolate: bool, timeout, **run) -> Summary:
         raise ValueError(msg)
     with isolated(cand, timeout=DEFAULT_TIMEOUT if timeout is None else timeout) as proxy:
         return check_max_pool(proxy, **run)
-
-
-def _applicable_corners(cand: Candidate, ndims) -> tuple:
-    sup, beh = cand.support, cand.behaviour
-    skip = set()
-    floats = [d for d in sup.dtypes if d in FLOAT_DTYPES]
-    if not sup.unbatched:
-        skip.add("unbatched")
-    if (sup.max_batch or 2) < 2 or (sup.max_channels or 2) < 2:
-        skip.add("N > 1 and C > 1")
-    if not floats or sup.values != "any":
-        skip |= {"NaN", "+inf", "-inf", "all -inf window"}
-    if not floats or sup.values == "positive":
-        skip.add("signed zeros")
-    if sup.values in ("nonnegative", "positive"):
-        skip |= {"negative values next to padding", "-inf"}
-    if beh.nan == "untested":
-        skip.add("NaN")
-    if not sup.padding:
-        skip |= {
-            "padding",
-            "ceil_mode with padding",
-            "negative values next to padding",
-            "empty window",
-        }
-    if not sup.dilation:
-        skip |= {"dilation", "empty window"}
-    if not sup.ceil_mode:
-        skip |= {"ceil_mode", "ceil_mode with padding"}
-    if max(ndims) < 2 or sup.square:
-        skip.add("non-square window")
-    if not sup.non_contiguous:
-        skip.add("non-contiguous")
-    if "float16" not in sup.dtypes:
-        skip.add("float16 plane > 2048")
-    if "int8" not in sup.dtypes and "uint8" not in sup.dtypes:
-        skip.add("8-bit plane > 256")
-    if not sup.indices:
-        skip.add("indices")
-    if cand.backward is None or not sup.backward_dtypes:
-        skip.add("backward")
-    return tuple(f for f in HARD_CORNERS if f not in skip)

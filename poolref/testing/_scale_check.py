@@ -9,6 +9,7 @@ import math
 
 import numpy as np
 
+from ._boundary import TargetCrashed, TargetMisbehaved, guarded_call
 from ._declare import _import_source
 from ._index import FORMAT_TEXT, encode
 from ._scale_spec import MULTIPLES, ScaleSpec, seams_of
@@ -25,6 +26,14 @@ class ScaleFailure(AssertionError):
         super().__init__(f"[{check}] {detail}")
         self.check, self.detail, self.where, self.extra = check, detail, where, extra
         self.grad_output = grad_output
+
+
+def _crash_failure(exc, grad_output=None) -> ScaleFailure:
+    """A crash, exit, timeout or misbehaviour of the target as the scale case's failure."""
+    detail = str(exc) if isinstance(exc, TargetCrashed) else exc.detail
+    failure = ScaleFailure(exc.check, detail, grad_output=grad_output)
+    failure.crash = getattr(exc, "kind", None)  # type: ignore[attr-defined]
+    return failure
 
 
 def _fast(nd: int, backward: bool = False):
@@ -106,7 +115,9 @@ def check_case(cand, spec: ScaleSpec, x: np.ndarray) -> list:
     )
     x_before = x.copy(order="K")
     try:
-        out = cand.forward(x, *kargs)
+        out = guarded_call(cand.forward, "forward", (x, *kargs))
+    except (TargetCrashed, TargetMisbehaved) as exc:
+        raise _crash_failure(exc) from None
     except Exception as exc:  # noqa: BLE001 - report whatever the candidate raised
         raise ScaleFailure("forward raised", f"{type(exc).__name__}: {exc}") from None
     if not _same_bits(x, x_before):
@@ -221,7 +232,9 @@ def _check_backward(cand, spec, x, x_before, y_exp, i_exp, checked):
     g_before = g_call.copy(order="K")
     expected = _fast(spec.nd, backward=True)(g, x, *spec.kargs())
     try:
-        grad = cand.backward(g_call, x, *spec.kargs())
+        grad = guarded_call(cand.backward, "backward", (g_call, x, *spec.kargs()))
+    except (TargetCrashed, TargetMisbehaved) as exc:
+        raise _crash_failure(exc, grad_output=g) from None
     except Exception as exc:  # noqa: BLE001
         raise ScaleFailure(
             "backward raised", f"{type(exc).__name__}: {exc}", grad_output=g
@@ -316,7 +329,12 @@ def _shrink_options(spec: ScaleSpec):
 
 
 def shrink(cand, spec: ScaleSpec, failure: ScaleFailure, budget: int = 80):
-    """Greedily the smallest spec that still fails the same check (at most ``budget`` attempts)."""
+    """Greedily the smallest spec that still fails the same check (at most ``budget`` attempts).
+
+    A crash or a timeout is not shrunk: every try would restart (or wait for) the target.
+    """
+    if getattr(failure, "crash", None):
+        return spec, failure
     best, best_failure, tries = spec, failure, 0
     improved = True
     while improved and tries < budget:

@@ -36,10 +36,33 @@ _FLOAT_ONLY = ("nan", "+inf", "-0.0")  # planted in float inputs only
 class ScaleSpec:
     """One scale case, rebuilt exactly by :meth:`build` (reports print it).
 
-    ``shape`` is ``(N, C, *spatial)``; ``layout`` is ``"C"`` or
-    ``"channels-last"`` (``C`` innermost in memory); ``plant`` names the hard
-    values placed in the input (see :data:`PLANTS`), around the last tile of
-    width ``tile`` along the last axis and in the first and last planes.
+    Parameters
+    ----------
+    shape : tuple of int
+        ``(N, C, *spatial)``.
+    kernel_size, stride : tuple of int
+        One entry per spatial dimension.
+    padding, dilation : tuple of int, optional
+        One entry per spatial dimension (default: 0 and 1 everywhere).
+    ceil_mode : bool, optional
+        PyTorch's ``ceil_mode``.
+    dtype : str, optional
+        The input's dtype name (default ``"float32"``).
+    layout : {"C", "channels-last"}, optional
+        Memory layout: C order, or ``C`` innermost in memory.
+    plant : tuple of str, optional
+        The hard values placed in the input (see :data:`PLANTS`), around the
+        last tile along the last axis and in the first and last planes.
+    tile : int, optional
+        The tile width the plants are placed around (default 32).
+    distinct : bool, optional
+        Draw distinct values (no ties).
+    values : {"any", "finite", "nonnegative", "positive"}, optional
+        The value domain (``Support.values``).
+    seed : int, optional
+        Seed of the value generator.
+    label : str, optional
+        The seam the case is about, for reports and the summary.
     """
 
     shape: tuple

@@ -39,7 +39,7 @@ HARD_CORNERS = (
 class Difference:
     """One distinct kind of difference, shrunk to its own smallest case.
 
-    Attributes
+    Parameters
     ----------
     kind : str
         The check and where it showed, e.g. ``"indices: NaN window"``.

@@ -97,7 +97,7 @@ def test_report_shows_case_values_and_a_runnable_reproduction():
         "reproduce:",
     ):
         assert needle in text, needle
-    snippet = text.split("reproduce:\n", 1)[1]
+    snippet = text.split("reproduce:\n", 1)[1].split("\n\n", 1)[0]  # the first difference
     namespace: dict = {}
     exec(re.sub(r"^    ", "", snippet, flags=re.M), namespace)
     actual, expected = namespace["actual"], namespace["expected"]
@@ -107,7 +107,7 @@ def test_report_shows_case_values_and_a_runnable_reproduction():
 def test_gradient_report_reproduces_the_gradient():
     text = _failure("grad_assign")
     assert "[gradient]" in text and "grad_output = np.array(" in text
-    snippet = text.split("reproduce:\n", 1)[1]
+    snippet = text.split("reproduce:\n", 1)[1].split("\n\n", 1)[0]  # the first difference
     namespace: dict = {}
     exec(re.sub(r"^    ", "", snippet, flags=re.M), namespace)
     assert not np.array_equal(namespace["actual_grad"], namespace["expected_grad"])
@@ -116,7 +116,7 @@ def test_gradient_report_reproduces_the_gradient():
 def test_report_reproduces_a_non_contiguous_layout():
     text = _failure("layout_blind")
     assert "with_layout(x, 'F'" in text or "with_layout(x, 'transposed'" in text
-    snippet = text.split("reproduce:\n", 1)[1]
+    snippet = text.split("reproduce:\n", 1)[1].split("\n\n", 1)[0]  # the first difference
     namespace: dict = {}
     exec(re.sub(r"^    ", "", snippet, flags=re.M), namespace)
     assert not np.array_equal(namespace["actual"][0], namespace["expected"][0], equal_nan=True)

@@ -372,8 +372,9 @@ class _Run:
         rule = _infer.explain(self.cand, case, failure, _check_case)
         rule_text = None if rule is None else _infer.rule_text(*rule)
         report = _report(self.cand, case, failure, found_by)
-        if rule_text is not None:
-            report += f"\n  explained by the named rule {rule_text}: {self._rule_note()}"
+        if rule_text is not None:  # before the reproduction, which stays the block's end
+            note = f"  explained by the named rule {rule_text}: {self._rule_note()}\n"
+            report = report.replace("\n  reproduce:\n", "\n" + note + "  reproduce:\n", 1)
         diff = Difference(
             kind,
             failure.check,

@@ -18,11 +18,13 @@ import numpy as np
 from .common import (
     CONFIG_NAMES,
     IMPLS,
+    LAYER_IMPLS,
     Benchmark,
     impl_attr,
     impl_module,
     make_input,
     pool_args,
+    skip_holes,
 )
 
 OPERATIONS = ["forward", "forward_indices", "backward_x", "backward_indices", "unpool", "layer"]
@@ -73,19 +75,31 @@ def peak_ratio(call, input_bytes: int) -> float:
     return (peak - _returned_bytes(result)) / input_bytes
 
 
+def _layer_without_layers(impl: str, operation: str) -> bool:
+    """The layer operation applies to implementations with layer classes only."""
+    return operation == "layer" and impl not in LAYER_IMPLS
+
+
+_PARAMS = [IMPLS, OPERATIONS, CONFIG_NAMES, PEAK_DTYPES]
+_PARAM_NAMES = ["impl", "operation", "config", "dtype"]
+_holes = skip_holes(_PARAMS, _PARAM_NAMES, _layer_without_layers)
+
+
 class PeakMemory(Benchmark):
     """Peak memory above the outputs, 2-D, ``(4, 16, 128, 128)``."""
 
-    params = [IMPLS, OPERATIONS, CONFIG_NAMES, PEAK_DTYPES]
-    param_names = ["impl", "operation", "config", "dtype"]
+    params = _PARAMS
+    param_names = _PARAM_NAMES
     unit = "x input"
 
     def setup(self, impl, operation, config, dtype):
         self.call, self.input_bytes = prepare(impl, operation, config, dtype)
 
+    @_holes
     def track_peak_ratio(self, impl, operation, config, dtype):
         return peak_ratio(self.call, self.input_bytes)
 
+    @_holes
     def peakmem_call(self, impl, operation, config, dtype):
         self.call()
 

@@ -410,3 +410,30 @@ def test_an_unpool_or_backward_beyond_the_machine_fails_at_once_naming_its_size(
         match=r"max_pool1d_backward: grad_input for x.shape=\(1, 1, 35184372088832\) would need",
     ):
         impl.max_pool1d_backward(g, (1, 1, huge), huge, indices=np.zeros((1, 1, 1), dtype=np.int64))
+
+
+# Kernels with more taps than fast's CHUNK and more than one output: fast then turns its argmax
+# codes into indices per dimension (_indices_by_dimension), a path no small case reaches.
+BIG_KERNELS = [
+    pytest.param((10,), (70_001,), (2,), (35_000,), (1,), id="1d-padding-5-outputs"),
+    pytest.param((272, 522), (270, 260), (1, 2), (0, 1), (1, 2), id="2d-dilation-3x3-outputs"),
+]
+
+
+@pytest.mark.parametrize(("spatial", "k", "s", "p", "d"), BIG_KERNELS)
+def test_kernels_beyond_the_chunk_give_the_oracles_indices_and_gradient(spatial, k, s, p, d):
+    rng = np.random.default_rng(sum(spatial))
+    x = rng.permutation(np.arange(2 * int(np.prod(spatial)), dtype=np.float64)).reshape(
+        1, 2, *spatial
+    )
+    nd = len(spatial)
+    oracle = poolref.naive if spatial == (10,) else poolref.im2col  # naive where it is quick
+    args = (x, k, s, p, d)
+    y, idx = getattr(poolref.fast, f"max_pool{nd}d")(*args, return_indices=True)
+    y_ref, idx_ref = getattr(oracle, f"max_pool{nd}d")(*args, return_indices=True)
+    np.testing.assert_array_equal(idx, idx_ref)
+    np.testing.assert_array_equal(y, y_ref)
+    g = rng.integers(1, 5, size=y.shape).astype(np.float64)
+    grad = getattr(poolref.fast, f"max_pool{nd}d_backward")(g, *args)
+    grad_ref = getattr(oracle, f"max_pool{nd}d_backward")(g, *args)
+    np.testing.assert_array_equal(grad, grad_ref)

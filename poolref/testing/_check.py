@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .._params import PoolParams
 from . import _index
 from ._boundary import TargetCrashed, TargetMisbehaved, guarded_call, same_layout_copy
 from ._declare import Behaviour, Candidate
@@ -41,7 +42,7 @@ class _Case:
     n_chan: int
     spatial: tuple
     plane: int
-    kargs: tuple
+    params: PoolParams
     exp: _Expected
 
     @classmethod
@@ -50,13 +51,6 @@ class _Case:
         batched = case.x.ndim == params.nd + 2
         xb = case.x if batched else case.x[np.newaxis]
         spatial = tuple(xb.shape[2:])
-        kargs = (
-            params.kernel_size,
-            params.stride,
-            params.padding,
-            params.dilation,
-            params.ceil_mode,
-        )
         return cls(
             same_layout_copy(case.x),
             xb,
@@ -64,9 +58,15 @@ class _Case:
             xb.shape[1],
             spatial,
             math.prod(spatial),
-            kargs,
+            params,
             _expected(xb, params, behaviour),
         )
+
+    @property
+    def kargs(self) -> tuple:
+        """The parameters as the candidate receives them, after ``x``."""
+        p = self.params
+        return (p.kernel_size, p.stride, p.padding, p.dilation, p.ceil_mode)
 
     def shown(self, where: tuple) -> tuple:
         """A batched position as the candidate sees it."""

@@ -57,7 +57,7 @@ class _GradPlan:
 
 def _grad_plan(c: _Case, beh: Behaviour) -> _GradPlan:
     """Route ``grad_output`` by the gradient's rules (``nan_backward`` where declared)."""
-    exp = c.exp if beh.gradient_rules is beh else _expected(c.xb, _params(c), beh.gradient_rules)
+    exp = c.exp if beh.gradient_rules is beh else _expected(c.xb, c.params, beh.gradient_rules)
     dtype = c.x.dtype
     routed = exp.index_exact & ~exp.empty
     member = exp.index_member & ~routed
@@ -69,12 +69,6 @@ def _grad_plan(c: _Case, beh: Behaviour) -> _GradPlan:
     unspecified = ~routed & ~member & ~exp.empty
     skipped = _taps_mask(exp, unspecified, c)
     return _GradPlan(g, expected, member, skipped)
-
-
-def _params(c: _Case):
-    from .._params import PoolParams
-
-    return PoolParams(*c.kargs)
 
 
 def _taps_mask(

@@ -300,7 +300,7 @@ def values(
         small = range(1, 5) if low == 1 else small
         return st.sampled_from([as_dtype(v) for v in small])
     if profile == "nan":
-        return st.sampled_from([math.nan, -2.0, -1.0, 0.0, 1.0, 2.0, -math.inf])
+        return st.sampled_from([math.nan, math.nan, -2.0, -1.0, 0.0, 1.0, 2.0, -math.inf])
     if profile == "inf":
         return st.sampled_from([-math.inf, math.inf, -2.0, -1.0, 0.0, 1.0, 2.0])
     if profile == "signed_zero":

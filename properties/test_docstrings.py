@@ -26,6 +26,7 @@ MODULES = (
     "poolref",
     "poolref.naive",
     "poolref.im2col",
+    "poolref.tutorial",
     "poolref.fast",
     "poolref.strategies",
     "poolref.testing",

@@ -15,16 +15,19 @@ from __future__ import annotations
 
 import math
 import numbers
+from typing import Any
 
 import numpy as np
+from numpy.typing import DTypeLike, NDArray
 
+from ._api import Size
 from ._im2col_windows import _is_int, _window_table, im2col_indices
-from ._params import REJECTED_SUBCLASSES, lowest
+from ._params import REJECTED_SUBCLASSES, PoolParams, lowest
 
 __all__ = ["col2im", "im2col"]
 
 
-def _gather_columns(planes: np.ndarray, index: np.ndarray, pad_value) -> np.ndarray:
+def _gather_columns(planes: NDArray[Any], index: NDArray[np.int64], pad_value: Any) -> NDArray[Any]:
     """``(B, C, *S)`` -> ``(C*K, B*P)`` columns, ``pad_value`` where ``index == -1``."""
     n_batch, n_chan = planes.shape[:2]
     n_taps, n_out = index.shape
@@ -38,7 +41,7 @@ def _gather_columns(planes: np.ndarray, index: np.ndarray, pad_value) -> np.ndar
     return cols.reshape(n_chan * n_taps, n_batch * n_out)
 
 
-def _check_plain(x, name: str, func: str) -> np.ndarray:
+def _check_plain(x: object, name: str, func: str) -> NDArray[Any]:
     """An ndarray (not a matrix or masked array, see :mod:`poolref._params`), as a plain ndarray."""
     if not isinstance(x, np.ndarray):
         msg = f"{func}: {name} must be a numpy.ndarray, got {name} of type {type(x).__name__}"
@@ -49,7 +52,7 @@ def _check_plain(x, name: str, func: str) -> np.ndarray:
     return np.asarray(x)
 
 
-def _check_planes(x, name: str, func: str) -> np.ndarray:
+def _check_planes(x: object, name: str, func: str) -> NDArray[Any]:
     x = _check_plain(x, name, func)
     if x.ndim not in (3, 4, 5):
         msg = f"{func}: {name} must have shape (N, C, *spatial) with 1 to 3 spatial dims, got {name}.shape={x.shape}"
@@ -57,7 +60,16 @@ def _check_planes(x, name: str, func: str) -> np.ndarray:
     return x
 
 
-def im2col(x, kernel_size, stride=1, padding=0, dilation=1, ceil_mode=False, *, pad_value=0):
+def im2col(
+    x: NDArray[Any],
+    kernel_size: Size,
+    stride: Size = 1,
+    padding: Size = 0,
+    dilation: Size = 1,
+    ceil_mode: bool = False,
+    *,
+    pad_value: float | np.integer[Any] | np.floating[Any] | np.bool_ = 0,
+) -> NDArray[Any]:
     """Stretch every pooling window of ``x`` into a column (the tutorial's ``im2col_indices``).
 
     Parameters
@@ -106,8 +118,12 @@ def im2col(x, kernel_size, stride=1, padding=0, dilation=1, ceil_mode=False, *, 
 
 
 def _scatter_add(
-    values: np.ndarray, index: np.ndarray, n_planes: int, plane_size: int, dtype
-) -> np.ndarray:
+    values: NDArray[Any],
+    index: NDArray[np.int64],
+    n_planes: int,
+    plane_size: int,
+    dtype: DTypeLike,
+) -> NDArray[Any]:
     """Sum ``values[..., b, o]`` into ``(n_planes, plane_size)`` at ``index[..., b, o]`` (skip -1).
 
     ``values`` and ``index`` broadcast to ``(B, P, R)``; the sum runs in that
@@ -124,7 +140,15 @@ def _scatter_add(
     return total.reshape(n_planes, plane_size)
 
 
-def col2im(cols, x_shape, kernel_size, stride=1, padding=0, dilation=1, ceil_mode=False):
+def col2im(
+    cols: NDArray[Any],
+    x_shape: tuple[int, ...] | list[int],
+    kernel_size: Size,
+    stride: Size = 1,
+    padding: Size = 0,
+    dilation: Size = 1,
+    ceil_mode: bool = False,
+) -> NDArray[Any]:
     """Fold columns back into an image, summing overlapping windows (inverse layout of :func:`im2col`).
 
     Parameters
@@ -177,7 +201,9 @@ def col2im(cols, x_shape, kernel_size, stride=1, padding=0, dilation=1, ceil_mod
     return _fold(cols, index, x_shape, func)
 
 
-def _fold(cols: np.ndarray, index: np.ndarray, x_shape: tuple, func: str) -> np.ndarray:
+def _fold(
+    cols: NDArray[Any], index: NDArray[np.int64], x_shape: tuple[int, ...], func: str
+) -> NDArray[Any]:
     """:func:`col2im` with the index table given (any rows: the full or the reduced table)."""
     n_batch, n_chan, *spatial = x_shape
     n_taps, n_out = index.shape
@@ -198,7 +224,7 @@ def _fold(cols: np.ndarray, index: np.ndarray, x_shape: tuple, func: str) -> np.
 # ----------------------------------------------------------------------------
 
 
-def _argmax_rows(cols: np.ndarray, index: np.ndarray) -> np.ndarray:
+def _argmax_rows(cols: NDArray[Any], index: NDArray[np.int64]) -> NDArray[np.intp]:
     """The selected row of every column of ``cols`` (``(K, B*P)``), as ``(B, P)``.
 
     ``index`` is the ``(K, P)`` table of :func:`im2col_indices`; padded taps
@@ -225,7 +251,9 @@ def _argmax_rows(cols: np.ndarray, index: np.ndarray) -> np.ndarray:
     return rows
 
 
-def _pool_columns(x: np.ndarray, params):
+def _pool_columns(
+    x: NDArray[Any], params: PoolParams
+) -> tuple[NDArray[Any], NDArray[np.int64], NDArray[np.intp], tuple[int, ...]]:
     """Forward on ``(N, C, *S)``: the columns, the index table and the argmax rows."""
     n_batch, n_chan, *spatial = x.shape
     # the column matrix holds N*C values of x's dtype per table entry

@@ -17,19 +17,22 @@ from __future__ import annotations
 import math
 import numbers
 import operator
+from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
+from ._api import Size
 from ._params import INT64_MAX, PoolParams, check_allocation, check_bool
 
 __all__ = ["im2col_indices", "output_length"]
 
 
-def _is_int(value) -> bool:
+def _is_int(value: object) -> bool:
     return isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_))
 
 
-def _ntuple(value, nd: int, name: str, func: str, minimum: int) -> tuple[int, ...]:
+def _ntuple(value: Any, nd: int, name: str, func: str, minimum: int) -> tuple[int, ...]:
     """An int or a length-1/``nd`` sequence of ints (each ``>= minimum``) as an ``nd``-tuple."""
     if _is_int(value):
         items = (operator.index(value),) * nd
@@ -50,7 +53,14 @@ def _ntuple(value, nd: int, name: str, func: str, minimum: int) -> tuple[int, ..
     return items
 
 
-def output_length(length, kernel_size, stride=1, padding=0, dilation=1, ceil_mode=False) -> int:
+def output_length(
+    length: int,
+    kernel_size: int,
+    stride: int = 1,
+    padding: int = 0,
+    dilation: int = 1,
+    ceil_mode: bool = False,
+) -> int:
     """Number of pooling windows along one dimension (PyTorch's rule).
 
     Parameters
@@ -107,7 +117,9 @@ def output_length(length, kernel_size, stride=1, padding=0, dilation=1, ceil_mod
     return _output_length(length, kernel_size, stride, padding, dilation, ceil_mode)
 
 
-def _output_length(length, kernel_size, stride, padding, dilation, ceil_mode) -> int:
+def _output_length(
+    length: int, kernel_size: int, stride: int, padding: int, dilation: int, ceil_mode: bool
+) -> int:
     """:func:`output_length` on validated arguments."""
     reach = dilation * (kernel_size - 1) + 1
     last_start = length + 2 * padding - reach  # the last padded start at which a window fits
@@ -119,7 +131,14 @@ def _output_length(length, kernel_size, stride, padding, dilation, ceil_mode) ->
     return count
 
 
-def im2col_indices(spatial, kernel_size, stride=1, padding=0, dilation=1, ceil_mode=False):
+def im2col_indices(
+    spatial: tuple[int, ...] | list[int],
+    kernel_size: Size,
+    stride: Size = 1,
+    padding: Size = 0,
+    dilation: Size = 1,
+    ceil_mode: bool = False,
+) -> tuple[NDArray[np.int64], tuple[int, ...]]:
     """Where every tap of every pooling window reads, as a ``(K, P)`` table.
 
     The N-d counterpart of the tutorial's ``get_im2col_indices``: row ``j`` is
@@ -174,7 +193,15 @@ def im2col_indices(spatial, kernel_size, stride=1, padding=0, dilation=1, ceil_m
     return _window_table(spatial, params, reduced=False)
 
 
-def _checked_params(spatial, kernel_size, stride, padding, dilation, ceil_mode, func) -> PoolParams:
+def _checked_params(
+    spatial: tuple[int, ...],
+    kernel_size: Size,
+    stride: Size,
+    padding: Size,
+    dilation: Size,
+    ceil_mode: bool,
+    func: str,
+) -> PoolParams:
     """The window parameters as ``nd``-tuples; ``ValueError`` if an output size is below 1."""
     nd = len(spatial)
     k = _ntuple(kernel_size, nd, "kernel_size", func, 1)
@@ -194,7 +221,7 @@ def _checked_params(spatial, kernel_size, stride, padding, dilation, ceil_mode, 
     return PoolParams(k, s, p, d, ceil)
 
 
-def _taps_inside(length: int, n_out: int, k: int, s: int, p: int, d: int) -> np.ndarray:
+def _taps_inside(length: int, n_out: int, k: int, s: int, p: int, d: int) -> NDArray[np.int64]:
     """The taps (ascending) that some window reads inside ``[0, length)``, without visiting the others.
 
     Window ``o`` starts at ``o*s - p`` and reads inside the input at the taps
@@ -214,8 +241,12 @@ def _taps_inside(length: int, n_out: int, k: int, s: int, p: int, d: int) -> np.
 
 
 def _window_table(
-    spatial: tuple, params: PoolParams, reduced: bool, func="im2col_indices", column_bytes=8
-):
+    spatial: tuple[int, ...],
+    params: PoolParams,
+    reduced: bool,
+    func: str = "im2col_indices",
+    column_bytes: int = 8,
+) -> tuple[NDArray[np.int64], tuple[int, ...]]:
     """The ``(K, P)`` index table and the output shape; ``reduced``: only rows of taps inside the input.
 
     With ``reduced`` the rows are the taps some window reads inside the input

@@ -47,13 +47,15 @@ them and re-exports those names. None of them imports ``poolref.fast`` or
 from __future__ import annotations
 
 import math
-from typing import Final
+from typing import Any, Final
 
 import numpy as np
+from numpy.typing import NDArray
 
 from . import _api
 from ._im2col_columns import _fold, _pool_columns, _scatter_add, col2im, im2col
 from ._im2col_windows import im2col_indices, output_length
+from ._params import PoolParams
 from .tutorial import Maxpool
 
 __all__ = [
@@ -79,7 +81,9 @@ __all__ = [
 # ----------------------------------------------------------------------------
 
 
-def _forward(x, params, with_indices):
+def _forward(
+    x: NDArray[Any], params: PoolParams, with_indices: bool
+) -> tuple[NDArray[Any], NDArray[np.int64] | None]:
     x = np.asarray(x)  # an ndarray subclass is pooled as a plain ndarray (docs/memory.md)
     n_batch, n_chan = x.shape[:2]
     cols, index, rows, out_spatial = _pool_columns(x, params)
@@ -91,7 +95,9 @@ def _forward(x, params, with_indices):
     return y, indices
 
 
-def _backward_from_input(grad_output, x, params):
+def _backward_from_input(
+    grad_output: NDArray[Any], x: NDArray[Any], params: PoolParams
+) -> NDArray[Any]:
     grad_output, x = np.asarray(grad_output), np.asarray(x)
     n_batch, n_chan, *spatial = x.shape
     cols, index, rows, _ = _pool_columns(x, params)
@@ -101,7 +107,12 @@ def _backward_from_input(grad_output, x, params):
     return grad.reshape(x.shape).astype(grad_output.dtype)
 
 
-def _backward_from_indices(grad_output, indices, input_shape, params):
+def _backward_from_indices(
+    grad_output: NDArray[Any],
+    indices: NDArray[np.int64],
+    input_shape: tuple[int, ...],
+    params: PoolParams,
+) -> NDArray[Any]:
     del params  # the indices already say where each gradient goes
     n_batch, n_chan, *spatial = input_shape
     n_planes, n_out = n_batch * n_chan, math.prod(grad_output.shape[2:])
@@ -115,7 +126,9 @@ def _backward_from_indices(grad_output, indices, input_shape, params):
     return grad.reshape(input_shape).astype(grad_output.dtype)
 
 
-def _unpool(y, indices, out_spatial):
+def _unpool(
+    y: NDArray[Any], indices: NDArray[np.int64], out_spatial: tuple[int, ...]
+) -> NDArray[Any]:
     n_planes, n_out = y.shape[0] * y.shape[1], math.prod(y.shape[2:])
     plane_size = math.prod(out_spatial)
     target = (np.arange(n_planes)[:, None] * plane_size + indices.reshape(n_planes, n_out)).ravel()

@@ -9,8 +9,12 @@ importable as ``poolref.im2col.Maxpool``.
 
 from __future__ import annotations
 
-import numpy as np
+from typing import Any
 
+import numpy as np
+from numpy.typing import NDArray
+
+from ._api import Size
 from ._im2col_columns import _fold, _pool_columns
 from ._im2col_windows import _is_int, _ntuple
 from ._params import BACKWARD_DTYPES, FORWARD_DTYPES, PoolParams, check_array
@@ -81,7 +85,22 @@ class Maxpool:
            [0., 0., 0., 0.]]), [])
     """
 
-    def __init__(self, X_dim, size, stride):
+    params: list[NDArray[Any]]
+    out_dim: tuple[int, int, int]
+    size: int | tuple[int, ...]
+    stride: int | tuple[int, ...]
+    h_out: int
+    w_out: int
+    d_X: int
+    h_X: int
+    w_X: int
+    n_X: int | None
+    # the last forward's index table, argmax rows and number of column rows, for backward
+    _index: NDArray[np.int64]
+    _max_rows: NDArray[np.intp] | None
+    _n_rows: int | None
+
+    def __init__(self, X_dim: tuple[int, ...] | list[int], size: Size, stride: Size) -> None:
         msg = f"Maxpool: X_dim must be (C, H, W), three positive ints, got X_dim={X_dim!r}"
         if not isinstance(X_dim, (tuple, list)):
             raise TypeError(msg)
@@ -91,8 +110,9 @@ class Maxpool:
         kernel = _ntuple(size, 2, "size", "Maxpool", 1)
         steps = _ntuple(stride, 2, "stride", "Maxpool", 1)
         self.params = []
-        self.size = size if _is_int(size) else tuple(size)
-        self.stride = stride if _is_int(stride) else tuple(stride)
+        # _ntuple let only an int or a tuple/list of ints through: a list is kept as a tuple
+        self.size = tuple(size) if isinstance(size, (tuple, list)) else size
+        self.stride = tuple(stride) if isinstance(stride, (tuple, list)) else stride
         bad = [
             f"{name}={length}"
             for name, length, k, s in zip(("H", "W"), (self.h_X, self.w_X), kernel, steps)
@@ -114,10 +134,10 @@ class Maxpool:
         self._max_rows = None  # argmax rows of the last forward, kept for backward
         self._n_rows = None
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"Maxpool(X_dim={(self.d_X, self.h_X, self.w_X)!r}, size={self.size!r}, stride={self.stride!r})"
 
-    def forward(self, X):
+    def forward(self, X: NDArray[Any]) -> NDArray[Any]:
         """Pool ``X`` of shape ``(N, C, H, W)``; returns ``(N, C, h_out, w_out)`` in ``X``'s dtype."""
         X = check_array(X, "X", "Maxpool.forward", FORWARD_DTYPES)
         if X.ndim != 4 or X.shape[1:] != (self.d_X, self.h_X, self.w_X):
@@ -133,24 +153,24 @@ class Maxpool:
         out = cols[rows.ravel(), np.arange(rows.size)]
         return out.reshape(X.shape[0], self.d_X, *out_spatial)
 
-    def backward(self, dout):
+    def backward(self, dout: NDArray[Any]) -> tuple[NDArray[Any], list[NDArray[Any]]]:
         """Gradient for ``dout`` of the last output's shape; returns ``(dX, [])``.
 
         ``dX`` has the last ``X``'s shape and ``dout``'s (float) dtype; each
         ``dout`` element goes to the element its window selected, overlapping
         windows add up.
         """
-        if self._max_rows is None:
+        rows, n_rows, n_X = self._max_rows, self._n_rows, self.n_X
+        if rows is None or n_rows is None or n_X is None:  # all three are set by forward
             msg = "Maxpool.backward: called before forward(); run forward(X) first"
             raise RuntimeError(msg)
         dout = check_array(dout, "dout", "Maxpool.backward", BACKWARD_DTYPES)
-        expected = (self.n_X, *self.out_dim)
+        expected = (n_X, *self.out_dim)
         if dout.shape != expected:
             msg = f"Maxpool.backward: dout.shape={dout.shape} does not match the last output's shape {expected}"
             raise ValueError(msg)
-        rows = self._max_rows
-        dX_col = np.zeros((self._n_rows, rows.size), dtype=np.float64)
+        dX_col = np.zeros((n_rows, rows.size), dtype=np.float64)
         dX_col[rows.ravel(), np.arange(rows.size)] = dout.reshape(-1)
-        shape = (self.n_X * self.d_X, 1, self.h_X, self.w_X)
+        shape = (n_X * self.d_X, 1, self.h_X, self.w_X)
         dX = _fold(dX_col, self._index, shape, "col2im")
-        return dX.reshape(self.n_X, self.d_X, self.h_X, self.w_X).astype(dout.dtype), []
+        return dX.reshape(n_X, self.d_X, self.h_X, self.w_X).astype(dout.dtype), []

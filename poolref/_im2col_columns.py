@@ -77,18 +77,30 @@ def im2col(
     x : numpy.ndarray
         Shape ``(N, C, *S)`` with 1 to 3 spatial dimensions; any dtype and
         memory layout. Not modified.
-    kernel_size, stride, padding, dilation, ceil_mode
+    kernel_size : int or tuple of ints
+        The window size, one value or one per spatial dimension, as in
+        :func:`im2col_indices`.
+    stride, padding, dilation : int or tuple of ints, optional
         As in :func:`im2col_indices`.
-    pad_value : scalar, optional
+    ceil_mode : bool, optional
+        As in :func:`im2col_indices`.
+    pad_value : int, float or NumPy real scalar, optional
         Value of the taps that fall in the padding (the tutorial pads with 0).
 
     Returns
     -------
-    cols : numpy.ndarray
-        Shape ``(C * K, N * P)`` and ``x``'s dtype, a new array: row
-        ``c * K + j`` is tap ``j`` of channel ``c``; column ``n * P + o`` is
-        output position ``o`` of sample ``n``. (The tutorial orders the columns
-        ``o * N + n``.)
+    numpy.ndarray
+        The columns, of shape ``(C * K, N * P)`` and ``x``'s dtype, a new
+        array: row ``c * K + j`` is tap ``j`` of channel ``c``; column
+        ``n * P + o`` is output position ``o`` of sample ``n`` (the tutorial
+        orders the columns ``o * N + n``).
+
+    Raises
+    ------
+    TypeError, ValueError
+        ``x`` is not a plain ``numpy.ndarray`` with 1 to 3 spatial
+        dimensions, ``pad_value`` is not a real number, or a window parameter
+        is invalid (see :func:`im2col_indices`).
 
     Examples
     --------
@@ -157,7 +169,11 @@ def col2im(
         Shape ``(C * K, N * P)``, laid out as :func:`im2col` returns it.
     x_shape : tuple of ints
         ``(N, C, *S)``, the shape of the image to rebuild.
-    kernel_size, stride, padding, dilation, ceil_mode
+    kernel_size : int or tuple of ints
+        The window size, as in :func:`im2col`.
+    stride, padding, dilation : int or tuple of ints, optional
+        As in :func:`im2col`.
+    ceil_mode : bool, optional
         As in :func:`im2col`.
 
     Returns
@@ -170,8 +186,13 @@ def col2im(
 
     Raises
     ------
+    TypeError
+        ``cols`` is not a plain ``numpy.ndarray``, ``x_shape`` is not a tuple
+        of ints, or a window parameter has the wrong type.
     ValueError
-        ``cols.shape`` does not match ``x_shape`` and the parameters.
+        ``x_shape`` is not ``(N, C, *S)`` with 1 to 3 spatial dimensions and
+        positive sizes, a window parameter is out of range, or ``cols.shape``
+        does not match ``x_shape`` and the parameters.
 
     Examples
     --------

@@ -159,9 +159,9 @@ def im2col_indices(
     Returns
     -------
     index : numpy.ndarray
-        int64, shape ``(prod(kernel_size), prod(out_spatial))``: the flat
-        row-major index of the tap inside the unpadded plane, or ``-1`` for a
-        tap in the padding.
+        The int64 table of shape ``(prod(kernel_size), prod(out_spatial))``:
+        the flat row-major index of the tap inside the unpadded plane, or
+        ``-1`` for a tap in the padding.
     out_spatial : tuple of ints
         The output spatial shape.
 

@@ -46,8 +46,8 @@ class Maxpool:
         ``[]``: a max-pool layer has nothing to learn.
     out_dim : tuple of 3 ints
         ``(C, h_out, w_out)``.
-    size, stride
-        As given (an int stays an int).
+    size, stride : int or tuple of 2 ints
+        As given (an int stays an int, a list becomes a tuple).
     h_out, w_out : int
         Output height and width, ``(H - size) // stride + 1``.
     d_X, h_X, w_X : int
@@ -138,7 +138,27 @@ class Maxpool:
         return f"Maxpool(X_dim={(self.d_X, self.h_X, self.w_X)!r}, size={self.size!r}, stride={self.stride!r})"
 
     def forward(self, X: NDArray[Any]) -> NDArray[Any]:
-        """Pool ``X`` of shape ``(N, C, H, W)``; returns ``(N, C, h_out, w_out)`` in ``X``'s dtype."""
+        """Pool ``X`` of shape ``(N, C, H, W)``, keeping what ``backward`` needs.
+
+        Parameters
+        ----------
+        X : numpy.ndarray
+            Shape ``(N, *X_dim)``, of a float (float16/32/64) or integer
+            (int8/16/32/64, uint8) dtype. Not modified.
+
+        Returns
+        -------
+        numpy.ndarray
+            Shape ``(N, C, h_out, w_out)`` and ``X``'s dtype: the maximum of
+            every window (the first one on ties, NaN if the window holds one).
+
+        Raises
+        ------
+        TypeError
+            ``X`` is not a plain ``numpy.ndarray`` or its dtype is not supported.
+        ValueError
+            ``X.shape`` is not ``(N, *X_dim)``.
+        """
         X = check_array(X, "X", "Maxpool.forward", FORWARD_DTYPES)
         if X.ndim != 4 or X.shape[1:] != (self.d_X, self.h_X, self.w_X):
             msg = (
@@ -154,11 +174,33 @@ class Maxpool:
         return out.reshape(X.shape[0], self.d_X, *out_spatial)
 
     def backward(self, dout: NDArray[Any]) -> tuple[NDArray[Any], list[NDArray[Any]]]:
-        """Gradient for ``dout`` of the last output's shape; returns ``(dX, [])``.
+        """Gradient of the last ``forward`` for ``dout``; returns ``(dX, [])``.
 
-        ``dX`` has the last ``X``'s shape and ``dout``'s (float) dtype; each
-        ``dout`` element goes to the element its window selected, overlapping
-        windows add up.
+        Each ``dout`` element goes to the element its window selected;
+        overlapping windows add up.
+
+        Parameters
+        ----------
+        dout : numpy.ndarray
+            The gradient of the last output, of its shape ``(n_X, *out_dim)``
+            and a float dtype (float16/32/64).
+
+        Returns
+        -------
+        dX : numpy.ndarray
+            The gradient of the last ``X``: its shape and ``dout``'s dtype.
+        grads : list
+            ``[]``: a max-pool layer has no parameters (the tutorial's second
+            return value).
+
+        Raises
+        ------
+        RuntimeError
+            ``forward`` has not run yet.
+        TypeError
+            ``dout`` is not a plain ``numpy.ndarray`` or its dtype is not a float.
+        ValueError
+            ``dout.shape`` is not the last output's shape.
         """
         rows, n_rows, n_X = self._max_rows, self._n_rows, self.n_X
         if rows is None or n_rows is None or n_X is None:  # all three are set by forward

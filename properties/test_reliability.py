@@ -311,7 +311,7 @@ def test_fast_touching_taps_are_exactly_the_taps_read_inside_the_input():
 
 
 def test_im2col_taps_inside_are_exactly_the_taps_read_inside_the_input():
-    from poolref.im2col import _taps_inside
+    from poolref._im2col_windows import _taps_inside
 
     for geometry in SMALL_GEOMETRIES:
         assert _taps_inside(*geometry).tolist() == _brute_taps(*geometry), geometry

@@ -28,11 +28,12 @@ which shares window logic with :mod:`poolref.naive` or :mod:`poolref.im2col`.
 
 from __future__ import annotations
 
-from typing import Final
+from typing import Any, ClassVar, Final
 
 import numpy as np
+from numpy.typing import NDArray
 
-from . import _api, _params
+from . import _api, _docstrings, _params
 from ._fast_kernels import (
     _backward_from_codes,
     _backward_from_indices,
@@ -41,6 +42,7 @@ from ._fast_kernels import (
     _max_and_codes,
     _unpool,
 )
+from ._params import PoolParams
 
 __all__ = [
     "MaxPool1d",
@@ -82,19 +84,37 @@ max_unpool3d: Final = _public.max_unpool3d
 # ----------------------------------------------------------------------------
 
 
+#: What ``forward`` keeps for ``backward``: the codes (one per output, ``1 +`` the tap number
+#: of its maximum, ``0`` for an empty window), the batched input shape, the input dtype, and
+#: whether the input was batched.
+_Saved = tuple[NDArray[np.unsignedinteger[Any]], tuple[int, ...], np.dtype[Any], bool]
+
+
 class _MaxPoolNd:
     """Max-pooling layer that keeps only the tap number of each maximum for backward."""
 
-    nd: int
+    #: The number of spatial dimensions (1, 2 or 3), set by each subclass.
+    nd: ClassVar[int]
+    #: The normalised ``kernel_size``, ``stride``, ``padding``, ``dilation`` and ``ceil_mode``.
+    params: PoolParams
+    _name: str
+    _saved: _Saved | None
 
-    def __init__(self, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False):
+    def __init__(
+        self,
+        kernel_size: _api.Size,
+        stride: _api.Size | None = None,
+        padding: _api.Size = 0,
+        dilation: _api.Size = 1,
+        ceil_mode: bool = False,
+    ) -> None:
         self._name = type(self).__name__
         self.params = _params.normalize_pool_args(
             self.nd, kernel_size, stride, padding, dilation, ceil_mode, func=self._name
         )
         self._saved = None  # (codes, input_shape, dtype, batched) after forward
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         p = self.params
         return (
             f"{self._name}(kernel_size={p.kernel_size}, stride={p.stride}, "
@@ -106,8 +126,29 @@ class _MaxPoolNd:
         """Bytes kept between ``forward`` and ``backward`` (one code per output element)."""
         return 0 if self._saved is None else self._saved[0].nbytes
 
-    def forward(self, x):
-        """Pool ``x`` (``(N, C, *spatial)`` or ``(C, *spatial)``) and remember the argmax taps."""
+    def forward(self, x: NDArray[Any]) -> NDArray[Any]:
+        """Pool ``x`` and remember, per output element, the kernel tap that held the maximum.
+
+        Parameters
+        ----------
+        x : numpy.ndarray
+            Input of shape ``(N, C, *spatial)`` or unbatched ``(C, *spatial)``, with the
+            layer's number of spatial dimensions; dtype float16, float32, float64, int8,
+            int16, int32, int64 or uint8. Any memory layout.
+
+        Returns
+        -------
+        numpy.ndarray
+            The pooled values, equal to the functional ``max_pool*d``'s: shape
+            ``(N, C, *out_spatial)`` (unbatched if ``x`` is), ``x``'s dtype; a new array.
+
+        Raises
+        ------
+        TypeError
+            ``x`` is not an ndarray or has an unsupported dtype.
+        ValueError
+            Wrong rank; ``C == 0`` or an empty spatial dimension; a computed output size < 1.
+        """
         fname = f"{self._name}.forward"
         x = _params.check_array(x, "x", fname, _params.FORWARD_DTYPES)
         batched = _params.check_pool_shape(x.shape, self.nd, "x", fname)
@@ -117,8 +158,31 @@ class _MaxPoolNd:
         self._saved = (codes, xb.shape, x.dtype, batched)
         return y if batched else y[0]
 
-    def backward(self, grad_output):
-        """Gradient with respect to the last ``forward``'s input."""
+    def backward(self, grad_output: NDArray[Any]) -> NDArray[Any]:
+        """Gradient with respect to the last ``forward``'s input.
+
+        Parameters
+        ----------
+        grad_output : numpy.ndarray
+            Gradient with respect to the last ``forward``'s output: its shape and the input's
+            dtype, which must be float16, float32 or float64.
+
+        Returns
+        -------
+        numpy.ndarray
+            Same shape as the last ``forward``'s input and its dtype; a new array, equal to
+            the functional ``max_pool*d_backward``'s.
+
+        Raises
+        ------
+        RuntimeError
+            ``forward`` has not been called yet.
+        TypeError
+            ``grad_output`` is not an ndarray, is not a float array, or its dtype is not the
+            input's.
+        ValueError
+            ``grad_output``'s shape is not the last output's.
+        """
         fname = f"{self._name}.backward"
         if self._saved is None:
             msg = f"{fname}: call forward before backward"
@@ -141,58 +205,78 @@ class _MaxPoolNd:
         return grad if batched else grad[0]
 
 
-def _layer_doc(nd: int) -> str:
-    example = {
-        1: """    >>> layer = MaxPool1d(2)
-    >>> x = np.array([[1., 9., 2., 0., 4., 4.]])
-    >>> layer.forward(x)
-    array([[9., 2., 4.]])
-    >>> layer.backward(np.ones((1, 3)))
-    array([[0., 1., 1., 0., 1., 0.]])""",
-        2: """    >>> layer = MaxPool2d(2)
-    >>> x = np.array([[[1., 9., 2., 0.], [4., 3., 8., 7.], [0., 6., 5., 5.], [2., 1., 3., 4.]]])
-    >>> layer.forward(x)
-    array([[[9., 8.],
-            [6., 5.]]])
-    >>> layer.saved_nbytes                            # one byte per output element
-    4
-    >>> layer.backward(np.ones((1, 2, 2)))[0]
-    array([[0., 1., 0., 0.],
-           [0., 0., 1., 0.],
-           [0., 1., 1., 0.],
-           [0., 0., 0., 0.]])""",
-        3: """    >>> layer = MaxPool3d(2)
-    >>> x = np.arange(8.).reshape(1, 2, 2, 2)
-    >>> layer.forward(x).ravel()
-    array([7.])
-    >>> layer.backward(np.ones((1, 1, 1, 1))).ravel()
-    array([0., 0., 0., 0., 0., 0., 0., 1.])""",
-    }[nd]
-    return f"""{nd}-D max-pooling layer (forward and backward) with PyTorch's semantics.
+_LAYER_EXAMPLES = {
+    1: """\
+>>> layer = MaxPool1d(2)
+>>> x = np.array([[1., 9., 2., 0., 4., 4.]])
+>>> layer.forward(x)
+array([[9., 2., 4.]])
+>>> layer.backward(np.ones((1, 3)))
+array([[0., 1., 1., 0., 1., 0.]])""",
+    2: """\
+>>> layer = MaxPool2d(2)
+>>> x = np.array([[[1., 9., 2., 0.], [4., 3., 8., 7.], [0., 6., 5., 5.], [2., 1., 3., 4.]]])
+>>> layer.forward(x)
+array([[[9., 8.],
+        [6., 5.]]])
+>>> layer.saved_nbytes                            # one byte per output element
+4
+>>> layer.backward(np.ones((1, 2, 2)))[0]
+array([[0., 1., 0., 0.],
+       [0., 0., 1., 0.],
+       [0., 1., 1., 0.],
+       [0., 0., 0., 0.]])""",
+    3: """\
+>>> layer = MaxPool3d(2)
+>>> x = np.arange(8.).reshape(1, 2, 2, 2)
+>>> layer.forward(x).ravel()
+array([7.])
+>>> layer.backward(np.ones((1, 1, 1, 1))).ravel()
+array([0., 0., 0., 0., 0., 0., 0., 1.])""",
+}
 
-    ``forward(x)`` returns the same values as :func:`max_pool{nd}d` and keeps, per
-    output element, only the number of the kernel tap that held the maximum
-    (``uint8`` for kernels of up to 255 taps), not the input.
-    ``backward(grad_output)`` returns the gradient with respect to that input,
-    equal to :func:`max_pool{nd}d_backward`.
+_LAYER_DOC = """\
+{nd}-D max-pooling layer (forward and backward) with PyTorch's semantics.
 
-    Parameters
-    ----------
-    kernel_size, stride, padding, dilation, ceil_mode
-        As in :func:`max_pool{nd}d`.
+``forward(x)`` returns the same values as :func:`max_pool{nd}d` and keeps, per
+output element, only the number of the kernel tap that held the maximum
+(``uint8`` for kernels of up to 255 taps), not the input.
+``backward(grad_output)`` returns the gradient with respect to that input,
+equal to :func:`max_pool{nd}d_backward`.
 
-    Raises
-    ------
-    TypeError, ValueError
-        Bad parameters (in the constructor) or bad input (in ``forward``/``backward``),
-        as in the functional API. ``RuntimeError`` if ``backward`` comes before ``forward``.
+Parameters
+----------
+{params}
 
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from poolref.fast import MaxPool{nd}d
+Raises
+------
+TypeError
+    A parameter is a bool, float, str or other non-int; ``ceil_mode`` is not a bool.
+ValueError
+    A tuple of the wrong length; ``kernel_size``, ``stride`` or ``dilation`` < 1;
+    ``padding`` < 0 or > ``kernel_size // 2``.
+
+See Also
+--------
+max_pool{nd}d : The same forward as a function, with the indices on request.
+max_pool{nd}d_backward : The same backward as a function, from the input or the indices.
+
+Notes
+-----
+The output size is that of :func:`max_pool{nd}d` (its Notes give the formula).
+``forward`` and ``backward`` check their input as the functions do and raise the same
+errors; ``backward`` raises ``RuntimeError`` if no ``forward`` came before it.
+
+Examples
+--------
+>>> import numpy as np
+>>> from poolref.fast import MaxPool{nd}d
 {example}
-    """
+"""
+
+
+def _layer_doc(nd: int) -> str:
+    return _LAYER_DOC.format(nd=nd, params=_docstrings._params(nd), example=_LAYER_EXAMPLES[nd])
 
 
 class MaxPool1d(_MaxPoolNd):

@@ -43,11 +43,6 @@ CHECKS = frozenset(
 
 #: Objects whose docstrings still fail, with the module that has to fix them.
 NOT_YET = {
-    **{
-        f"{m}.MaxPool{nd}d": "fast.py: the layer classes' parameters have no types (PR04)"
-        for m in ("poolref", "poolref.fast")
-        for nd in (1, 2, 3)
-    },
     "poolref.im2col.col2im": "im2col.py: parameters without types (PR04)",
     "poolref.im2col.im2col": "im2col.py: parameters without types, Returns layout (PR04, RT02, RT05)",
     "poolref.im2col.im2col_indices": "im2col.py: Returns description starts lower case (RT04)",

@@ -4,13 +4,14 @@ How it works. For every tap of the kernel (a loop over at most
 ``prod(kernel_size)`` taps, never over batch, channels or outputs) the outputs
 that read a *valid* input element at that tap form a box, and the elements
 they read form a strided view of the input. The box is computed per dimension
-in :func:`_geometry`, so padding is never materialised: padded taps are
-simply not visited. Each tap updates the running maximum in place where its
-value is strictly greater (or NaN), which gives PyTorch's rules directly:
-ties keep the first maximum and a NaN window ends on its last NaN. Values are
-updated with ``np.maximum``, which is exact unless the input holds NaN or
-``-0.0`` (checked once per call); then the value is copied from the chosen
-element instead, so ``-0.0`` stays ``-0.0`` and NaN payloads follow the index.
+in :func:`poolref._fast_geometry._geometry`, so padding is never
+materialised: padded taps are simply not visited. Each tap updates the running
+maximum in place where its value is strictly greater (or NaN), which gives
+PyTorch's rules directly: ties keep the first maximum and a NaN window ends on
+its last NaN. Values are updated with ``np.maximum``, which is exact unless the
+input holds NaN or ``-0.0`` (checked once per call); then the value is copied
+from the chosen element instead, so ``-0.0`` stays ``-0.0`` and NaN payloads
+follow the index.
 
 What is kept between forward and backward is a *code* per output, ``1 +``
 the tap number of its maximum (``0`` for an empty window): one byte per
@@ -18,19 +19,30 @@ output element for kernels of up to 255 taps; the input is not kept. The
 backward writes (or, where windows overlap, adds) ``grad_output`` into one
 strided view of ``grad_input`` per tap, under the mask ``code == tap + 1``;
 there is no ``np.add.at``. Memory is proportional to input + output: no im2col copy.
+
+Where the code lives. This module binds the public functions and defines the
+``MaxPool1d/2d/3d`` layers; the kernels are in :mod:`poolref._fast_kernels` and
+the window geometry they share in :mod:`poolref._fast_geometry`, neither of
+which shares window logic with :mod:`poolref.naive` or :mod:`poolref.im2col`.
 """
 
 from __future__ import annotations
 
-import itertools
-import math
-import threading
-from typing import Final, NamedTuple
+from typing import Any, ClassVar, Final
 
 import numpy as np
+from numpy.typing import NDArray
 
-from . import _api, _params
-from ._params import PoolParams, lowest
+from . import _api, _docstrings, _params
+from ._fast_kernels import (
+    _backward_from_codes,
+    _backward_from_indices,
+    _backward_from_input,
+    _forward,
+    _max_and_codes,
+    _unpool,
+)
+from ._params import PoolParams
 
 __all__ = [
     "MaxPool1d",
@@ -46,513 +58,6 @@ __all__ = [
     "max_unpool2d",
     "max_unpool3d",
 ]
-
-
-# ----------------------------------------------------------------------------
-# Geometry: which outputs read which inputs at each tap.
-# ----------------------------------------------------------------------------
-
-
-def _touching_taps(length: int, n_out: int, k: int, s: int, p: int, d: int):
-    """The taps ``j`` that some output reads inside the input, in increasing order.
-
-    Output ``o`` reads inside the input at taps ``ceil((p - o*s) / d) .. floor((length - 1 + p - o*s) / d)``.
-    Taps outside the span of all outputs are skipped arithmetically; if that span is
-    still much longer than the number of outputs (a huge stride with a huge padding),
-    the per-output ranges are merged instead. Work: O(min(span, n_out) + taps returned).
-    """
-    first = max(0, -((-(p - (n_out - 1) * s)) // d))
-    last = min(k - 1, (length - 1 + p) // d)
-    if last - first <= 4 * n_out:
-        return range(first, last + 1)
-    taps: list[int] = []
-    end = -1
-    for o in reversed(range(n_out)):  # later outputs read earlier taps
-        lo = max(end + 1, -((o * s - p) // d), 0)
-        hi = min(k - 1, (length - 1 + p - o * s) // d)
-        taps.extend(range(lo, hi + 1))
-        end = max(end, hi)
-    return taps
-
-
-def _dim_taps(length: int, n_out: int, k: int, s: int, p: int, d: int) -> list:
-    """Along one dimension: ``(j, out_slice, in_slice)`` for every tap ``j`` some output reads.
-
-    Tap ``j`` of output ``o`` reads input ``o * s + j * d - p``; the outputs for
-    which that lies in ``[0, L)`` form the range ``[lo, hi)``. Taps no output
-    reads inside the input are never visited (see :func:`_touching_taps`).
-    """
-    ranges = []
-    for j in _touching_taps(length, n_out, k, s, p, d):
-        offset = j * d - p
-        lo = max(0, -(offset // s))  # first o with o * s + offset >= 0
-        hi = min(n_out, (length - 1 - offset) // s + 1)  # past the last o inside the input
-        if hi > lo:
-            ranges.append((j, slice(lo, hi), slice(lo * s + offset, (hi - 1) * s + offset + 1, s)))
-    return ranges
-
-
-def _bounded_cache(budget: int, size):
-    """Like ``lru_cache``, but bounded by ``budget`` units of ``size(value)`` (taps: about 0.5 kB each).
-
-    Least-recently-used entries are dropped until the cached values' sizes sum to
-    at most ``budget``; a value larger than the budget is returned without being cached.
-    """
-
-    def decorate(fn):
-        entries: dict = {}
-        lock = threading.Lock()  # the reorderings below are several dict operations
-
-        def cached(*key):
-            with lock:
-                if key in entries:
-                    entries[key] = value = entries.pop(key)  # most recently used last
-                    return value
-            value = fn(*key)  # outside the lock: two threads may compute the same value
-            if size(value) <= budget:
-                with lock:
-                    entries[key] = value
-                    while sum(map(size, entries.values())) > budget:
-                        del entries[next(iter(entries))]
-            return value
-
-        cached.entries = entries
-        cached.__wrapped__ = fn
-        cached.__doc__ = fn.__doc__
-        return cached
-
-    return decorate
-
-
-#: at most this many taps over all cached geometries (a few MB: about 0.5 kB a tap)
-CACHE_TAPS = 4096
-
-
-class _Geometry(NamedTuple):
-    boxes: tuple  # (tap, out_slices, in_slices, whole) for every tap some output reads
-    overlapping: bool  # some input element is read by two (output, tap) pairs
-    covering: bool  # every input element is read by some (output, tap) pair
-
-
-@_bounded_cache(CACHE_TAPS, lambda geometry: len(geometry.boxes) + 1)
-def _geometry(spatial: tuple, out_spatial: tuple, params: PoolParams) -> _Geometry:
-    """Per tap, the box of outputs that read a valid input element, and where they read it.
-
-    The box is the product of the per-dimension ranges of :func:`_dim_taps`.
-    Taps are numbered in row-major order over the kernel. Validity is a
-    product over dimensions, so overlap and coverage are decided per dimension.
-    """
-    per_dim = []
-    overlapping, covering = False, True
-    for length, n_out, k, s, p, d in zip(
-        spatial, out_spatial, params.kernel_size, params.stride, params.padding, params.dilation
-    ):
-        ranges = _dim_taps(length, n_out, k, s, p, d)
-        reads = np.zeros(length, dtype=np.int64)
-        for _, _, in_sl in ranges:
-            reads[in_sl] += 1
-        overlapping |= bool((reads > 1).any())
-        covering &= bool((reads > 0).all())
-        per_dim.append(ranges)
-    boxes = []
-    for per_dim_tap in itertools.product(*per_dim):
-        tap = 0
-        for (j, _, _), k in zip(per_dim_tap, params.kernel_size):
-            tap = tap * k + j
-        out_slices = (Ellipsis, *(r[1] for r in per_dim_tap))
-        in_slices = (Ellipsis, *(r[2] for r in per_dim_tap))
-        whole = all(r[1] == slice(0, n) for r, n in zip(per_dim_tap, out_spatial))
-        boxes.append((tap, out_slices, in_slices, whole))
-    return _Geometry(tuple(boxes), overlapping, covering)
-
-
-def _first_valid_codes(spatial: tuple, out_spatial: tuple, params: PoolParams) -> np.ndarray:
-    """Per output position: 1 + the tap number of the window's first valid tap, or 0 if none.
-
-    Validity factorises over dimensions, so the row-major first valid tap is
-    the first valid tap of each dimension. Broadcastable to ``out_spatial``.
-    Not cached: it is as large as the output's spatial size (computed only when
-    some window's valid taps all equal the lowest value).
-    """
-    nd = len(spatial)
-    tap = np.zeros((1,) * nd, dtype=np.int64)
-    empty = np.zeros((1,) * nd, dtype=bool)
-    for i, (length, n_out, k, s, p, d) in enumerate(
-        zip(
-            spatial, out_spatial, params.kernel_size, params.stride, params.padding, params.dilation
-        )
-    ):
-        start = np.arange(n_out) * s - p
-        first = np.where(start < 0, -(start // d), 0)  # ceil(-start / d) for starts in the padding
-        valid = (first < k) & (start + first * d < length)
-        shape = [1] * nd
-        shape[i] = n_out
-        tap = tap * k + np.where(valid, first, 0).reshape(shape)
-        empty = empty | ~valid.reshape(shape)
-    return np.where(empty, 0, tap + 1)
-
-
-def _code_dtype(n_taps: int) -> np.dtype:
-    """Smallest unsigned dtype holding the codes ``0`` (no tap) and ``1 .. n_taps``."""
-    for dtype in (np.uint8, np.uint16, np.uint32):
-        if n_taps <= np.iinfo(dtype).max:
-            return np.dtype(dtype)
-    return np.dtype(np.uint64)
-
-
-def _bits(a: np.ndarray) -> np.ndarray:
-    """The same memory viewed as unsigned ints of the same width (works for any strides)."""
-    return a.view(f"u{a.dtype.itemsize}")
-
-
-#: float dtype -> (signed int dtype of the same width, the bit pattern of -0.0 read as that int)
-_NEGATIVE_ZERO_BITS = {
-    np.dtype(f): (np.dtype(i), np.iinfo(i).min)
-    for f, i in ((np.float16, np.int16), (np.float32, np.int32), (np.float64, np.int64))
-}
-
-
-def _needs_exact_copy(x: np.ndarray) -> bool:
-    """True if ``np.maximum`` could pick the wrong bits: the input holds NaN or -0.0.
-
-    ``np.maximum`` returns either operand on a ``-0.0``/``+0.0`` tie and any
-    NaN's payload, while PyTorch's value is the element at the index. Only NaN
-    and -0.0 make the difference visible. -0.0 is the only float whose bit
-    pattern, read as a signed int, is the most negative int.
-    """
-    if x.dtype.kind != "f" or x.size == 0:
-        return False
-    largest = x.max()  # NaN if any element is NaN
-    if largest != largest:
-        return True
-    signed, negative_zero = _NEGATIVE_ZERO_BITS[x.dtype]
-    return int(x.view(signed).min()) == negative_zero
-
-
-# ----------------------------------------------------------------------------
-# Forward.
-# ----------------------------------------------------------------------------
-
-
-@_bounded_cache(CACHE_TAPS, lambda passes: sum(map(len, passes)) + 1)
-def _axis_passes(spatial: tuple, out_spatial: tuple, params: PoolParams):
-    """Per dimension, the taps of a one-dimensional pass: ``[(out_index, in_index, whole), ...]``.
-
-    ``out_index``/``in_index`` index the whole array (batch, channel and the
-    other dimensions untouched); ``whole`` says every output reads that tap.
-    """
-    nd = len(spatial)
-    passes = []
-    for axis, (length, n_out, k, s, p, d) in enumerate(
-        zip(
-            spatial, out_spatial, params.kernel_size, params.stride, params.padding, params.dilation
-        )
-    ):
-        before = (slice(None),) * (2 + axis)
-        after = (slice(None),) * (nd - axis - 1)
-        taps = [
-            ((*before, out_sl, *after), (*before, in_sl, *after), out_sl == slice(0, n_out))
-            for _, out_sl, in_sl in _dim_taps(length, n_out, k, s, p, d)
-        ]
-        passes.append(tuple(taps))
-    return tuple(passes)
-
-
-def _max_values(x: np.ndarray, params: PoolParams, out_spatial: tuple) -> np.ndarray:
-    """Window maxima only (no indices).
-
-    The maximum over a box is the maximum over each dimension in turn, so the
-    values take ``sum(kernel_size)`` calls of ``np.maximum`` instead of
-    ``prod(kernel_size)``, and only the last pass reads with a stride along the
-    contiguous axis. That is exact unless the input holds NaN or ``-0.0``
-    (see :func:`_needs_exact_copy`); then the per-tap path with indices is used.
-    """
-    if _needs_exact_copy(x):
-        return _max_and_codes(x, params, out_spatial)[0]
-    current = x
-    for axis, taps in enumerate(_axis_passes(x.shape[2:], out_spatial, params)):
-        # Start from taps that every output reads (no fill pass), then fold in the rest.
-        full = [current[in_index] for _, in_index, whole in taps if whole]
-        if len(full) >= 2:
-            reduced = np.maximum(full[0], full[1])
-            full = full[2:]
-        elif full:
-            reduced = full.pop().copy()
-        else:
-            shape = list(current.shape)
-            shape[2 + axis] = out_spatial[axis]
-            reduced = np.full(shape, lowest(x.dtype), dtype=x.dtype)
-        for v in full:
-            np.maximum(reduced, v, out=reduced)
-        for out_index, in_index, whole in taps:
-            if not whole:
-                acc = reduced[out_index]
-                np.maximum(acc, current[in_index], out=acc)
-        current = reduced
-    return current
-
-
-def _max_and_codes(x: np.ndarray, params: PoolParams, out_spatial: tuple):
-    """Window maxima and, per output, ``1 + tap number`` of the maximum (0: empty window).
-
-    A tap takes over where its value is strictly greater than the running
-    maximum, or is NaN; codes grow with the tap number, so the running code is
-    ``max(code, mask * (tap + 1))``: no masked (branchy) copies.
-    """
-    spatial = x.shape[2:]
-    out_shape = (*x.shape[:2], *out_spatial)
-    geometry = _geometry(spatial, out_spatial, params)
-    y = np.full(out_shape, lowest(x.dtype), dtype=x.dtype)
-    code_dtype = _code_dtype(math.prod(params.kernel_size))
-    codes = np.zeros(out_shape, dtype=code_dtype)
-    if x.size == 0:
-        return y, codes
-    exact = _needs_exact_copy(x)
-    # The mask and ``mask * (tap + 1)`` share one buffer when codes are bytes.
-    scratch = np.empty(out_shape, dtype=code_dtype)
-    better = scratch.view(bool) if code_dtype == np.uint8 else np.empty(out_shape, dtype=bool)
-    # A second value buffer for taps every output reads (see below), unless the
-    # output is large (overlapping windows): then it would cost the input's size.
-    two_buffers = 2 * y.nbytes <= x.nbytes
-    spare = None
-    for tap, out_sl, in_sl, whole in geometry.boxes:
-        v = x[in_sl]
-        if whole and not exact and two_buffers:
-            # Read the strided tap once: take the maximum into a second buffer,
-            # then compare two contiguous arrays (max(acc, v) > acc iff v > acc
-            # without NaN), and swap the buffers.
-            if spare is None:
-                spare = np.empty_like(y)
-            np.maximum(y, v, out=spare)
-            np.greater(spare, y, out=better)
-            y, spare = spare, y
-        else:
-            if not whole:
-                better.fill(False)  # so the code update below can run on whole (contiguous) arrays
-            acc, m = y[out_sl], better[out_sl]
-            np.greater(v, acc, out=m)
-            if exact:
-                m |= np.isnan(v)
-                np.copyto(acc, v, where=m)
-            else:
-                np.maximum(acc, v, out=acc)
-        np.multiply(
-            better, code_dtype.type(tap + 1), out=scratch
-        )  # overwrites better with uint8 codes
-        np.maximum(codes, scratch, out=codes)
-    # Windows whose valid taps all equal the lowest value were never updated:
-    # PyTorch picks their first valid tap (the value is unchanged).
-    missing = codes == 0
-    if missing.any():
-        first = np.broadcast_to(_first_valid_codes(spatial, out_spatial, params), out_shape)
-        np.copyto(codes, first, where=missing, casting="unsafe")
-    return y, codes
-
-
-#: elements per chunk of the passes that need int64 temporaries (bounds their memory)
-CHUNK = 2**16
-
-
-def _wrap64(value: int) -> int:
-    """``value`` modulo 2**64 as a signed int64: sums of wrapped terms are exact when the true sum fits."""
-    return (value + 2**63) % 2**64 - 2**63
-
-
-def _indices_from_codes(codes: np.ndarray, spatial: tuple, params: PoolParams) -> np.ndarray:
-    """Flat row-major plane index of each chosen tap (-1 where the code is 0).
-
-    ``index = start(o) + offset(tap)``: the window start's plane index is added by
-    broadcasting one small vector per dimension; the tap's offset is looked up in a
-    table of ``prod(kernel_size) + 1`` entries, in chunks of :data:`CHUNK` elements,
-    so the only full-size array is the returned one. (int64 arithmetic wraps; every
-    term is reduced modulo 2**64, so the sums are exact.) A kernel with more taps
-    than the output has elements takes the per-dimension arithmetic instead.
-    """
-    n_taps = math.prod(params.kernel_size)
-    if n_taps > max(CHUNK, codes.size):
-        return _indices_by_dimension(codes, spatial, params)
-    out_spatial = codes.shape[2:]
-    nd = len(spatial)
-    index = np.zeros(codes.shape, dtype=np.int64)
-    table = np.zeros(n_taps + 1, dtype=np.int64)  # entry 0: the empty window (fixed below)
-    taps = np.arange(n_taps, dtype=np.int64)
-    below, plane_stride = n_taps, math.prod(spatial)
-    for i, (length, n_out, k, s, p, d) in enumerate(
-        zip(
-            spatial, out_spatial, params.kernel_size, params.stride, params.padding, params.dilation
-        )
-    ):
-        below //= k
-        plane_stride //= length
-        shape = [1] * nd
-        shape[i] = n_out
-        start = np.arange(n_out, dtype=np.int64) * _wrap64(s * plane_stride) + _wrap64(
-            -p * plane_stride
-        )
-        index += start.reshape(shape)
-        table[1:] += (taps // below % k) * _wrap64(
-            d * plane_stride
-        )  # tap j's offset in this dimension
-    flat_index, flat_codes = index.reshape(-1), codes.reshape(-1)
-    for lo in range(0, flat_codes.size, CHUNK):
-        part, chunk = flat_index[lo : lo + CHUNK], flat_codes[lo : lo + CHUNK]
-        part += table[chunk]
-        np.copyto(part, -1, where=chunk == 0)
-    return index
-
-
-def _indices_by_dimension(codes: np.ndarray, spatial: tuple, params: PoolParams) -> np.ndarray:
-    """:func:`_indices_from_codes` for kernels with many taps: per-dimension arithmetic on whole arrays."""
-    out_spatial = codes.shape[2:]
-    nd = len(spatial)
-    tap = codes.astype(np.int64) - 1
-    index = np.zeros(codes.shape, dtype=np.int64)
-    below = math.prod(params.kernel_size)
-    for i, (length, n_out, k, s, p, d) in enumerate(
-        zip(
-            spatial, out_spatial, params.kernel_size, params.stride, params.padding, params.dilation
-        )
-    ):
-        below //= k
-        j = (tap // below) % k
-        shape = [1] * nd
-        shape[i] = n_out
-        start = (np.arange(n_out, dtype=np.int64) * s - p).reshape(shape)
-        index *= length
-        index += start + j * d
-    index[codes == 0] = -1
-    return index
-
-
-def _forward(x, params, with_indices):
-    x = np.asarray(x)  # an ndarray subclass is pooled as a plain ndarray (docs/memory.md)
-    out_spatial = _params.output_shape(x.shape[2:], params)
-    if not with_indices:
-        return _max_values(x, params, out_spatial), None
-    y, codes = _max_and_codes(x, params, out_spatial)
-    return y, _indices_from_codes(codes, x.shape[2:], params)
-
-
-# ----------------------------------------------------------------------------
-# Backward and unpool.
-# ----------------------------------------------------------------------------
-
-
-def _blocks(shape: tuple):
-    """``(n_slice, c_slice)`` blocks of an ``(N, C, *O)`` array with about :data:`CHUNK` elements each."""
-    n_batch, n_chan = shape[:2]
-    per_plane = max(1, math.prod(shape[2:]))
-    if n_chan * per_plane >= CHUNK:
-        step = max(1, CHUNK // per_plane)
-        for n in range(n_batch):
-            for c in range(0, n_chan, step):
-                yield slice(n, n + 1), slice(c, c + step)
-    else:
-        step = max(1, CHUNK // (n_chan * per_plane))
-        for n in range(0, n_batch, step):
-            yield slice(n, n + step), slice(0, n_chan)
-
-
-def _backward_from_codes(grad_output, codes, input_shape, params):
-    """Route each gradient to its tap: per tap, ``grad_input[view] (+)= grad_output * (code == tap + 1)``.
-
-    The product is taken on the bit patterns (an unsigned int times 0 or 1), so
-    it is branch-free and a NaN or inf gradient elsewhere never leaks in as
-    ``nan * 0``. Without overlap each input element is written once; with
-    overlap the taps accumulate (float16 in float32).
-    """
-    spatial = tuple(input_shape[2:])
-    geometry = _geometry(spatial, codes.shape[2:], params)
-    dtype = grad_output.dtype
-    if geometry.overlapping:
-        acc_dtype = np.dtype(np.float32) if dtype == np.float16 else dtype
-        grad = np.zeros(input_shape, dtype=acc_dtype)
-        g = grad_output.astype(acc_dtype, copy=False)
-    else:
-        grad = (np.empty if geometry.covering else np.zeros)(input_shape, dtype=dtype)
-        g = grad_output
-    if grad.size == 0 or codes.size == 0:
-        return np.zeros(input_shape, dtype=dtype)
-    # The mask and the masked product are computed on whole contiguous arrays
-    # (an output never selects a tap outside its box, so no clipping is
-    # needed); only the write into grad_input goes through a strided view.
-    g_bits = _bits(g)
-    if geometry.overlapping:
-        # The 0/1 mask is written straight into the term buffer as integers and
-        # multiplied in place, a block of about CHUNK outputs at a time: grad_input
-        # plus one block-sized buffer, no more.
-        blocks = list(_blocks(codes.shape))
-        term = np.empty(codes[blocks[0]].shape, dtype=g.dtype)
-        for block in blocks:
-            codes_b, g_b, grad_b = codes[block], g_bits[block], grad[block]
-            t = term[: codes_b.shape[0], : codes_b.shape[1]]
-            t_bits = _bits(t)
-            for tap, out_sl, in_sl, _ in geometry.boxes:
-                np.equal(codes_b, tap + 1, out=t_bits, casting="unsafe")
-                np.multiply(g_b, t_bits, out=t_bits)
-                target = grad_b[in_sl]
-                np.add(target, t[out_sl], out=target)
-    else:
-        mask = np.empty(codes.shape, dtype=bool)
-        for tap, out_sl, in_sl, _ in geometry.boxes:
-            np.equal(codes, tap + 1, out=mask)
-            np.multiply(g_bits[out_sl], mask[out_sl], out=_bits(grad[in_sl]))
-    return grad.astype(dtype, copy=False)
-
-
-def _backward_from_input(grad_output, x, params):
-    grad_output, x = np.asarray(grad_output), np.asarray(x)
-    codes = _max_and_codes(x, params, grad_output.shape[2:])[1]  # the maxima are freed at once
-    return _backward_from_codes(grad_output, codes, x.shape, params)
-
-
-def _plane_chunks(n_planes: int, per_plane: int):
-    """Slices of whole planes with about :data:`CHUNK` elements each (at least one plane)."""
-    step = max(1, CHUNK // max(per_plane, 1))
-    return (slice(lo, min(lo + step, n_planes)) for lo in range(0, n_planes, step))
-
-
-def _backward_from_indices(grad_output, indices, input_shape, params):
-    """Scatter-add by index with ``np.bincount`` (float64 sums, cast once), a few planes at a time.
-
-    Working in chunks of about :data:`CHUNK` outputs keeps the int64 and float64
-    temporaries small: the only full-size array is the returned gradient.
-    """
-    del params  # the indices say where every gradient goes
-    n_planes = input_shape[0] * input_shape[1]
-    plane = math.prod(input_shape[2:])
-    per_plane = math.prod(indices.shape[2:])
-    flat = indices.reshape(n_planes, per_plane)
-    weights = grad_output.reshape(n_planes, per_plane)
-    grad = np.empty((n_planes, plane), dtype=grad_output.dtype)
-    for rows in _plane_chunks(n_planes, max(per_plane, plane)):
-        chunk = flat[rows]
-        keep = chunk != -1
-        offsets = np.arange(rows.stop - rows.start, dtype=np.int64)[:, None] * plane
-        target = (chunk + offsets)[keep]
-        summed = np.bincount(
-            target, weights=weights[rows][keep].astype(np.float64), minlength=grad[rows].size
-        )
-        grad[rows] = summed.reshape(-1, plane)
-    return grad.reshape(input_shape)
-
-
-def _unpool(y, indices, out_spatial):
-    """Scatter by index, a few planes at a time (small temporaries, see :func:`_backward_from_indices`)."""
-    n_planes = y.shape[0] * y.shape[1]
-    plane = math.prod(out_spatial)
-    per_plane = math.prod(indices.shape[2:])
-    out = np.zeros((n_planes, plane), dtype=y.dtype)
-    flat = indices.reshape(n_planes, per_plane)
-    values = y.reshape(n_planes, per_plane)
-    for rows in _plane_chunks(n_planes, max(per_plane, plane)):
-        chunk = flat[rows]
-        keep = chunk != -1
-        target = (chunk + np.arange(rows.stop - rows.start, dtype=np.int64)[:, None] * plane)[keep]
-        out[rows].reshape(-1)[target] = values[rows][
-            keep
-        ]  # numpy assigns in order: the last duplicate wins
-    return out.reshape(*y.shape[:2], *out_spatial)
 
 
 _public = _api.build(
@@ -579,19 +84,37 @@ max_unpool3d: Final = _public.max_unpool3d
 # ----------------------------------------------------------------------------
 
 
+#: What ``forward`` keeps for ``backward``: the codes (one per output, ``1 +`` the tap number
+#: of its maximum, ``0`` for an empty window), the batched input shape, the input dtype, and
+#: whether the input was batched.
+_Saved = tuple[NDArray[np.unsignedinteger[Any]], tuple[int, ...], np.dtype[Any], bool]
+
+
 class _MaxPoolNd:
     """Max-pooling layer that keeps only the tap number of each maximum for backward."""
 
-    nd: int
+    #: The number of spatial dimensions (1, 2 or 3), set by each subclass.
+    nd: ClassVar[int]
+    #: The normalised ``kernel_size``, ``stride``, ``padding``, ``dilation`` and ``ceil_mode``.
+    params: PoolParams
+    _name: str
+    _saved: _Saved | None
 
-    def __init__(self, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False):
+    def __init__(
+        self,
+        kernel_size: _api.Size,
+        stride: _api.Size | None = None,
+        padding: _api.Size = 0,
+        dilation: _api.Size = 1,
+        ceil_mode: bool = False,
+    ) -> None:
         self._name = type(self).__name__
         self.params = _params.normalize_pool_args(
             self.nd, kernel_size, stride, padding, dilation, ceil_mode, func=self._name
         )
         self._saved = None  # (codes, input_shape, dtype, batched) after forward
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         p = self.params
         return (
             f"{self._name}(kernel_size={p.kernel_size}, stride={p.stride}, "
@@ -603,8 +126,29 @@ class _MaxPoolNd:
         """Bytes kept between ``forward`` and ``backward`` (one code per output element)."""
         return 0 if self._saved is None else self._saved[0].nbytes
 
-    def forward(self, x):
-        """Pool ``x`` (``(N, C, *spatial)`` or ``(C, *spatial)``) and remember the argmax taps."""
+    def forward(self, x: NDArray[Any]) -> NDArray[Any]:
+        """Pool ``x`` and remember, per output element, the kernel tap that held the maximum.
+
+        Parameters
+        ----------
+        x : numpy.ndarray
+            Input of shape ``(N, C, *spatial)`` or unbatched ``(C, *spatial)``, with the
+            layer's number of spatial dimensions; dtype float16, float32, float64, int8,
+            int16, int32, int64 or uint8. Any memory layout.
+
+        Returns
+        -------
+        numpy.ndarray
+            The pooled values, equal to the functional ``max_pool*d``'s: shape
+            ``(N, C, *out_spatial)`` (unbatched if ``x`` is), ``x``'s dtype; a new array.
+
+        Raises
+        ------
+        TypeError
+            ``x`` is not an ndarray or has an unsupported dtype.
+        ValueError
+            Wrong rank; ``C == 0`` or an empty spatial dimension; a computed output size < 1.
+        """
         fname = f"{self._name}.forward"
         x = _params.check_array(x, "x", fname, _params.FORWARD_DTYPES)
         batched = _params.check_pool_shape(x.shape, self.nd, "x", fname)
@@ -614,8 +158,31 @@ class _MaxPoolNd:
         self._saved = (codes, xb.shape, x.dtype, batched)
         return y if batched else y[0]
 
-    def backward(self, grad_output):
-        """Gradient with respect to the last ``forward``'s input."""
+    def backward(self, grad_output: NDArray[Any]) -> NDArray[Any]:
+        """Gradient with respect to the last ``forward``'s input.
+
+        Parameters
+        ----------
+        grad_output : numpy.ndarray
+            Gradient with respect to the last ``forward``'s output: its shape and the input's
+            dtype, which must be float16, float32 or float64.
+
+        Returns
+        -------
+        numpy.ndarray
+            Same shape as the last ``forward``'s input and its dtype; a new array, equal to
+            the functional ``max_pool*d_backward``'s.
+
+        Raises
+        ------
+        RuntimeError
+            ``forward`` has not been called yet.
+        TypeError
+            ``grad_output`` is not an ndarray, is not a float array, or its dtype is not the
+            input's.
+        ValueError
+            ``grad_output``'s shape is not the last output's.
+        """
         fname = f"{self._name}.backward"
         if self._saved is None:
             msg = f"{fname}: call forward before backward"
@@ -638,58 +205,78 @@ class _MaxPoolNd:
         return grad if batched else grad[0]
 
 
-def _layer_doc(nd: int) -> str:
-    example = {
-        1: """    >>> layer = MaxPool1d(2)
-    >>> x = np.array([[1., 9., 2., 0., 4., 4.]])
-    >>> layer.forward(x)
-    array([[9., 2., 4.]])
-    >>> layer.backward(np.ones((1, 3)))
-    array([[0., 1., 1., 0., 1., 0.]])""",
-        2: """    >>> layer = MaxPool2d(2)
-    >>> x = np.array([[[1., 9., 2., 0.], [4., 3., 8., 7.], [0., 6., 5., 5.], [2., 1., 3., 4.]]])
-    >>> layer.forward(x)
-    array([[[9., 8.],
-            [6., 5.]]])
-    >>> layer.saved_nbytes                            # one byte per output element
-    4
-    >>> layer.backward(np.ones((1, 2, 2)))[0]
-    array([[0., 1., 0., 0.],
-           [0., 0., 1., 0.],
-           [0., 1., 1., 0.],
-           [0., 0., 0., 0.]])""",
-        3: """    >>> layer = MaxPool3d(2)
-    >>> x = np.arange(8.).reshape(1, 2, 2, 2)
-    >>> layer.forward(x).ravel()
-    array([7.])
-    >>> layer.backward(np.ones((1, 1, 1, 1))).ravel()
-    array([0., 0., 0., 0., 0., 0., 0., 1.])""",
-    }[nd]
-    return f"""{nd}-D max-pooling layer (forward and backward) with PyTorch's semantics.
+_LAYER_EXAMPLES = {
+    1: """\
+>>> layer = MaxPool1d(2)
+>>> x = np.array([[1., 9., 2., 0., 4., 4.]])
+>>> layer.forward(x)
+array([[9., 2., 4.]])
+>>> layer.backward(np.ones((1, 3)))
+array([[0., 1., 1., 0., 1., 0.]])""",
+    2: """\
+>>> layer = MaxPool2d(2)
+>>> x = np.array([[[1., 9., 2., 0.], [4., 3., 8., 7.], [0., 6., 5., 5.], [2., 1., 3., 4.]]])
+>>> layer.forward(x)
+array([[[9., 8.],
+        [6., 5.]]])
+>>> layer.saved_nbytes                            # one byte per output element
+4
+>>> layer.backward(np.ones((1, 2, 2)))[0]
+array([[0., 1., 0., 0.],
+       [0., 0., 1., 0.],
+       [0., 1., 1., 0.],
+       [0., 0., 0., 0.]])""",
+    3: """\
+>>> layer = MaxPool3d(2)
+>>> x = np.arange(8.).reshape(1, 2, 2, 2)
+>>> layer.forward(x).ravel()
+array([7.])
+>>> layer.backward(np.ones((1, 1, 1, 1))).ravel()
+array([0., 0., 0., 0., 0., 0., 0., 1.])""",
+}
 
-    ``forward(x)`` returns the same values as :func:`max_pool{nd}d` and keeps, per
-    output element, only the number of the kernel tap that held the maximum
-    (``uint8`` for kernels of up to 255 taps), not the input.
-    ``backward(grad_output)`` returns the gradient with respect to that input,
-    equal to :func:`max_pool{nd}d_backward`.
+_LAYER_DOC = """\
+{nd}-D max-pooling layer (forward and backward) with PyTorch's semantics.
 
-    Parameters
-    ----------
-    kernel_size, stride, padding, dilation, ceil_mode
-        As in :func:`max_pool{nd}d`.
+``forward(x)`` returns the same values as :func:`max_pool{nd}d` and keeps, per
+output element, only the number of the kernel tap that held the maximum
+(``uint8`` for kernels of up to 255 taps), not the input.
+``backward(grad_output)`` returns the gradient with respect to that input,
+equal to :func:`max_pool{nd}d_backward`.
 
-    Raises
-    ------
-    TypeError, ValueError
-        Bad parameters (in the constructor) or bad input (in ``forward``/``backward``),
-        as in the functional API. ``RuntimeError`` if ``backward`` comes before ``forward``.
+Parameters
+----------
+{params}
 
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from poolref.fast import MaxPool{nd}d
+Raises
+------
+TypeError
+    A parameter is a bool, float, str or other non-int; ``ceil_mode`` is not a bool.
+ValueError
+    A tuple of the wrong length; ``kernel_size``, ``stride`` or ``dilation`` < 1;
+    ``padding`` < 0 or > ``kernel_size // 2``.
+
+See Also
+--------
+max_pool{nd}d : The same forward as a function, with the indices on request.
+max_pool{nd}d_backward : The same backward as a function, from the input or the indices.
+
+Notes
+-----
+The output size is that of :func:`max_pool{nd}d` (its Notes give the formula).
+``forward`` and ``backward`` check their input as the functions do and raise the same
+errors; ``backward`` raises ``RuntimeError`` if no ``forward`` came before it.
+
+Examples
+--------
+>>> import numpy as np
+>>> from poolref.fast import MaxPool{nd}d
 {example}
-    """
+"""
+
+
+def _layer_doc(nd: int) -> str:
+    return _LAYER_DOC.format(nd=nd, params=_docstrings._params(nd), example=_LAYER_EXAMPLES[nd])
 
 
 class MaxPool1d(_MaxPoolNd):

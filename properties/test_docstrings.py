@@ -44,11 +44,6 @@ CHECKS = frozenset(
 
 #: Objects whose docstrings still fail, with the module that has to fix them.
 NOT_YET = {
-    **{
-        f"{m}.MaxPool{nd}d": "fast.py: the layer classes' parameters have no types (PR04)"
-        for m in ("poolref", "poolref.fast")
-        for nd in (1, 2, 3)
-    },
     "poolref.testing.Behaviour": "testing/_declare.py: fields under Attributes, not Parameters (PR01)",
     "poolref.testing.Candidate": "testing/_declare.py: fields undocumented (PR01)",
     "poolref.testing.Support": "testing/_declare.py: fields under Attributes, not Parameters (PR01)",

@@ -302,7 +302,7 @@ def _brute_taps(length, n_out, k, s, p, d):
 
 
 def test_fast_touching_taps_are_exactly_the_taps_read_inside_the_input():
-    from poolref.fast import _dim_taps, _touching_taps
+    from poolref._fast_geometry import _dim_taps, _touching_taps
 
     for geometry in SMALL_GEOMETRIES:
         expected = _brute_taps(*geometry)
@@ -329,7 +329,7 @@ def test_naive_valid_taps_are_the_window_taps_inside_the_input():
 
 
 def test_bounded_cache_keeps_recent_values_within_the_budget():
-    from poolref.fast import _bounded_cache
+    from poolref._fast_geometry import _bounded_cache
 
     calls = []
 

@@ -16,10 +16,10 @@ ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "poolref"
 MAX_MODULE, MAX_FUNCTION = 500, 60
 
-#: Modules not held to the limits yet; remove an entry once it fits. The CLI (parser and the
-#: self-check), the fast path (its layers) and the im2col module (the tutorial layer) are the
-#: next splits: their formatted length is 700-750 lines.
-NOT_YET = ("__main__.py", "fast.py", "im2col.py")
+#: Modules not held to the limits yet; remove an entry once it fits. The fast path (its layers)
+#: and the im2col module (the tutorial layer) are the next splits: their formatted length is
+#: 700-750 lines.
+NOT_YET = ("fast.py", "im2col.py")
 
 #: Functions known to be over the limit, each with the module that still has to shrink it.
 OVER = {

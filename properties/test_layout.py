@@ -16,9 +16,9 @@ ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "poolref"
 MAX_MODULE, MAX_FUNCTION = 500, 60
 
-#: Modules not held to the limits yet; remove an entry once it fits. The CLI (parser and the
-#: self-check) is the next split: its formatted length is about 720 lines.
-NOT_YET = ("__main__.py",)
+#: Modules not held to the limits yet (none since the CLI, fast-path and im2col splits); a module
+#: being split on another branch may be listed here until it fits.
+NOT_YET: tuple[str, ...] = ()
 
 #: Functions known to be over the limit, each with the module that still has to shrink it.
 OVER = {

@@ -258,8 +258,8 @@ class Implementation:
     signatures and docstrings below, written once in :mod:`poolref._docstrings`.
     """
 
-    def __init__(self, module: str, cores: _Cores):  # pragma: no mutate
-        self.module = module
+    def __init__(self, module: str, cores: _Cores):  # pragma: no mutate block
+        self.module = module  # build() overwrites it at import time
         self._cores = cores
 
     def __repr__(self) -> str:  # pragma: no mutate

@@ -10,12 +10,13 @@ core the normalised ``PoolParams``.
 
 from __future__ import annotations
 
+import math
 import re
 
 import numpy as np
 import pytest
 
-from poolref import _api, fast, im2col, naive
+from poolref import _api, _params, fast, im2col, naive
 from poolref._params import PoolParams
 
 IMPLS = pytest.mark.parametrize("impl", [fast, im2col, naive], ids=lambda m: m.__name__)
@@ -209,3 +210,57 @@ def test_backward_that_recomputes_indices_hands_the_core_the_normalised_params()
     y = spy.max_pool1d(x, 3, stride=2, padding=1, ceil_mode=True)
     spy.max_pool1d_backward(np.ones(y.shape), x, 3, stride=2, padding=1, ceil_mode=True)
     assert seen == [EXPECTED]
+
+
+@IMPLS
+@pytest.mark.parametrize("nd", [2, 3])
+def test_every_rank_of_unpool_names_itself(impl, nd):
+    y = np.zeros((1, 1) + (2,) * nd)
+    indices = np.zeros(y.shape, dtype=np.int64)
+    text = f"max_unpool{nd}d: kernel_size must be >= 1 in every dimension, got kernel_size=0"
+    with _raises(ValueError, text):
+        getattr(impl, f"max_unpool{nd}d")(y, indices, 0)
+
+
+@IMPLS
+def test_unpool_refuses_padding_over_half_the_kernel(impl):
+    with pytest.raises(ValueError, match=r"^max_unpool1d: padding"):
+        impl.max_unpool1d(G1, I1, 2, padding=2)
+
+
+@IMPLS
+@pytest.mark.parametrize("nd", [1, 2, 3])
+def test_unpool_pads_nothing_by_default(impl, nd):
+    x = np.arange(2.0**nd).reshape((1, 1) + (2,) * nd)
+    y, indices = getattr(impl, f"max_pool{nd}d")(x, 1, return_indices=True)
+    out = getattr(impl, f"max_unpool{nd}d")(y, indices, 1)  # padding=1 would be refused
+    np.testing.assert_array_equal(out, x)
+
+
+@IMPLS
+def test_unpool_names_the_type_of_indices_that_are_not_an_array(impl):
+    text = "max_unpool1d: indices must be a numpy.ndarray, got indices of type list"
+    with _raises(TypeError, text):
+        impl.max_unpool1d(G1, [[[0, 1, 2]]], 2)
+
+
+@IMPLS
+def test_unpool_names_the_module_and_type_of_a_rejected_indices_subclass(impl):
+    masked = np.ma.masked_array(I1)
+    text = (
+        "max_unpool1d: indices must be a plain numpy.ndarray, got indices of type "
+        "numpy.ma.MaskedArray; convert it with numpy.asarray"
+    )
+    with _raises(TypeError, text):
+        impl.max_unpool1d(G1, masked, 2)
+
+
+@IMPLS
+def test_unpool_refuses_an_output_larger_than_memory_before_allocating_it(impl):
+    # one float64 input element, a k x k kernel with stride k: the default output is k x k, whose
+    # 8 * k**2 bytes are twice the machine's memory (an estimate off by the itemsize would pass)
+    k = math.isqrt(2 * _params.machine_bytes() // 8) + 1
+    y = np.zeros((1, 1, 1, 1))
+    indices = np.zeros(y.shape, dtype=np.int64)
+    with pytest.raises(ValueError, match=r"^max_unpool2d: .* would need [0-9,]+ bytes"):
+        impl.max_unpool2d(y, indices, k)

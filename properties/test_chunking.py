@@ -27,6 +27,7 @@ CHUNKS = st.sampled_from([1, 2, 3, 5, 8, 13, 64])
 FLOATS = ("float64", "float32")
 
 
+@pa.with_hard_cases(chunk=1)
 @given(case=ps.pool_cases(**SMALL), chunk=CHUNKS)
 def test_forward_with_indices_does_not_depend_on_the_chunk_size(case, chunk):
     with mock.patch.object(_fast_kernels, "CHUNK", chunk):
@@ -37,6 +38,7 @@ def test_forward_with_indices_does_not_depend_on_the_chunk_size(case, chunk):
 
 
 @pytest.mark.parametrize("source", ["input", "indices"])
+@pa.with_hard_cases(pa.is_float, chunk=1, seed=0)
 @given(case=ps.pool_cases(dtypes=FLOATS, **SMALL), chunk=CHUNKS, seed=st.integers(0, 2**32 - 1))
 def test_backward_does_not_depend_on_the_chunk_size(source, case, chunk, seed):
     y, idx = pa.pool(naive, case, return_indices=True)
@@ -52,6 +54,7 @@ def test_backward_does_not_depend_on_the_chunk_size(source, case, chunk, seed):
     )
 
 
+@pa.with_hard_cases(lambda case: case.dilation == (1,) * case.nd, chunk=1)
 @given(case=ps.pool_cases(dilation=False, **SMALL), chunk=CHUNKS)
 def test_unpool_does_not_depend_on_the_chunk_size(case, chunk):
     y, idx = pa.pool(naive, case, return_indices=True)
@@ -83,6 +86,30 @@ def test_a_long_plane_is_split_into_several_chunks_with_the_same_result():
         np.testing.assert_array_equal(idx, idx_ref, err_msg=f"CHUNK={chunk}")
         np.testing.assert_array_equal(grad, grad_ref, err_msg=f"CHUNK={chunk}")
         np.testing.assert_array_equal(unpooled, unpooled_ref, err_msg=f"CHUNK={chunk}")
+
+
+@pytest.mark.parametrize("n_planes", [1, 5, 64])
+@pytest.mark.parametrize("per_plane", [0, 1, 7, 100])
+@pytest.mark.parametrize("chunk", [1, 8, 2**16])
+def test_plane_chunks_are_disjoint_in_order_cover_every_plane_and_stay_within_the_chunk(
+    n_planes, per_plane, chunk
+):
+    with mock.patch.object(_fast_kernels, "CHUNK", chunk):
+        slices = list(_fast_kernels._plane_chunks(n_planes, per_plane))
+    covered = [i for sl in slices for i in range(sl.start, sl.stop)]
+    assert covered == list(range(n_planes))
+    largest = max(sl.stop - sl.start for sl in slices)
+    assert largest == min(n_planes, max(1, chunk // max(per_plane, 1)))
+
+
+@pytest.mark.parametrize("shape", [(1, 1, 5), (3, 4, 2, 3), (2, 70, 9), (4, 1, 1)])
+@pytest.mark.parametrize("chunk", [1, 8, 60, 2**16])
+def test_blocks_tile_the_batch_and_channels_exactly_once(shape, chunk):
+    seen = np.zeros(shape[:2], dtype=int)
+    with mock.patch.object(_fast_kernels, "CHUNK", chunk):
+        for n, c in _fast_kernels._blocks(shape):
+            seen[n, c] += 1
+    assert (seen == 1).all()
 
 
 # ----------------------------------------------------------------------------

@@ -146,3 +146,35 @@ def test_good_calls_still_work():
     ]
     assert col2im(COLS, [1, 1, np.int64(4), 4], 2, 2).tolist() == X.tolist()
     assert im2col_indices([4], 2)[1] == (3,)
+
+
+def test_output_length_names_itself_in_its_messages():
+    with pytest.raises(ValueError, match=r"^output_length: stride must be >= 1"):
+        output_length(5, 2, 0)
+    with pytest.raises(TypeError, match=r"^output_length: ceil_mode must be a bool"):
+        output_length(5, 2, ceil_mode=None)
+
+
+def test_im2col_indices_names_itself_for_a_bad_ceil_mode():
+    with pytest.raises(TypeError, match=r"^im2col_indices: ceil_mode must be a bool"):
+        im2col_indices((4,), 2, ceil_mode=None)
+
+
+def test_im2col_indices_counts_the_partial_window_in_ceil_mode():
+    assert im2col_indices((5,), 2, 2, ceil_mode=True)[1] == (3,)
+    assert im2col_indices((5,), 2, 2, ceil_mode=False)[1] == (2,)
+    # a kernel longer than the input: only ceil mode has a window (it starts inside the input)
+    assert im2col_indices((3,), 4, 2, ceil_mode=True)[1] == (1,)
+    with pytest.raises(ValueError, match=r"^im2col_indices: output size \(0,\) is too small"):
+        im2col_indices((3,), 4, 2, ceil_mode=False)
+
+
+def test_the_largest_int64_is_an_accepted_stride():
+    assert output_length(5, 2, 2**63 - 1) == 1
+
+
+def test_a_rejected_array_subclass_is_named_by_its_type():
+    with pytest.raises(
+        TypeError, match=r"^im2col: x must be a plain numpy.ndarray, got x of type MaskedArray$"
+    ):
+        im2col(np.ma.masked_array(X), 2, 2)

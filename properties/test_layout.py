@@ -24,7 +24,6 @@ NOT_YET = ("__main__.py", "fast.py", "im2col.py")
 #: Functions known to be over the limit, each with the module that still has to shrink it.
 OVER = {
     "adapters/_jax.py": "jax",
-    "adapters/_torch.py": "torch",
 }
 
 

@@ -58,7 +58,7 @@ class PoolParams:
     dilation: tuple[int, ...]
     ceil_mode: bool
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         # hashed by every cached geometry lookup: compute the hash once
         fields = (self.kernel_size, self.stride, self.padding, self.dilation, self.ceil_mode)
         object.__setattr__(self, "_hash", hash(fields))
@@ -68,9 +68,10 @@ class PoolParams:
 
     @property
     def nd(self) -> int:
+        """Number of spatial dimensions."""
         return len(self.kernel_size)
 
-    def as_kwargs(self) -> dict:
+    def as_kwargs(self) -> dict[str, tuple[int, ...] | bool]:
         """The parameters as keyword arguments of the public functions."""
         return {f.name: getattr(self, f.name) for f in fields(self)}
 

@@ -51,10 +51,6 @@ NOT_YET = {
     "poolref.im2col.col2im": "im2col.py: parameters without types (PR04)",
     "poolref.im2col.im2col": "im2col.py: parameters without types, Returns layout (PR04, RT02, RT05)",
     "poolref.im2col.im2col_indices": "im2col.py: Returns description starts lower case (RT04)",
-    "poolref.testing.Behaviour": "testing/_declare.py: fields under Attributes, not Parameters (PR01)",
-    "poolref.testing.Candidate": "testing/_declare.py: fields undocumented (PR01)",
-    "poolref.testing.Support": "testing/_declare.py: fields under Attributes, not Parameters (PR01)",
-    "poolref.testing.Summary": "testing/_report.py: fields under Attributes, not Parameters (PR01)",
 }
 
 

@@ -30,6 +30,8 @@ MODULES = (
     "poolref.strategies",
     "poolref.testing",
     "poolref.arrays",
+    "poolref.adapters",
+    "poolref.gradcheck",
 )
 
 #: Layout, summary, parameters, returns and yields.

@@ -45,6 +45,11 @@ def jax(*, x64: bool | None = None) -> Candidate:
     x64 : bool, optional
         Set ``jax_enable_x64`` (a process-wide JAX setting). By default the
         current setting is kept; float64/int64 are supported only with it on.
+
+    Returns
+    -------
+    Candidate
+        Ready for :func:`poolref.testing.check_max_pool` or ``poolref verify``.
     """
     jax_mod = _import("jax", "jax", "install JAX (pip install jax jaxlib)")
     lax = importlib.import_module("jax.lax")

@@ -34,6 +34,11 @@ def torch(
         False the forward takes PyTorch's no-indices path (1-D: integer
         dtypes are not supported there).
 
+    Returns
+    -------
+    Candidate
+        Ready for :func:`poolref.testing.check_max_pool` or ``poolref verify``.
+
     Notes
     -----
     With ``"preserve"`` the tensor shares memory with the NumPy array

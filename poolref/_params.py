@@ -68,6 +68,7 @@ class PoolParams:
 
     @property
     def nd(self) -> int:
+        """Number of spatial dimensions."""
         return len(self.kernel_size)
 
     def as_kwargs(self) -> dict[str, tuple[int, ...] | bool]:

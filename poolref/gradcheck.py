@@ -29,6 +29,10 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+#: A function of a float64 array (what the checks call): its result is converted with ``np.asarray``.
+_ArrayFunction = Callable[[NDArray[np.float64]], ArrayLike]
 
 __all__ = ["GRADIENT_TOLERANCE", "check_vjp", "numerical_jvp", "numerical_vjp"]
 
@@ -37,7 +41,7 @@ GRADIENT_TOLERANCE = {"rtol": 1e-7, "atol": 1e-9}
 
 
 def numerical_jvp(
-    f: Callable, x: np.ndarray, tangent: np.ndarray, *, eps: float = 1e-3
+    f: _ArrayFunction, x: np.ndarray, tangent: np.ndarray, *, eps: float = 1e-3
 ) -> np.ndarray:
     """Central difference of ``f`` at ``x`` along ``tangent``, in float64.
 
@@ -66,12 +70,27 @@ def numerical_jvp(
 
 
 def numerical_vjp(
-    f: Callable, x: np.ndarray, cotangent: np.ndarray, *, eps: float = 1e-3
+    f: _ArrayFunction, x: np.ndarray, cotangent: np.ndarray, *, eps: float = 1e-3
 ) -> np.ndarray:
     """Gradient of ``<cotangent, f(x)>`` by central differences, one element at a time.
 
-    ``2 * x.size`` evaluations of ``f``: for small inputs only. Returns a
-    float64 array shaped like ``x``.
+    ``2 * x.size`` evaluations of ``f``: for small inputs only.
+
+    Parameters
+    ----------
+    f : callable
+        ``f(x) -> array``; called with float64 input.
+    x : numpy.ndarray
+        The point.
+    cotangent : numpy.ndarray
+        Weights of ``f(x)``'s elements, shaped like ``f(x)``.
+    eps : float, optional
+        Step of each central difference.
+
+    Returns
+    -------
+    numpy.ndarray
+        The gradient, float64, shaped like ``x``.
     """
     x = np.asarray(x, dtype=np.float64)
     cotangent = np.asarray(cotangent, dtype=np.float64)
@@ -92,8 +111,8 @@ def _smallest_gap(x: np.ndarray) -> float:
 
 
 def check_vjp(
-    f: Callable,
-    f_vjp: Callable,
+    f: _ArrayFunction,
+    f_vjp: _ArrayFunction,
     x: np.ndarray,
     *,
     eps: float = 1e-3,

@@ -31,6 +31,8 @@ MODULES = (
     "poolref.strategies",
     "poolref.testing",
     "poolref.arrays",
+    "poolref.adapters",
+    "poolref.gradcheck",
 )
 
 #: Layout, summary, parameters, returns and yields.
@@ -42,13 +44,9 @@ CHECKS = frozenset(
     + ["YD01"]
 )
 
-#: Objects whose docstrings still fail, with the module that has to fix them.
-NOT_YET = {
-    "poolref.testing.Behaviour": "testing/_declare.py: fields under Attributes, not Parameters (PR01)",
-    "poolref.testing.Candidate": "testing/_declare.py: fields undocumented (PR01)",
-    "poolref.testing.Support": "testing/_declare.py: fields under Attributes, not Parameters (PR01)",
-    "poolref.testing.Summary": "testing/_report.py: fields under Attributes, not Parameters (PR01)",
-}
+#: Objects whose docstrings still fail, with the module that has to fix them (none now; a public
+#: object being rewritten on another branch may be listed here until it passes).
+NOT_YET: dict[str, str] = {}
 
 
 def _public_objects() -> list[str]:

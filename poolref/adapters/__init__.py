@@ -149,13 +149,42 @@ REQUIRES: dict[str, tuple[str, ...]] = {
 
 
 def importable(name: str) -> tuple[bool, list[str]]:
-    """Whether adapter ``name``'s modules can be found, and the missing ones (nothing is imported)."""
+    """Whether adapter ``name``'s modules can be found, and the missing ones (nothing is imported).
+
+    Parameters
+    ----------
+    name : str
+        An adapter name, a key of :data:`NAMED` (an unknown name needs no modules).
+
+    Returns
+    -------
+    found : bool
+        Every module in ``REQUIRES[name]`` can be found.
+    missing : list of str
+        The modules that cannot be found.
+    """
     missing = [m for m in REQUIRES.get(name, ()) if importlib.util.find_spec(m) is None]
     return not missing, missing
 
 
 def named(name: str) -> Candidate:
-    """The candidate for an adapter name in :data:`NAMED` (``KeyError`` if unknown)."""
+    """The candidate for an adapter name in :data:`NAMED`.
+
+    Parameters
+    ----------
+    name : str
+        A key of :data:`NAMED` (``"torch"``, ``"jax"``, ``"poolref-fast"`` ...).
+
+    Returns
+    -------
+    Candidate
+        What the adapter's factory returns.
+
+    Raises
+    ------
+    KeyError
+        If ``name`` is not a key of :data:`NAMED`.
+    """
     if name not in NAMED:
         msg = f"unknown adapter {name!r}; known: {', '.join(NAMED)}"
         raise KeyError(msg)

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
+from types import ModuleType
+from typing import Any
 
 import numpy as np
 
@@ -42,6 +45,11 @@ def jax(*, x64: bool | None = None) -> Candidate:
     x64 : bool, optional
         Set ``jax_enable_x64`` (a process-wide JAX setting). By default the
         current setting is kept; float64/int64 are supported only with it on.
+
+    Returns
+    -------
+    Candidate
+        Ready for :func:`poolref.testing.check_max_pool` or ``poolref verify``.
     """
     jax_mod = _import("jax", "jax", "install JAX (pip install jax jaxlib)")
     lax = importlib.import_module("jax.lax")
@@ -49,46 +57,7 @@ def jax(*, x64: bool | None = None) -> Candidate:
     if x64 is not None:
         jax_mod.config.update("jax_enable_x64", bool(x64))
     x64_on = bool(jax_mod.config.read("jax_enable_x64"))
-
-    def pool_fn(x_shape, dtype, params: PoolParams):
-        lead = len(x_shape) - params.nd
-        init = np.array(-np.inf if dtype.kind == "f" else np.iinfo(dtype).min, dtype=dtype)
-        pads = [(0, 0)] * lead + _jax_padding(x_shape[lead:], params)
-
-        # A negative end pad (a crop) works in the forward, but the VJP then
-        # fails (jax 0.10: "slice limit_indices must be less than or equal to
-        # operand shape"), so crop by slicing and pad with >= 0 only.
-        crop = (slice(None),) * lead + tuple(
-            slice(0, n + min(hi, 0)) for n, (_, hi) in zip(x_shape[lead:], pads[lead:])
-        )
-        pads = [(lo, max(hi, 0)) for lo, hi in pads]
-
-        def f(a):
-            return lax.reduce_window(
-                a[crop],
-                init,
-                lax.max,
-                window_dimensions=(1,) * lead + params.kernel_size,
-                window_strides=(1,) * lead + params.stride,
-                padding=pads,
-                window_dilation=(1,) * lead + params.dilation,
-            )
-
-        return f
-
-    # One jitted function per (shape, dtype, parameters): a single XLA
-    # compilation instead of one per primitive in eager mode (about half the time).
-    compiled: dict = {}
-
-    def jitted(kind, x_shape, dtype, params):
-        key = (kind, x_shape, dtype.name, params)
-        if key not in compiled:
-            f = pool_fn(x_shape, dtype, params)
-            if kind == "forward":
-                compiled[key] = jax_mod.jit(f)
-            else:
-                compiled[key] = jax_mod.jit(lambda a, g: jax_mod.vjp(f, a)[1](g)[0])
-        return compiled[key]
+    jitted = _jit_cache(jax_mod, lax)
 
     def forward(x, kernel_size, stride, padding, dilation, ceil_mode):
         params = PoolParams(kernel_size, stride, padding, dilation, ceil_mode)
@@ -115,3 +84,56 @@ def jax(*, x64: bool | None = None) -> Candidate:
         name=f"jax {jax_mod.__version__} lax.reduce_window ({jax_mod.default_backend()}, x64 {'on' if x64_on else 'off'})",
         source=f"__import__('poolref.adapters').adapters.jax(x64={x64_on!r})",
     )
+
+
+def _pool_fn(
+    lax: ModuleType, x_shape: tuple[int, ...], dtype: np.dtype, params: PoolParams
+) -> Callable[[Any], Any]:
+    """``f(a)``: ``lax.reduce_window`` max pooling of an array of this shape and dtype."""
+    lead = len(x_shape) - params.nd
+    init = np.array(-np.inf if dtype.kind == "f" else np.iinfo(dtype).min, dtype=dtype)
+    pads = [(0, 0)] * lead + _jax_padding(x_shape[lead:], params)
+
+    # A negative end pad (a crop) works in the forward, but the VJP then
+    # fails (jax 0.10: "slice limit_indices must be less than or equal to
+    # operand shape"), so crop by slicing and pad with >= 0 only.
+    crop = (slice(None),) * lead + tuple(
+        slice(0, n + min(hi, 0)) for n, (_, hi) in zip(x_shape[lead:], pads[lead:])
+    )
+    pads = [(lo, max(hi, 0)) for lo, hi in pads]
+
+    def f(a):
+        return lax.reduce_window(
+            a[crop],
+            init,
+            lax.max,
+            window_dimensions=(1,) * lead + params.kernel_size,
+            window_strides=(1,) * lead + params.stride,
+            padding=pads,
+            window_dilation=(1,) * lead + params.dilation,
+        )
+
+    return f
+
+
+def _jit_cache(
+    jax_mod: ModuleType, lax: ModuleType
+) -> Callable[[str, tuple[int, ...], np.dtype, PoolParams], Any]:
+    """``jitted(kind, x_shape, dtype, params)``: the compiled ``"forward"`` or ``"backward"`` (VJP).
+
+    One jitted function per (shape, dtype, parameters): a single XLA compilation
+    instead of one per primitive in eager mode (about half the time).
+    """
+    compiled: dict[tuple[str, tuple[int, ...], str, PoolParams], Any] = {}
+
+    def jitted(kind: str, x_shape: tuple[int, ...], dtype: np.dtype, params: PoolParams) -> Any:
+        key = (kind, x_shape, dtype.name, params)
+        if key not in compiled:
+            f = _pool_fn(lax, x_shape, dtype, params)
+            if kind == "forward":
+                compiled[key] = jax_mod.jit(f)
+            else:
+                compiled[key] = jax_mod.jit(lambda a, g: jax_mod.vjp(f, a)[1](g)[0])
+        return compiled[key]
+
+    return jitted

@@ -48,9 +48,7 @@ def _gradient_fn(keras, data_format):
 def keras(data_format: str = "channels_first") -> Candidate:
     """``keras.ops.max_pool(x, pool_size, strides, "valid", data_format)`` and the backend's gradient.
 
-    ``data_format="channels_first"`` passes the NCHW input as it is;
-    ``"channels_last"`` transposes it to NHWC first. Unbatched input gets
-    ``N = 1``. keras has only ``"valid"``/``"same"`` padding and no
+    Unbatched input gets ``N = 1``. keras has only ``"valid"``/``"same"`` padding and no
     dilation, ceil_mode or indices: declared as no padding, dilation,
     ``ceil_mode`` or indices. The gradient comes from the active backend
     (``jax.vjp``, ``tf.GradientTape`` or torch autograd); the NumPy backend
@@ -59,6 +57,17 @@ def keras(data_format: str = "channels_first") -> Candidate:
     computes them in 32 bits otherwise). Behaviour: the
     backend's max (``jax`` and ``numpy``: NaN propagates, index unspecified;
     signed zeros unspecified).
+
+    Parameters
+    ----------
+    data_format : {"channels_first", "channels_last"}
+        ``"channels_first"`` (default) passes the NCHW input as it is;
+        ``"channels_last"`` transposes it to NHWC first.
+
+    Returns
+    -------
+    Candidate
+        Ready for :func:`poolref.testing.check_max_pool` or ``poolref verify``.
     """
     if data_format not in ("channels_first", "channels_last"):
         msg = f"keras adapter: data_format must be 'channels_first' or 'channels_last', got data_format={data_format!r}"

@@ -3,15 +3,27 @@
 from __future__ import annotations
 
 import importlib
+from types import ModuleType
 
 from ..testing import FLOAT_DTYPES, Behaviour, Candidate, Support
 from ._common import PYTORCH
 
 
-def poolref_module(module="fast") -> Candidate:
+def poolref_module(module: str | ModuleType = "fast") -> Candidate:
     """One of poolref's implementations (``"fast"``, ``"im2col"``, ``"naive"`` or a module).
 
     Follows poolref's own rules, including index ``-1`` for empty windows.
+
+    Parameters
+    ----------
+    module : str or module, optional
+        The implementation: ``"fast"`` (default), ``"im2col"``, ``"naive"``
+        (with or without the ``"poolref."`` prefix), or the module itself.
+
+    Returns
+    -------
+    Candidate
+        Ready for :func:`poolref.testing.check_max_pool` or ``poolref verify``.
     """
     if isinstance(module, str):
         short = module.removeprefix("poolref.")
@@ -39,7 +51,11 @@ def poolref_module(module="fast") -> Candidate:
 
 
 def layer(
-    cls: type, *, dtypes=FLOAT_DTYPES, square: bool = True, name: str | None = None
+    cls: type,
+    *,
+    dtypes: tuple[str, ...] = FLOAT_DTYPES,
+    square: bool = True,
+    name: str | None = None,
 ) -> Candidate:
     """A layer class ``cls(X_dim, size, stride)`` with ``forward(X)`` and ``backward(dout) -> (dX, grads)``.
 
@@ -49,6 +65,21 @@ def layer(
     support: 2-D batched input only, no padding, dilation, ceil_mode or
     indices, ``size``/``stride`` the same in both dimensions (``square``) and
     only sizes where ``(H - size) % stride == 0`` (likewise ``W``).
+
+    Parameters
+    ----------
+    dtypes : tuple of str, optional
+        The input dtypes it supports (default: the float dtypes).
+    square : bool, optional
+        True (default): ``size`` and ``stride`` are ints, the same in both
+        dimensions. False: they are passed as tuples, one entry per dimension.
+    name : str, optional
+        The label in messages (default: the class's qualified name).
+
+    Returns
+    -------
+    Candidate
+        Ready for :func:`poolref.testing.check_max_pool` or ``poolref verify``.
     """
     label = name or f"{cls.__module__}.{cls.__qualname__}"
 
@@ -83,14 +114,25 @@ def layer(
     return Candidate(forward, backward, support, PYTORCH, name=label, source=source)
 
 
-def nn_layers(classes, *, name: str | None = None) -> Candidate:
+def nn_layers(classes: dict[int, type] | ModuleType, *, name: str | None = None) -> Candidate:
     """``torch.nn``-style layer classes: ``cls(kernel_size, stride, padding, dilation, ceil_mode)``.
 
-    ``classes`` maps the spatial rank to the class (``{1: MaxPool1d, 2:
-    MaxPool2d, 3: MaxPool3d}``) or is a module holding ``MaxPool1d``..
-    ``MaxPool3d`` (e.g. :mod:`poolref.fast`). The forward is
-    ``layer.forward(x)``; the backward builds a layer, runs ``forward(x)``
-    and returns ``layer.backward(grad_output)``. No indices.
+    The forward is ``layer.forward(x)``; the backward builds a layer, runs
+    ``forward(x)`` and returns ``layer.backward(grad_output)``. No indices.
+
+    Parameters
+    ----------
+    classes : dict of int to type, or module
+        The spatial rank -> the class (``{1: MaxPool1d, 2: MaxPool2d, 3:
+        MaxPool3d}``), or a module holding ``MaxPool1d``..``MaxPool3d`` (e.g.
+        :mod:`poolref.fast`); the ranks it has are the ranks declared.
+    name : str, optional
+        The label in messages (default: the classes' qualified names).
+
+    Returns
+    -------
+    Candidate
+        Ready for :func:`poolref.testing.check_max_pool` or ``poolref verify``.
     """
     if not isinstance(classes, dict):
         module = classes

@@ -27,6 +27,11 @@ def mlx() -> Candidate:
     unbatched input gets ``N = 1``. The gradient is ``mlx.core.vjp`` of the
     layer. Declared support: no dilation or ``ceil_mode`` (no such
     arguments), no indices, no float64 (MLX has none).
+
+    Returns
+    -------
+    Candidate
+        Ready for :func:`poolref.testing.check_max_pool` or ``poolref verify``.
     """
     mx = _import("mlx.core", "mlx", "pip install 'mlx[cpu]' on Linux (or poolref[mlx])")
     nn = _import("mlx.nn", "mlx", "pip install 'mlx[cpu]' on Linux (or poolref[mlx])")

@@ -22,6 +22,11 @@ def mygrad() -> Candidate:
     fit inside the input ("the pooling window cannot extend passed the
     boundaries"), and it raises unless they tile it exactly: declared as no
     padding, dilation or ``ceil_mode`` and ``exact_fit=True``. No indices.
+
+    Returns
+    -------
+    Candidate
+        Ready for :func:`poolref.testing.check_max_pool` or ``poolref verify``.
     """
     mg = _import("mygrad", "mygrad", "pip install mygrad (or poolref[mygrad])")
     max_pool = mg.nnet.max_pool

@@ -67,6 +67,19 @@ def onnxruntime(
     (``(n * C + c) * P + plane``), NaN is kept only when it is the first
     element of its window (``nan="strict"``), and an empty window's value is
     not checked (the lowest *finite* value for float32/float64, ``-inf`` for float16).
+
+    Parameters
+    ----------
+    providers : tuple of str, optional
+        The onnxruntime execution providers, in order of preference
+        (default: the CPU provider only).
+    opset : int, optional
+        The ONNX opset of the model (default 22).
+
+    Returns
+    -------
+    Candidate
+        Ready for :func:`poolref.testing.check_max_pool` or ``poolref verify``.
     """
     onnx = _import("onnx", "onnxruntime", "install it (pip install onnx onnxruntime)")
     ort = _import("onnxruntime", "onnxruntime", "install it (pip install onnx onnxruntime)")
@@ -102,6 +115,16 @@ def onnx_reference(*, opset: int = 22) -> Candidate:
     :func:`onnxruntime`) and cached. Declared behaviour: the ONNX
     specification's, as for onnxruntime (:data:`ONNXRUNTIME`: global
     ``Indices``, NaN kept only when first, empty windows unchecked).
+
+    Parameters
+    ----------
+    opset : int, optional
+        The ONNX opset of the model (default 22).
+
+    Returns
+    -------
+    Candidate
+        Ready for :func:`poolref.testing.check_max_pool` or ``poolref verify``.
     """
     onnx = _import("onnx", "onnx-reference", "pip install onnx (or poolref[onnx])")
     reference = _import("onnx.reference", "onnx-reference", "pip install onnx (or poolref[onnx])")

@@ -22,6 +22,11 @@ def paddle() -> Candidate:
     support: float32/float64 only (the CPU kernels' dtypes), no dilation
     (no such argument). The mask is a plane index like PyTorch's. The
     gradient is taken through the same ``return_mask=True`` call.
+
+    Returns
+    -------
+    Candidate
+        Ready for :func:`poolref.testing.check_max_pool` or ``poolref verify``.
     """
     pd = _import("paddle", "paddle", "pip install paddlepaddle")
     functional = pd.nn.functional

@@ -46,6 +46,11 @@ def tensorflow() -> Candidate:
     padding. Declared support: no dilation or ``ceil_mode`` (no such
     arguments), no indices; dtypes as TF's CPU kernels register them (3-D:
     float32 only).
+
+    Returns
+    -------
+    Candidate
+        Ready for :func:`poolref.testing.check_max_pool` or ``poolref verify``.
     """
     tf = _tf()
 
@@ -84,11 +89,21 @@ def tensorflow() -> Candidate:
 def tensorflow_argmax(*, include_batch_in_index: bool = False) -> Candidate:
     """``tf.nn.max_pool_with_argmax`` (2-D, NHWC, ``"VALID"``) and its gradient.
 
-    The indices are TF's, not converted: flat over ``(h * W + w) * C + c``
-    (``index_format="nhwc"``), or ``((n * H + h) * W + w) * C + c`` with
-    ``include_batch_in_index=True`` (``"nhwc_batch"``). Only ``"VALID"`` and
-    ``"SAME"`` padding exist, and ``"SAME"`` pads asymmetrically, so only
-    ``padding=0`` is declared; no dilation or ``ceil_mode``.
+    The indices are TF's, not converted. Only ``"VALID"`` and ``"SAME"``
+    padding exist, and ``"SAME"`` pads asymmetrically, so only ``padding=0``
+    is declared; no dilation or ``ceil_mode``.
+
+    Parameters
+    ----------
+    include_batch_in_index : bool, optional
+        False (default): the indices are flat over ``(h * W + w) * C + c``
+        (``index_format="nhwc"``); True: over ``((n * H + h) * W + w) * C + c``
+        (``"nhwc_batch"``).
+
+    Returns
+    -------
+    Candidate
+        Ready for :func:`poolref.testing.check_max_pool` or ``poolref verify``.
     """
     tf = _tf()
 

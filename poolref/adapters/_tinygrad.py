@@ -24,6 +24,11 @@ def tinygrad() -> Candidate:
     PyTorch's rules are declared, except :data:`TINYGRAD`'s three. The gradient is ``y.gradient(x,
     gradient=grad_output)``. Each new shape is compiled (seconds, with
     clang), hence ``budget_scale=0.05``; the CPU device needs a C compiler.
+
+    Returns
+    -------
+    Candidate
+        Ready for :func:`poolref.testing.check_max_pool` or ``poolref verify``.
     """
     tg = _import("tinygrad", "tinygrad", "pip install tinygrad (its CPU device also needs clang)")
     tensor = tg.Tensor

@@ -63,14 +63,16 @@ def _in_domain(x: np.ndarray, domain: str) -> bool:
 class Support:
     """What a candidate implements; cases outside it are never generated.
 
-    Attributes
+    Every argument is also an attribute of the same name.
+
+    Parameters
     ----------
     ndims : tuple of {1, 2, 3}
         Spatial ranks.
     dtypes : tuple of str
         Input dtypes of the forward (names, e.g. ``"float32"``).
     backward_dtypes : tuple of str
-        dtypes for which the backward is checked (ignored without a backward).
+        The dtypes for which the backward is checked (ignored without a backward).
     padding, dilation, ceil_mode : bool
         Whether padding > 0, dilation > 1 and ``ceil_mode=True`` may be used.
     indices : bool
@@ -121,9 +123,9 @@ class Support:
     exact_fit: bool = False
     max_batch: int | None = None
     max_channels: int | None = None
-    accepts: Callable | None = None
+    accepts: Callable[..., object] | None = None
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         ndims = (self.ndims,) if isinstance(self.ndims, int) else tuple(self.ndims)
         if not ndims or any(n not in (1, 2, 3) for n in ndims):
             msg = (
@@ -152,7 +154,15 @@ class Support:
                 msg = f"Support: {name} must be None or an int >= 1, got {name}={value!r}"
                 raise ValueError(msg)
 
-    def allows(self, x: np.ndarray, kernel_size, stride, padding, dilation, ceil_mode) -> bool:
+    def allows(
+        self,
+        x: np.ndarray,
+        kernel_size: tuple[int, ...],
+        stride: tuple[int, ...],
+        padding: tuple[int, ...],
+        dilation: tuple[int, ...],
+        ceil_mode: bool,
+    ) -> bool:
         """True if the call ``f(x, kernel_size, ...)`` is within this support."""
         nd = len(kernel_size)
         if nd not in self.ndims or x.dtype.name not in self.dtypes:
@@ -211,7 +221,9 @@ class Behaviour:
     implementation-defined part; the gradient of such windows is not checked
     (their ``grad_output`` entries are set to zero).
 
-    Attributes
+    Every argument is also an attribute of the same name.
+
+    Parameters
     ----------
     ties : {"first", "any"}
         Which of several equal maxima is selected (index and gradient):
@@ -273,7 +285,7 @@ class Behaviour:
     empty_window_index: str = "any"
     padding: str = "skipped"
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         for name, choices in BEHAVIOUR_RULES.items():
             value = getattr(self, name)
             if value not in choices:
@@ -305,15 +317,36 @@ class Behaviour:
 class Candidate:
     """A max-pooling implementation under test, with its declarations.
 
-    ``source`` is a Python expression that rebuilds the candidate (used in the
-    reproduction snippet), e.g. ``"poolref.adapters.torch(device='cpu')"``.
-    ``budget_scale`` scales the named budgets' Hypothesis examples (not the
-    corner cases) for candidates with a high cost per new shape (JAX
-    compiles every one); an explicit ``max_examples`` ignores it.
+    Every argument is also an attribute of the same name.
+
+    Parameters
+    ----------
+    forward : callable
+        ``forward(x, kernel_size, stride, padding, dilation, ceil_mode)``: the
+        pooled output, or ``(output, indices)`` when ``support.indices``.
+        ``x`` is a NumPy array, the parameters are tuples of ints with one
+        entry per spatial dimension and ``ceil_mode`` is a bool.
+    backward : callable or None, optional
+        ``backward(grad_output, x, kernel_size, stride, padding, dilation,
+        ceil_mode)``: the gradient with respect to ``x``. None (the default):
+        no backward is checked.
+    support : Support, optional
+        What it implements (default: everything, ``Support()``).
+    behaviour : Behaviour, optional
+        The implementation-defined rules it follows (default: PyTorch's).
+    name : str or None, optional
+        The label in messages (default: the forward's qualified name).
+    source : str or None, optional
+        A Python expression that rebuilds the candidate, used in the
+        reproduction snippet, e.g. ``"poolref.adapters.torch(device='cpu')"``.
+    budget_scale : float, optional
+        Scales the named budgets' Hypothesis examples (not the corner cases)
+        for candidates with a high cost per new shape (JAX compiles every
+        one); an explicit ``max_examples`` ignores it. Default 1.0.
     """
 
-    forward: Callable
-    backward: Callable | None = None
+    forward: Callable[..., object]
+    backward: Callable[..., object] | None = None
     support: Support = field(default_factory=Support)
     behaviour: Behaviour = field(default_factory=Behaviour)
     name: str | None = None
@@ -322,6 +355,7 @@ class Candidate:
 
     @property
     def label(self) -> str:
+        """The name in messages: ``name``, else the forward's qualified name."""
         return self.name or _callable_name(self.forward) or "candidate"
 
 

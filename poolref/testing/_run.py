@@ -39,9 +39,9 @@ MAX_SEARCH_ROUNDS = 8
 
 
 def check_max_pool(
-    forward,
+    forward: Callable[..., object] | Candidate,
     *,
-    backward: Callable | None = None,
+    backward: Callable[..., object] | None = None,
     ndim: int | Sequence[int] | None = 2,
     support: Support | None = None,
     behaviour: Behaviour | str | None = None,

@@ -65,22 +65,22 @@ class ScaleSpec:
         The seam the case is about, for reports and the summary.
     """
 
-    shape: tuple
-    kernel_size: tuple
-    stride: tuple
-    padding: tuple = ()
-    dilation: tuple = ()
+    shape: tuple[int, ...]
+    kernel_size: tuple[int, ...]
+    stride: tuple[int, ...]
+    padding: tuple[int, ...] = ()
+    dilation: tuple[int, ...] = ()
     ceil_mode: bool = False
     dtype: str = "float32"
     layout: str = "C"
-    plant: tuple = ()
+    plant: tuple[str, ...] = ()
     tile: int = 32
     distinct: bool = False
     values: str = "any"
     seed: int = 0
     label: str = ""
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         nd = len(self.kernel_size)
         if not self.padding:
             object.__setattr__(self, "padding", (0,) * nd)
@@ -89,27 +89,35 @@ class ScaleSpec:
 
     @property
     def nd(self) -> int:
+        """Number of spatial dimensions."""
         return len(self.kernel_size)
 
     @property
-    def spatial(self) -> tuple:
+    def spatial(self) -> tuple[int, ...]:
+        """The spatial sizes, ``shape[2:]``."""
         return tuple(self.shape[2:])
 
     @property
     def elements(self) -> int:
+        """Number of input elements."""
         return math.prod(self.shape)
 
     @property
     def params(self) -> PoolParams:
+        """The parameters in their normalised form."""
         return PoolParams(
             self.kernel_size, self.stride, self.padding, self.dilation, self.ceil_mode
         )
 
     @property
-    def out_spatial(self) -> tuple:
+    def out_spatial(self) -> tuple[int, ...]:
+        """The output's spatial sizes."""
         return output_shape(self.spatial, self.params)
 
-    def kargs(self) -> tuple:
+    def kargs(
+        self,
+    ) -> tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...], tuple[int, ...], bool]:
+        """``(kernel_size, stride, padding, dilation, ceil_mode)``: a candidate's arguments after ``x``."""
         return (self.kernel_size, self.stride, self.padding, self.dilation, self.ceil_mode)
 
     def valid(self) -> bool:
@@ -169,7 +177,7 @@ def _planes(x: np.ndarray) -> np.ndarray:
     return x.reshape(-1, *x.shape[2:])
 
 
-def _chosen(x: np.ndarray) -> list:
+def _chosen(x: np.ndarray) -> list[int]:
     """The planes that get planted features: the first, a middle one and the last."""
     n = _planes(x).shape[0]
     return sorted({0, n // 2, n - 1})
@@ -185,7 +193,7 @@ def _eff(spec: ScaleSpec, axis: int) -> int:
     return spec.dilation[axis] * (spec.kernel_size[axis] - 1) + 1
 
 
-def _block(spec: ScaleSpec, at_end: bool) -> tuple:
+def _block(spec: ScaleSpec, at_end: bool) -> tuple[slice, ...]:
     """Slices covering at least one whole window at the start or the end of every axis."""
     out = []
     for axis, n in enumerate(spec.spatial):
@@ -266,7 +274,7 @@ _PLANTERS = {
 }
 
 
-def seams_of(spec: ScaleSpec) -> list:
+def seams_of(spec: ScaleSpec) -> list[str]:
     """The seam names a case exercises (the summary's coverage lines count them)."""
     seams = []
     names = {1: ("L",), 2: ("H", "W"), 3: ("D", "H", "W")}[spec.nd]

@@ -5,7 +5,9 @@ from __future__ import annotations
 import os
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -14,6 +16,9 @@ from ._check import _check_case
 from ._corners import _valid_call
 from ._declare import SMALL_PLANES, Behaviour, Candidate, Support
 from ._report import _Failure, _layout_of, _report
+
+if TYPE_CHECKING:
+    from hypothesis.strategies import SearchStrategy
 
 
 def _shrink(cand: Candidate, case, failure: _Failure, budget: int = 60, *, same=None):
@@ -96,7 +101,7 @@ def _require_hypothesis():
         raise ImportError(msg) from None
 
 
-def _case_strategy(nd: int, support: Support, behaviour: Behaviour):
+def _case_strategy(nd: int, support: Support, behaviour: Behaviour) -> SearchStrategy[PoolCase]:
     """Cases inside the declared support, drawn constructively by :func:`poolref.strategies.pool_cases`.
 
     Only a user's ``Support.accepts`` predicate filters what was drawn.
@@ -148,35 +153,61 @@ class SearchResult:
     found_by: str = ""
 
 
-def _search(
-    cand: Candidate,
-    nd: int,
-    n_examples: int,
-    seed,
-    features: Counter,
-    notes: Counter,
-    say,
-    *,
-    known=lambda case, failure: False,
-    deadline: float | None = None,
-) -> SearchResult:
-    """Search ``n_examples`` random cases; stop at (and shrink) the first failure not ``known``.
+@dataclass
+class _SearchRun:
+    """One search's inputs and running state: examples run, failures seen, the last failing case."""
 
-    ``known(case, failure)`` says whether a failure is of a kind already reported: such cases
-    count as passing, so the search goes on to the next kind. Past ``deadline``
-    (``time.perf_counter()``) the remaining examples are skipped. A crash ends the search at
-    once, unshrunk.
-    """
+    cand: Candidate
+    nd: int
+    n_examples: int
+    features: Counter
+    notes: Counter
+    say: Callable[[str], None]
+    known: Callable[[PoolCase, _Failure], bool]
+    deadline: float | None
+    calls: int = 0
+    failures: int = 0
+    last: tuple[PoolCase, _Failure] | None = None
+
+    def example(self, case: PoolCase) -> None:
+        """Check one drawn case (every example, and every step of the shrink).
+
+        A failure not ``known`` is recorded and re-raised for Hypothesis to shrink; a crash
+        raises :class:`_Crashed` instead, which stops Hypothesis at once.
+        """
+        if self.deadline is not None and time.perf_counter() > self.deadline and not self.failures:
+            return
+        self.calls += 1
+        try:
+            got = _check_case(self.cand, case, self.notes if self.failures == 0 else None)
+        except _Failure as failure:
+            if self.known(case, failure):
+                return
+            self.failures += 1
+            self.last = (case, failure)
+            if getattr(failure, "crash", None):
+                raise _Crashed from None  # not an Exception: Hypothesis stops without shrinking
+            raise
+        if self.failures == 0:
+            self.features.update(got)
+            if self.calls % 25 == 0:
+                self.say(f"{self.nd}-D search: {self.calls}/{self.n_examples} examples")
+
+    @property
+    def examples(self) -> int:
+        """The examples run (shrink steps are calls too, so at most ``n_examples``)."""
+        return min(self.calls, self.n_examples)
+
+
+def _hypothesis_test(
+    run: _SearchRun, strategy: SearchStrategy[PoolCase], seed: int | None, derandomize: bool
+) -> Callable[[], None]:
+    """``run.example`` as a Hypothesis test over ``strategy``: quiet, no database, no deadline."""
     from hypothesis import HealthCheck, Phase, Verbosity, given, settings
     from hypothesis import seed as hseed
-    from hypothesis.errors import Flaky, Unsatisfiable
-
-    strategy = _case_strategy(nd, cand.support, cand.behaviour)
-    state: dict = {"calls": 0, "failures": 0, "last": None}
-    derandomize = seed is None and bool(os.environ.get("CI"))
 
     @settings(
-        max_examples=n_examples,
+        max_examples=run.n_examples,
         deadline=None,
         database=None,
         derandomize=derandomize,
@@ -187,36 +218,59 @@ def _search(
         phases=(Phase.explicit, Phase.generate, Phase.shrink),
     )
     @given(strategy)
-    def run(case):
-        if deadline is not None and time.perf_counter() > deadline and state["failures"] == 0:
-            return
-        state["calls"] += 1
-        try:
-            got = _check_case(cand, case, notes if state["failures"] == 0 else None)
-        except _Failure as failure:
-            if known(case, failure):
-                return
-            state["failures"] += 1
-            state["last"] = (case, failure)
-            if getattr(failure, "crash", None):
-                raise _Crashed from None  # not an Exception: Hypothesis stops without shrinking
-            raise
-        if state["failures"] == 0:
-            features.update(got)
-            if state["calls"] % 25 == 0:
-                say(f"{nd}-D search: {state['calls']}/{n_examples} examples")
+    def test(case: PoolCase) -> None:
+        run.example(case)
 
-    if seed is not None:
-        run = hseed(seed)(run)
+    return hseed(seed)(test) if seed is not None else test
+
+
+def _not_deterministic(run: _SearchRun, where: str, exc: Exception) -> AssertionError:
+    """The error for a failure Hypothesis could not reproduce, with the last report if any."""
+    text = (
+        f"the candidate {run.cand.label} is not deterministic: the same input passed once and "
+        f"failed once ({type(exc).__name__})"
+    )
+    if run.last is not None:
+        case, failure = run.last
+        how = f"Hypothesis search ({run.nd}-D), not reproducible, {where}"
+        text += "\n" + _report(run.cand, case, failure, how)
+    return AssertionError(text)
+
+
+def _search(
+    cand: Candidate,
+    nd: int,
+    n_examples: int,
+    seed: int | None,
+    features: Counter,
+    notes: Counter,
+    say: Callable[[str], None],
+    *,
+    known: Callable[[PoolCase, _Failure], bool] = lambda case, failure: False,
+    deadline: float | None = None,
+) -> SearchResult:
+    """Search ``n_examples`` random cases; stop at (and shrink) the first failure not ``known``.
+
+    ``known(case, failure)`` says whether a failure is of a kind already reported: such cases
+    count as passing, so the search goes on to the next kind. Past ``deadline``
+    (``time.perf_counter()``) the remaining examples are skipped. A crash ends the search at
+    once, unshrunk.
+    """
+    from hypothesis.errors import Flaky, Unsatisfiable
+
+    strategy = _case_strategy(nd, cand.support, cand.behaviour)
+    run = _SearchRun(cand, nd, n_examples, features, notes, say, known, deadline)
+    derandomize = seed is None and bool(os.environ.get("CI"))
     where = f"seed={seed}" if seed is not None else "derandomized" if derandomize else "random"
     try:
-        run()
+        _hypothesis_test(run, strategy, seed, derandomize)()
     except (_Failure, _Crashed) as stop:
-        case, failure = state["last"]  # the final (shrunk) replay raised `failure` for this case
+        assert run.last is not None  # set before anything is raised
+        case, failure = run.last  # the final (shrunk) replay raised `failure` for this case
         how = "not shrunk (the target crashed)" if isinstance(stop, _Crashed) else "shrunk"
-        found = f"Hypothesis search ({nd}-D), {how} after {state['calls']} calls, {where}"
+        found = f"Hypothesis search ({nd}-D), {how} after {run.calls} calls, {where}"
         say(f"{nd}-D search: difference found ({failure.check})")
-        return SearchResult(min(state["calls"], n_examples), case, failure, found)
+        return SearchResult(run.examples, case, failure, found)
     except Unsatisfiable:
         msg = (
             f"check_max_pool: no {nd}-D case satisfies the declared support of {cand.label} "
@@ -224,16 +278,6 @@ def _search(
         )
         raise ValueError(msg) from None
     except Flaky as exc:
-        detail = state["last"]
-        text = (
-            f"the candidate {cand.label} is not deterministic: the same input passed once and "
-            f"failed once ({type(exc).__name__})"
-        )
-        if detail is not None:
-            case, failure = detail
-            text += "\n" + _report(
-                cand, case, failure, f"Hypothesis search ({nd}-D), not reproducible, {where}"
-            )
-        raise AssertionError(text) from None
-    say(f"{nd}-D search: {min(state['calls'], n_examples)} examples passed")
-    return SearchResult(min(state["calls"], n_examples))
+        raise _not_deterministic(run, where, exc) from None
+    say(f"{nd}-D search: {run.examples} examples passed")
+    return SearchResult(run.examples)

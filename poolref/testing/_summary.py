@@ -67,7 +67,8 @@ class Difference:
     rule: str | None = None
     failed: bool = True
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, str | bool | None]:
+        """Every field, JSON-ready."""
         return dict(self.__dict__)
 
 
@@ -75,7 +76,10 @@ class Difference:
 class Summary:
     """What a :func:`check_max_pool` run did and found.
 
-    Attributes
+    Built by :func:`check_max_pool`; every argument is also an attribute of
+    the same name.
+
+    Parameters
     ----------
     name : str
         The candidate's label.
@@ -85,12 +89,12 @@ class Summary:
         Fixed corner cases run.
     examples : int
         Hypothesis examples run.
-    features : dict
+    features : dict of str to int
         Feature name -> number of cases (corner and Hypothesis) exercising it.
     not_covered : tuple of str
         Hard corners (:data:`HARD_CORNERS`) that no case reached (usually
         because the candidate does not support them).
-    notes : dict
+    notes : dict of str to int
         Things skipped on purpose, with counts.
     seconds : float
         Wall time.
@@ -109,26 +113,28 @@ class Summary:
     """
 
     name: str
-    ndims: tuple
+    ndims: tuple[int, ...]
     corner_cases: int = 0
     examples: int = 0
-    features: dict = field(default_factory=dict)
-    not_covered: tuple = ()
-    notes: dict = field(default_factory=dict)
+    features: dict[str, int] = field(default_factory=dict)
+    not_covered: tuple[str, ...] = ()
+    notes: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
-    seed: Any = None
-    differences: list = field(default_factory=list)
-    unsupported: list = field(default_factory=list)
+    seed: int | None = None
+    differences: list[Difference] = field(default_factory=list)
+    unsupported: list[str] = field(default_factory=list)
     profile: str = ""
+    # a ScaleRun or None; typed Any until poolref/__main__.py narrows it before reading .cases
     scale: Any = None
 
     @property
-    def failed(self) -> list:
+    def failed(self) -> list[Difference]:
         """The differences that fail the run."""
         return [d for d in self.differences if d.failed]
 
     @property
     def verdict(self) -> str:
+        """``"FAIL"`` if any difference fails the run, else ``"PASS"``."""
         return "FAIL" if self.failed else "PASS"
 
     def __str__(self) -> str:
@@ -155,7 +161,7 @@ class Summary:
             lines.extend("  " + line for line in summary_lines(self.scale))
         return "\n".join(lines)
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         """Everything, JSON-ready."""
         return {
             "verdict": self.verdict,
@@ -174,6 +180,7 @@ class Summary:
         }
 
     def to_json(self) -> str:
+        """:meth:`to_dict` as indented JSON text."""
         return json.dumps(self.to_dict(), indent=2, default=str)
 
     def to_junit_xml(self) -> str:

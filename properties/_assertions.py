@@ -227,6 +227,19 @@ def batched(x: np.ndarray, nd: int) -> np.ndarray:
     return x if x.ndim == nd + 2 else x[np.newaxis]
 
 
+def unpool_kwargs(case: PoolCase) -> dict:
+    """Keywords of ``max_unpool{nd}d`` for ``case``: its kernel, stride, padding and ``x``'s size.
+
+    Unpool has no dilation; ``x``'s own spatial size is always a valid ``output_size`` when d = 1.
+    """
+    return {
+        "kernel_size": case.kernel_size,
+        "stride": case.stride,
+        "padding": case.padding,
+        "output_size": case.x.shape[-case.nd :],
+    }
+
+
 def gather(x: np.ndarray, indices: np.ndarray, nd: int) -> np.ndarray:
     """``out[n, c, o] = x[n, c].flat[indices[n, c, o]]`` (index -1 reads element 0)."""
     xb = batched(x, nd)

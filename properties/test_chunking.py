@@ -58,12 +58,7 @@ def test_backward_does_not_depend_on_the_chunk_size(source, case, chunk, seed):
 @given(case=ps.pool_cases(dilation=False, **SMALL), chunk=CHUNKS)
 def test_unpool_does_not_depend_on_the_chunk_size(case, chunk):
     y, idx = pa.pool(naive, case, return_indices=True)
-    kw = {
-        "kernel_size": case.kernel_size,
-        "stride": case.stride,
-        "padding": case.padding,
-        "output_size": case.x.shape[-case.nd :],
-    }
+    kw = pa.unpool_kwargs(case)
     with mock.patch.object(_fast_kernels, "CHUNK", chunk):
         out = pa.unpool(fast, case.nd)(y, idx, **kw)
     out_ref = pa.unpool(naive, case.nd)(y, idx, **kw)

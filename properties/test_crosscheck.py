@@ -81,12 +81,7 @@ def test_backward_with_integer_gradients_matches_naive_oracle_exactly(impl, case
 @given(case=ps.pool_cases(dilation=False, **SMALL))
 def test_unpool_matches_naive_oracle(impl, case):
     y, idx = pa.pool(naive, case, return_indices=True)
-    kw = {
-        "kernel_size": case.kernel_size,
-        "stride": case.stride,
-        "padding": case.padding,
-        "output_size": case.x.shape[-case.nd :],
-    }
+    kw = pa.unpool_kwargs(case)
     out = pa.unpool(impl, case.nd)(y, idx, **kw)
     out_ref = pa.unpool(naive, case.nd)(y, idx, **kw)
     pa.assert_pool_equal(out, out_ref, case=case, name="unpooled", func=f"max_unpool{case.nd}d")

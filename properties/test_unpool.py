@@ -19,21 +19,11 @@ impls = pytest.mark.parametrize("impl", pa.IMPLEMENTATIONS, ids=pa.impl_id)
 SMALL = {"max_elements": 128}
 
 
-def _unpool_kwargs(case):
-    # unpool has no dilation; x's own spatial size is always a valid output_size when d = 1
-    return {
-        "kernel_size": case.kernel_size,
-        "stride": case.stride,
-        "padding": case.padding,
-        "output_size": case.x.shape[-case.nd :],
-    }
-
-
 @impls
 @given(case=ps.pool_cases(dilation=False, **SMALL))
 def test_gathering_unpool_at_indices_recovers_pooled_values(impl, case):
     y, idx = pa.pool(impl, case, return_indices=True)
-    out = pa.unpool(impl, case.nd)(y, idx, **_unpool_kwargs(case))
+    out = pa.unpool(impl, case.nd)(y, idx, **pa.unpool_kwargs(case))
     recovered = pa.gather(out, idx, case.nd)
     pa.assert_pool_equal(
         recovered, y, case=case, name="unpooled gathered at indices", func=f"max_unpool{case.nd}d"
@@ -45,7 +35,7 @@ def test_gathering_unpool_at_indices_recovers_pooled_values(impl, case):
 def test_unpool_of_pool_keeps_each_maximum_in_place_and_zeros_elsewhere(impl, case):
     _, idx = pa.pool(impl, case, return_indices=True)
     y = pa.pool(impl, case)
-    out = pa.unpool(impl, case.nd)(y, idx, **_unpool_kwargs(case))
+    out = pa.unpool(impl, case.nd)(y, idx, **pa.unpool_kwargs(case))
     ib = pa.batched(idx, case.nd)
     xb = pa.batched(case.x, case.nd)
     selected = np.zeros(xb.shape, dtype=bool).reshape(*xb.shape[:2], -1)

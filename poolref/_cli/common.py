@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import argparse
 from collections.abc import Mapping
+from typing import Any
 
 EXIT_PASS, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 #: poolref.testing._worker.DEFAULT_TIMEOUT (not imported: the module loads lazily)
@@ -43,3 +45,14 @@ def rule_flag(name: str) -> str:
 def rule_dest(name: str) -> str:
     """The attribute of the parsed arguments that holds the behaviour rule ``name``."""
     return _BEHAVIOUR_DEST.get(name, name)
+
+
+def search_kwargs(args: argparse.Namespace) -> dict[str, Any]:
+    """The ``check_max_pool`` arguments every run of ``poolref verify`` takes from its flags."""
+    return {
+        "budget": args.profile,
+        "max_examples": args.examples,
+        "seed": args.seed,
+        "corners": not args.no_corners,
+        "max_elements": args.max_elements,
+    }

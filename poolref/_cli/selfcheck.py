@@ -13,7 +13,7 @@ import time
 from types import ModuleType
 from typing import TYPE_CHECKING
 
-from .common import EXIT_FAIL, EXIT_PASS, UsageError
+from .common import EXIT_FAIL, EXIT_PASS, UsageError, search_kwargs
 from .output import Progress
 
 if TYPE_CHECKING:
@@ -67,13 +67,9 @@ def _check_one(cand: Candidate, args: argparse.Namespace, width: int) -> int | N
         summary = testing.check_max_pool(
             cand,
             ndim=ndims,
-            budget=args.profile,
-            max_examples=args.examples,
-            seed=args.seed,
-            corners=not args.no_corners,
             progress=progress,
             scale=scale,
-            max_elements=args.max_elements,
+            **search_kwargs(args),
         )
     except AssertionError as exc:
         progress.done()

@@ -7,7 +7,7 @@ import functools
 import sys
 from typing import TYPE_CHECKING
 
-from .common import EXIT_FAIL, EXIT_PASS, UsageError
+from .common import EXIT_FAIL, EXIT_PASS, UsageError, search_kwargs
 from .output import Progress, describe, profile_flags, write_results
 from .target import candidate
 
@@ -63,17 +63,13 @@ def _check_target(cand: Candidate, args: argparse.Namespace) -> int:
         summary = testing.check_max_pool(
             cand,
             ndim=ndim,
-            budget=args.profile,
-            max_examples=args.examples,
-            seed=args.seed,
-            corners=not args.no_corners,
             progress=progress,
             behaviour=args.behaviour,
             strict=True if args.strict else (False if ":" in args.target else None),
             max_cases=args.max_cases,
             time_budget=args.time_budget,
             scale=not args.no_scale,
-            max_elements=args.max_elements,
+            **search_kwargs(args),
         )
     except AssertionError as exc:
         progress.done()

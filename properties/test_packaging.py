@@ -58,6 +58,12 @@ def test_docs_extra_has_what_the_site_needs():
     docs = " ".join(PROJECT["optional-dependencies"]["docs"])
     for name in ("sphinx", "numpydoc", "pydata-sphinx-theme", "myst-parser", "beautifulsoup4"):
         assert name in docs
+    # autodoc imports poolref.strategies and poolref.testing: without the strategies extra
+    # (Hypothesis) `pip install -e ".[docs]"` and `sphinx -W` failed with 106 warnings
+    missing = set(PROJECT["optional-dependencies"]["strategies"]) - set(
+        PROJECT["optional-dependencies"]["docs"]
+    )
+    assert not missing, f"the docs extra lacks {missing}"
 
 
 def test_readme_links_are_absolute_and_point_at_the_repository():

@@ -58,8 +58,19 @@ def test_the_bug_free_version_of_broken_passes_the_default_budget():
 )
 def test_the_hypothesis_search_alone_finds_and_shrinks(bug):
     bad = next(b for b in broken.BROKEN if b.bug == bug)
+    # nan_first needs two NaNs in one window: with seeds 0-7 the search first fails it at example
+    # 161, 103, 34, 73, 223, 71, 74, 192 (seed 0: 161 of the default 200, no margin). 1000 is 4x
+    # the worst of those; the search stops at the first failure, so the test costs the same.
+    budget = {"nan_first": 1000}.get(bug)
     with pytest.raises(AssertionError) as info:
-        check_max_pool(bad.forward, backward=bad.backward, corners=False, scale=False, seed=0)
+        check_max_pool(
+            bad.forward,
+            backward=bad.backward,
+            corners=False,
+            scale=False,
+            seed=0,
+            max_examples=budget,
+        )
     text = str(info.value)
     assert bad.caught_by in [d.check for d in info.value.summary.differences]
     assert "Hypothesis search (2-D), shrunk" in text

@@ -123,17 +123,22 @@ def mutmut_verdicts(mutants_dir: Path = MUTANTS) -> dict[str, str]:
 
 
 def run_mutmut(names: list[str], children: int, log: Path) -> float:
-    """Run mutmut (all mutants when ``names`` is empty) in the mutation profile; seconds taken."""
+    """Run mutmut (all mutants when ``names`` is empty) in the mutation profile; seconds taken.
+
+    Exits (status 1, with the end of mutmut's log) when mutmut fails: the suite failing on the
+    unmutated code ("Failed to run clean test") is the first thing a broken line causes.
+    """
     env = dict(os.environ, POOLREF_PROFILE="mutation")
-    command = [
-        str(Path(sys.executable).with_name("mutmut")),
-        "run",
-        "--max-children",
-        str(children),
-    ]
+    mutmut = str(Path(sys.executable).with_name("mutmut"))
+    command = [mutmut, "run", "--max-children", str(children), *names]
     started = time.monotonic()
     with log.open("w") as out:
-        subprocess.run([*command, *names], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+        done = subprocess.run(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+    if done.returncode != 0:
+        tail = log.read_text(errors="replace").replace("\r", "\n").splitlines()[-40:]
+        print("\n".join(tail))
+        print(f"mutmut failed (exit {done.returncode}); its log: {log}")
+        sys.exit(1)
     return time.monotonic() - started
 
 
@@ -200,11 +205,14 @@ def fold(record: dict, verdicts: dict[str, str], hashes: dict[str, str], note: s
         if verdict != entry["full_run"]:
             entry["note"] = note
         changed += 1
-    # a changed function's old mutants that mutmut no longer generates are gone from the code
-    live = {function_of(n) for n in verdicts}
-    for name in [n for n in record["mutants"] if function_of(n) in live and n not in verdicts]:
-        del record["mutants"][name]
     return changed
+
+
+def prune(record: dict, generated: set[str]) -> None:
+    """Drop the recorded mutants that mutmut no longer generates (their code changed or went)."""
+    live = {function_of(n) for n in generated}
+    for name in [n for n in record["mutants"] if function_of(n) in live and n not in generated]:
+        del record["mutants"][name]
 
 
 def changed_functions(record: dict, hashes: dict[str, str]) -> list[str]:
@@ -236,8 +244,7 @@ def cmd_refresh(args: argparse.Namespace) -> int:
     if not verdicts or "not checked" in verdicts.values():
         print(f"the full run is missing or unfinished (see {args.log})")
         return 1
-    functions = {f: hashes.get(f) for f in sorted({function_of(n) for n in verdicts})}
-    unknown = sorted(f for f, h in functions.items() if h is None)
+    unknown = sorted({function_of(n) for n in verdicts} - set(hashes))
     if unknown:
         print(f"mutants of functions with no hash: {unknown}")
         return 1
@@ -249,7 +256,7 @@ def cmd_refresh(args: argparse.Namespace) -> int:
         "duration_s": round(seconds) if seconds is not None else args.duration,
         "mutmut": _version("mutmut"),
         "hypothesis": _version("hypothesis"),
-        "functions": functions,
+        "functions": hashes,  # all of them: a function with no mutant is recorded too
         "mutants": {n: {"verdict": v, "full_run": v} for n, v in verdicts.items()},
     }
     write_record(record)
@@ -276,6 +283,11 @@ def cmd_gate(args: argparse.Namespace) -> int:
     ok = _judge_changed(ran, changed) & _judge_sample(ran, chosen, args.min_rate)
     if args.update:
         folded = fold(record, verdicts, hashes, f"gate run {time.strftime('%Y-%m-%d')}")
+        prune(record, set(verdicts))
+        record["functions"] = hashes  # changed functions without mutants too; deleted ones go
+        gone = [n for n in record["mutants"] if function_of(n) not in hashes]
+        for name in gone:
+            del record["mutants"][name]
         write_record(record)
         print(f"record updated: {folded} verdicts")
     return 0 if ok else 1
@@ -313,14 +325,25 @@ def _judge_sample(ran: dict[str, str], chosen: list[str], min_rate: float) -> bo
 
 
 def cmd_rerun(args: argparse.Namespace) -> int:
-    """Re-run named mutants (after a new test) and update their verdicts in the record."""
+    """Re-run named mutants (after a new test) and update their verdicts in the record.
+
+    With ``--notes-from FILE``, the names and notes are its lines ``NAME killed by TEST``.
+    """
     record, hashes = load_record(), function_hashes()
+    notes = dict.fromkeys(args.names, args.note)
+    if args.notes_from:
+        text = Path(args.notes_from).read_text()
+        notes |= {
+            m[1]: m[2] for m in re.finditer(rf"({MUTANT_NAME.pattern}) (killed by \S+)", text)
+        }
     shutil.rmtree(MUTANTS, ignore_errors=True)
-    run_mutmut(args.names, args.max_children, Path(args.log))
-    verdicts = {n: v for n, v in mutmut_verdicts().items() if v != "not checked"}
-    for name, verdict in sorted(verdicts.items()):
-        print(f"{verdict}: {name}")
-    fold(record, verdicts, hashes, args.note)
+    run_mutmut(sorted(notes), args.max_children, Path(args.log))
+    verdicts = mutmut_verdicts()
+    for name in sorted(notes):
+        print(f"{verdicts.get(name, 'not generated')}: {name}")
+        if verdicts.get(name) not in (None, "not checked"):
+            fold(record, {name: verdicts[name]}, hashes, notes[name])
+    prune(record, set(verdicts))
     write_record(record)
     return 0
 
@@ -378,7 +401,8 @@ def main(argv: list[str] | None = None) -> int:
         "--from-existing", action="store_true", help="record the finished run in mutants/"
     )
     sub.choices["refresh"].add_argument("--duration", type=int, help="its length in seconds")
-    sub.choices["rerun"].add_argument("names", nargs="+")
+    sub.choices["rerun"].add_argument("names", nargs="*")
+    sub.choices["rerun"].add_argument("--notes-from", help="lines: NAME killed by TEST")
     sub.choices["rerun"].add_argument("--note", default="killed by a test added after the full run")
     args = parser.parse_args(argv)
     return args.run(args)

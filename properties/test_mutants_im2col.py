@@ -58,7 +58,9 @@ def test_column_matrix_memory_guard_counts_batch_channels_and_itemsize(monkeypat
     y = ic.max_pool1d(x, 3, stride=1)  # exactly fits
     np.testing.assert_array_equal(y, np.lib.stride_tricks.sliding_window_view(x, 3, -1).max(-1))
     monkeypatch.setattr(_params, "machine_bytes", lambda: need - 1)
-    with pytest.raises(ValueError, match=r"^im2col \(the column matrix\): the 3 x 6 window table") as err:
+    with pytest.raises(
+        ValueError, match=r"^im2col \(the column matrix\): the 3 x 6 window table"
+    ) as err:
         ic.max_pool1d(x, 3, stride=1)
     assert f"would need {need:,} bytes" in str(err.value)
     with pytest.raises(ValueError, match=r"^im2col \(the column matrix\): "):

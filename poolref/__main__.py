@@ -42,6 +42,7 @@ import sys
 from collections.abc import Sequence
 
 from ._cli.common import EXIT_FAIL, EXIT_PASS, EXIT_USAGE, UsageError
+from ._cli.database import check_database
 from ._cli.parser import build_parser
 from ._cli.selfcheck import verify_self
 from ._cli.verify import verify_target
@@ -93,6 +94,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "pip install 'poolref[strategies]' (or pip install hypothesis)"
             )
             raise UsageError(msg)
+        check_database(args)  # before a worker starts or any case runs
         if args.target is None:
             if args.backward:
                 msg = "--backward needs a TARGET"

@@ -19,6 +19,7 @@ from .common import (
     rule_dest,
     rule_flag,
 )
+from .database import add_database_flags
 
 
 class _Parser(argparse.ArgumentParser):
@@ -84,6 +85,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_budget(verify.add_argument_group("budget"))
     _add_results(verify.add_argument_group("results for CI"))
+    add_database_flags(
+        verify.add_argument_group("example database (counterexamples kept across runs)")
+    )
     _add_isolation(
         verify.add_argument_group(
             "isolation (TARGET runs in a worker process, so a crash or a hang fails its case)"

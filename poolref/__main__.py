@@ -62,6 +62,16 @@ def _list_adapters() -> int:
     return EXIT_PASS
 
 
+def _fuzz(args) -> int:
+    from ._cli.fuzz import fuzz_target
+
+    try:
+        return fuzz_target(args)
+    except UsageError as exc:
+        print(f"poolref fuzz: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``poolref`` console script; returns the exit status."""
     parser = build_parser()
@@ -74,6 +84,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         print(f"poolref {__version__}")
         return EXIT_PASS
+    if args.command == "fuzz":
+        return _fuzz(args)
     if args.command != "verify":
         parser.print_help()
         return EXIT_USAGE

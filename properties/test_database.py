@@ -151,3 +151,17 @@ def test_redis_going_away_mid_run_loses_no_counterexample(redis_url):
     assert "max pooling of" in text and "[indices]" in text
     assert f"database {redis_url.url} failed during the run" in text
     assert "not saved: indices" in text
+
+
+def test_a_scale_case_counterexample_is_replayed(tmp_path):
+    import broken_kernels as bk
+
+    db = str(tmp_path / "db")
+    kernel = bk.BROKEN[0]  # tail_off_by_one: only the scale cases catch it
+    first = _fails(kernel.candidate, ndim=kernel.ndim, corners=False, max_examples=0, database=db)
+    assert "scale case" in first.failed[0].found_by
+    again = _fails(
+        kernel.candidate, ndim=kernel.ndim, corners=False, scale=False, max_examples=0, database=db
+    )
+    assert again.failed[0].found_by.startswith("database replay (1 of 1")
+    assert again.failed[0].check == first.failed[0].check

@@ -20,6 +20,7 @@ from .common import (
     rule_flag,
 )
 from .database import add_database_flags
+from .fuzz import add_fuzz_parser
 
 
 class _Parser(argparse.ArgumentParser):
@@ -101,6 +102,7 @@ def build_parser() -> argparse.ArgumentParser:
             "implementation-defined behaviour it follows (default: PyTorch's)"
         )
     )
+    add_fuzz_parser(sub)
     return parser
 
 

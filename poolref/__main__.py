@@ -42,6 +42,7 @@ import sys
 from collections.abc import Sequence
 
 from ._cli.common import EXIT_FAIL, EXIT_PASS, EXIT_USAGE, UsageError
+from ._cli.database import check_database
 from ._cli.parser import build_parser
 from ._cli.selfcheck import verify_self
 from ._cli.verify import verify_target
@@ -61,6 +62,16 @@ def _list_adapters() -> int:
     return EXIT_PASS
 
 
+def _fuzz(args) -> int:
+    from ._cli.fuzz import fuzz_target
+
+    try:
+        return fuzz_target(args)
+    except UsageError as exc:
+        print(f"poolref fuzz: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``poolref`` console script; returns the exit status."""
     parser = build_parser()
@@ -73,6 +84,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         print(f"poolref {__version__}")
         return EXIT_PASS
+    if args.command == "fuzz":
+        return _fuzz(args)
     if args.command != "verify":
         parser.print_help()
         return EXIT_USAGE
@@ -93,6 +106,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "pip install 'poolref[strategies]' (or pip install hypothesis)"
             )
             raise UsageError(msg)
+        check_database(args)  # before a worker starts or any case runs
         if args.target is None:
             if args.backward:
                 msg = "--backward needs a TARGET"

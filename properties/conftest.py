@@ -44,6 +44,19 @@ settings.register_profile(
     "mutation", _default, max_examples=15, derandomize=True, database=None, deadline=None
 )
 
+# HypoFuzz (docs/database.md): random, every example in the shared database POOLREF_DATABASE
+# (a directory or redis://host:port[/db]); HypoFuzz fuzzes only tests on the default database.
+if os.environ.get("POOLREF_PROFILE") == "fuzz":
+    from poolref.testing._database import open_database
+
+    settings.register_profile(
+        "fuzz",
+        _default,
+        deadline=None,
+        database=open_database(os.environ.get("POOLREF_DATABASE", ".hypothesis/poolref-fuzz")),
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    )
+
 settings.load_profile(os.environ.get("POOLREF_PROFILE", "ci" if os.environ.get("CI") else "dev"))
 
 

@@ -55,4 +55,6 @@ def search_kwargs(args: argparse.Namespace) -> dict[str, Any]:
         "seed": args.seed,
         "corners": not args.no_corners,
         "max_elements": args.max_elements,
+        "database": getattr(args, "database", None),
+        "read_only": getattr(args, "read_only", False),
     }

@@ -19,6 +19,8 @@ from .common import (
     rule_dest,
     rule_flag,
 )
+from .database import add_database_flags
+from .fuzz import add_fuzz_parser
 
 
 class _Parser(argparse.ArgumentParser):
@@ -84,6 +86,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_budget(verify.add_argument_group("budget"))
     _add_results(verify.add_argument_group("results for CI"))
+    add_database_flags(
+        verify.add_argument_group("example database (counterexamples kept across runs)")
+    )
     _add_isolation(
         verify.add_argument_group(
             "isolation (TARGET runs in a worker process, so a crash or a hang fails its case)"
@@ -97,6 +102,7 @@ def build_parser() -> argparse.ArgumentParser:
             "implementation-defined behaviour it follows (default: PyTorch's)"
         )
     )
+    add_fuzz_parser(sub)
     return parser
 
 

@@ -13,11 +13,13 @@ from ..arrays import PoolCase
 from . import _infer, _probe
 from ._check import _check_case
 from ._corners import corner_cases
+from ._database import Store, encode_case, encode_scale, replay
 from ._declare import Behaviour, Candidate, Support
 from ._report import _Failure, _report
 from ._run_args import (
     _applicable_corners,
     _candidate,
+    _check_behaviour,
     _check_max_elements,
     _examples,
     _ndims,
@@ -31,7 +33,7 @@ from ._worker import DEFAULT_TIMEOUT, isolated
 #: The arguments an isolated run passes on to the run inside it.
 _RUN_OPTIONS = (
     "ndim", "budget", "max_examples", "seed", "corners", "progress",
-    "max_cases", "time_budget", "scale", "max_elements",
+    "max_cases", "time_budget", "scale", "max_elements", "database", "read_only",
 )  # fmt: skip
 
 #: How many times the search restarts after a new kind of difference, per rank.
@@ -58,6 +60,8 @@ def check_max_pool(
     timeout: float | None = None,
     scale: bool = True,
     max_elements: int | None = None,
+    database: object = None,
+    read_only: bool = False,
 ) -> Summary:
     """Check a max-pooling implementation against poolref; raise ``AssertionError`` if it is wrong.
 
@@ -130,6 +134,15 @@ def check_max_pool(
         Memory cap: the most elements one scale case's input may have (default
         4,194,304 for ``"quick"``, 2**25 for ``"thorough"``); the summary
         lists the cases it skipped.
+    database : str, os.PathLike or hypothesis.database.ExampleDatabase, optional
+        Where counterexamples are kept across runs: a directory, ``"redis://host:port[/db]"``
+        (needs ``pip install 'poolref[redis]'``) or any Hypothesis ``ExampleDatabase``. Every
+        difference found (corner case, scale case or search) is saved under a key naming the
+        target and the kind of difference, and the saved ones are replayed first, before the
+        corner cases (see ``docs/database.md``). A database that fails during the run does not
+        end it: the report says what could not be saved.
+    read_only : bool
+        Replay the database's counterexamples but save nothing (for CI).
 
     Returns
     -------
@@ -150,7 +163,8 @@ def check_max_pool(
         "timeout (60 s)", "output aliases input", "input modified"); a crash
         or timeout is reported unshrunk.
     ValueError, TypeError
-        Bad arguments (e.g. an ``ndim`` outside ``support.ndims``).
+        Bad arguments (e.g. an ``ndim`` outside ``support.ndims``, a malformed or unreachable
+        ``database``), before any case runs.
     ImportError
         Hypothesis is not installed.
 
@@ -171,14 +185,13 @@ def check_max_pool(
     cand, declared = _candidate(
         forward, backward, support, None if isinstance(behaviour, str) else behaviour, name
     )
-    if isinstance(behaviour, str) and behaviour not in ("auto", "pytorch"):
-        msg = f"check_max_pool: behaviour must be a Behaviour, 'pytorch' or 'auto', got behaviour={behaviour!r}"
-        raise ValueError(msg)
+    _check_behaviour(behaviour)
     ndims = _ndims(cand, ndim)
     n_examples = _examples(cand, budget, max_examples)
+    store = None if database is None else Store(database, cand.label, read_only=read_only)
     if isolate or timeout is not None:
         options = {key: arguments[key] for key in _RUN_OPTIONS}
-        options.update(behaviour=behaviour if isinstance(behaviour, str) else None, strict=strict)
+        options.update(behaviour=behaviour if isinstance(behaviour, str) else None)
         options["strict"] = declared if strict is None else strict
         return _check_isolated(cand, isolate, timeout, **options)
     run = _Run(cand, auto=auto, strict=declared if strict is None else bool(strict), say=progress)
@@ -186,6 +199,7 @@ def check_max_pool(
     run.limit(max_cases, time_budget)
     run.seed = _seed(seed)
     run.probe(ndims[0])
+    run.replay(store)  # every stored counterexample first
     for nd in ndims if corners else ():
         run.corners(nd)
     # every rank's corner cases first (the cheapest, clearest counterexamples), then the scale cases
@@ -223,6 +237,7 @@ class _Run:
         self.corner_count = 0
         self.example_count = 0
         self.scale: ScaleRun | None = None
+        self.store: Store | None = None
 
     def limit(self, max_cases, time_budget) -> None:
         if max_cases is not None:
@@ -235,6 +250,12 @@ class _Run:
                 msg = f"check_max_pool: time_budget must be > 0 seconds, got time_budget={time_budget!r}"
                 raise ValueError(msg)
             self.deadline = self.start + float(time_budget)
+
+    def replay(self, store: Store | None) -> None:
+        """Check the stored counterexamples of ``store`` (saved to from now on) first."""
+        self.store = store
+        if store is not None:
+            replay(self, store)
 
     def out_of_time(self) -> bool:
         return self.deadline is not None and time.perf_counter() > self.deadline
@@ -316,6 +337,9 @@ class _Run:
                 )
                 self.found[kind] = (Difference(kind, check, detail, report, found_by), None)
                 self.say(f"difference: {kind}")
+                spec = getattr(exc, "spec", None)
+                if self.store is not None and spec is not None:
+                    self.store.save(kind, encode_scale(kind, spec))
 
     def _small_kind(self, spec) -> str | None:
         """The kind of a shrunk scale case's difference if the ordinary checks see it too."""
@@ -349,6 +373,8 @@ class _Run:
                 self.say,
                 known=self.known,
                 deadline=self.deadline,
+                database=None if self.store is None else self.store.hypothesis_database(),
+                key=f"{self.cand.label}:search:{nd}-D",
             )
             self.example_count += result.examples
             if result.failure is None:
@@ -385,6 +411,8 @@ class _Run:
             failed=not (self.auto and rule),
         )
         self.found[kind] = (diff, case)
+        if self.store is not None:
+            self.store.save(kind, encode_case(kind, case))
         if self.auto and rule is not None:
             field, value = rule
             behaviour = dataclasses.replace(self.cand.behaviour, **{field: value})  # type: ignore[arg-type]
@@ -454,6 +482,8 @@ class _Run:
             )
             for i, diff in enumerate(failed[1:], 2):
                 blocks.append(f"\n--- difference {i} of {len(failed)}: {diff.kind}\n{diff.report}")
+        if self.store is not None and self.store.problem():
+            blocks.append("\n" + self.store.problem())
         return "\n".join(blocks)
 
 

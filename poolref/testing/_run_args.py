@@ -123,3 +123,9 @@ def _check_max_elements(max_elements) -> None:
     if isinstance(max_elements, bool) or not isinstance(max_elements, int) or max_elements < 1:
         msg = f"check_max_pool: max_elements must be an int >= 1, got max_elements={max_elements!r}"
         raise ValueError(msg)
+
+
+def _check_behaviour(behaviour) -> None:
+    if isinstance(behaviour, str) and behaviour not in ("auto", "pytorch"):
+        msg = f"check_max_pool: behaviour must be a Behaviour, 'pytorch' or 'auto', got behaviour={behaviour!r}"
+        raise ValueError(msg)

@@ -200,27 +200,39 @@ class _SearchRun:
 
 
 def _hypothesis_test(
-    run: _SearchRun, strategy: SearchStrategy[PoolCase], seed: int | None, derandomize: bool
+    run: _SearchRun,
+    strategy: SearchStrategy[PoolCase],
+    seed: int | None,
+    derandomize: bool,
+    database=None,
+    key: str = "",
 ) -> Callable[[], None]:
-    """``run.example`` as a Hypothesis test over ``strategy``: quiet, no database, no deadline."""
+    """``run.example`` as a Hypothesis test over ``strategy``: quiet, no deadline.
+
+    With a ``database``, Hypothesis replays its stored examples of ``key`` first and saves
+    what it finds there (``key`` joins the test's digest, so each target and rank has its own).
+    """
     from hypothesis import HealthCheck, Phase, Verbosity, given, settings
     from hypothesis import seed as hseed
 
-    @settings(
+    def test(case: PoolCase) -> None:
+        run.example(case)
+
+    phases: tuple[Phase, ...] = (Phase.explicit, Phase.generate, Phase.shrink)
+    if database is not None:
+        test._hypothesis_internal_add_digest = f"poolref:{key}".encode()  # type: ignore[attr-defined]
+        phases = (Phase.explicit, Phase.reuse, Phase.generate, Phase.shrink)
+    test = settings(
         max_examples=run.n_examples,
         deadline=None,
-        database=None,
+        database=database,
         derandomize=derandomize,
         suppress_health_check=list(HealthCheck),
         report_multiple_bugs=False,
         print_blob=False,
         verbosity=Verbosity.quiet,
-        phases=(Phase.explicit, Phase.generate, Phase.shrink),
-    )
-    @given(strategy)
-    def test(case: PoolCase) -> None:
-        run.example(case)
-
+        phases=phases,
+    )(given(strategy)(test))
     return hseed(seed)(test) if seed is not None else test
 
 
@@ -248,6 +260,8 @@ def _search(
     *,
     known: Callable[[PoolCase, _Failure], bool] = lambda case, failure: False,
     deadline: float | None = None,
+    database=None,
+    key: str = "",
 ) -> SearchResult:
     """Search ``n_examples`` random cases; stop at (and shrink) the first failure not ``known``.
 
@@ -263,7 +277,7 @@ def _search(
     derandomize = seed is None and bool(os.environ.get("CI"))
     where = f"seed={seed}" if seed is not None else "derandomized" if derandomize else "random"
     try:
-        _hypothesis_test(run, strategy, seed, derandomize)()
+        _hypothesis_test(run, strategy, seed, derandomize, database, key)()
     except (_Failure, _Crashed) as stop:
         assert run.last is not None  # set before anything is raised
         case, failure = run.last  # the final (shrunk) replay raised `failure` for this case

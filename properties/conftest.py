@@ -63,3 +63,22 @@ settings.load_profile(os.environ.get("POOLREF_PROFILE", "ci" if os.environ.get("
 # A target module that exits at import (properties/test_isolation.py runs it in a worker):
 # --doctest-modules must not import it here.
 collect_ignore = ["crashing_at_import.py"]
+
+
+if os.environ.get("POOLREF_PROFILE") == "mutation":
+    import pytest
+
+    @pytest.fixture(autouse=True)
+    def _cold_caches():
+        """Empty poolref's argument and geometry caches before each test, under mutmut only.
+
+        mutmut forks every mutant's run from a parent that ran the whole suite, so the children
+        inherit full caches: a call answered from them never reaches the mutated function (e.g.
+        ``_params._normalize``), and its mutants survived tests that make exactly that call.
+        """
+        from poolref import _fast_geometry, _params
+
+        _params._normalize_cached.cache_clear()
+        _params.output_shape.cache_clear()
+        _fast_geometry._geometry.entries.clear()
+        _fast_geometry._axis_passes.entries.clear()

@@ -28,8 +28,13 @@ from poolref.testing._expect import _window_taps as tap_table
 
 #: Every implementation, in the order used for test ids.
 IMPLEMENTATIONS = (fast, im2col, naive)
-#: The implementations checked against the naive oracle.
-CHECKED = (fast, im2col)
+#: The compiled implementation, when numba is installed (None otherwise).
+try:
+    from poolref import jit
+except ImportError:
+    jit = None
+#: The implementations checked against the naive oracle (poolref.jit too when numba imports).
+CHECKED = (fast, im2col) if jit is None else (fast, im2col, jit)
 
 #: Per-dtype tolerances for results that may differ by summation order (gradients).
 GRAD_TOLERANCE = {

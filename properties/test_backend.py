@@ -44,9 +44,11 @@ def test_numpy_is_numpy_even_with_numba(with_numba):
 
 
 def test_jit_without_numba_is_a_clear_import_error(no_numba, monkeypatch):
-    with pytest.raises(ImportError, match=r'needs numba.*pip install "poolref\[jit\]"'):
-        with poolref.backend("jit"):
-            pass
+    with (
+        pytest.raises(ImportError, match=r'needs numba.*pip install "poolref\[jit\]"'),
+        poolref.backend("jit"),
+    ):
+        pass
     monkeypatch.setenv("POOLREF_BACKEND", "jit")
     with pytest.raises(ImportError, match="needs numba"):
         poolref.max_pool1d(X, 2)
@@ -63,7 +65,7 @@ def test_without_numba_everything_is_fast(no_numba):
 def test_numba_available_is_looked_up_once(monkeypatch):
     monkeypatch.setattr(_backend, "_NUMBA", [])
     found = _backend.numba_available()
-    assert _backend._NUMBA == [found]
+    assert [found] == _backend._NUMBA
     import importlib.util
 
     assert found == (importlib.util.find_spec("numba") is not None)
@@ -83,16 +85,22 @@ def test_environment_variable(monkeypatch, with_numba):
 
 
 def test_bad_names_and_threads():
-    with pytest.raises(ValueError, match=r"name='cuda' is not a backend; choose one of 'auto'"):
-        with poolref.backend("cuda"):
-            pass
+    with (
+        pytest.raises(ValueError, match=r"name='cuda' is not a backend; choose one of 'auto'"),
+        poolref.backend("cuda"),
+    ):
+        pass
     for bad in (True, 1.0, "2"):
-        with pytest.raises(TypeError, match=rf"threads must be an int, got threads={bad!r}"):
-            with poolref.backend("numpy", threads=bad):
-                pass
-    with pytest.raises(ValueError, match=r"threads must be >= 1, got threads=0"):
-        with poolref.backend("numpy", threads=0):
+        with (
+            pytest.raises(TypeError, match=rf"threads must be an int, got threads={bad!r}"),
+            poolref.backend("numpy", threads=bad),
+        ):
             pass
+    with (
+        pytest.raises(ValueError, match=r"threads must be >= 1, got threads=0"),
+        poolref.backend("numpy", threads=0),
+    ):
+        pass
 
 
 def test_threads_default_environment_and_nesting(monkeypatch):
@@ -110,9 +118,8 @@ def test_threads_default_environment_and_nesting(monkeypatch):
 
 
 def test_choice_is_restored_after_an_exception(with_numba):
-    with pytest.raises(RuntimeError):
-        with poolref.backend("numpy", threads=2):
-            raise RuntimeError
+    with pytest.raises(RuntimeError), poolref.backend("numpy", threads=2):
+        raise RuntimeError
     assert _backend.requested() == "auto"
     assert _backend.threads() == 1
 
@@ -159,4 +166,4 @@ def test_import_poolref_does_not_import_numba():
 
 def test_unknown_attribute_is_an_attribute_error():
     with pytest.raises(AttributeError, match="module 'poolref' has no attribute 'nope'"):
-        poolref.nope  # noqa: B018
+        poolref.nope

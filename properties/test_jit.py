@@ -18,7 +18,7 @@ from poolref import fast, naive
 from poolref import strategies as ps
 
 pytest.importorskip("numba")
-from poolref import _jit_cores, _jit_kernels, jit  # noqa: E402
+from poolref import _jit_cores, _jit_kernels, jit
 
 SMALL = {"max_elements": 256, "max_channels": 4}
 
@@ -124,9 +124,11 @@ def test_more_threads_than_numba_has_is_a_clear_error():
 
     limit = numba.config.NUMBA_NUM_THREADS
     x = np.zeros((2, 2, 4, 4), dtype=np.float32)
-    with poolref.backend("jit", threads=limit + 1):
-        with pytest.raises(ValueError, match=rf"threads={limit + 1} is more than numba's"):
-            poolref.max_pool2d(x, 2)
+    with (
+        poolref.backend("jit", threads=limit + 1),
+        pytest.raises(ValueError, match=rf"threads={limit + 1} is more than numba's"),
+    ):
+        poolref.max_pool2d(x, 2)
     with poolref.backend("jit", threads=limit):  # the limit itself is fine
         np.testing.assert_array_equal(poolref.max_pool2d(x, 2), np.zeros((2, 2, 2, 2)))
 

@@ -11,6 +11,7 @@ float16 has no native numba arithmetic: float16 arrays take :mod:`poolref.fast`'
 from __future__ import annotations
 
 import contextlib
+import functools
 import math
 
 import numba
@@ -27,7 +28,9 @@ JIT_DTYPES = frozenset(
 
 def _channels_last(a: np.ndarray) -> bool:
     """True for ``(N, C, *S)`` arrays over C-contiguous ``(N, *S, C)`` memory, with ``C > 1``."""
-    return a.shape[1] > 1 and np.moveaxis(a, 1, -1).flags.c_contiguous
+    if a.flags.c_contiguous or a.shape[1] < 2:
+        return False
+    return np.moveaxis(a, 1, -1).flags.c_contiguous
 
 
 def _empty(shape: tuple, dtype, channels_last: bool, fill=None) -> np.ndarray:
@@ -46,6 +49,22 @@ def _five(a: np.ndarray) -> np.ndarray:
 def _planes(a: np.ndarray) -> np.ndarray:
     """The ``(N, C, prod(S))`` view of an array (a copy only if its layout does not allow one)."""
     return a.reshape(*a.shape[:2], math.prod(a.shape[2:]))
+
+
+@functools.lru_cache(maxsize=256)
+def _geometry(params) -> np.ndarray:
+    """:func:`poolref._jit_kernels.geometry`, once per parameter set (a read-only table)."""
+    table = kernels.geometry(params, params.nd)
+    table.flags.writeable = False
+    return table
+
+
+@functools.lru_cache(maxsize=16)
+def _lowest(dtype) -> np.ndarray:
+    """The dtype's lowest value as a one-element array (numba types arrays faster than scalars)."""
+    low = np.full(1, _params.lowest(dtype), dtype=dtype)
+    low.flags.writeable = False
+    return low
 
 
 @contextlib.contextmanager
@@ -82,13 +101,18 @@ def _forward(x, params, with_indices):
     if x.dtype not in JIT_DTYPES:
         return _fast_kernels._forward(x, params, with_indices)
     out_shape = (*x.shape[:2], *_params.output_shape(x.shape[2:], params))
-    geo = kernels.geometry(params, params.nd)
-    low = _params.lowest(x.dtype)
+    geo = _geometry(params)
+    low = _lowest(x.dtype)
     last = _channels_last(x)
     y = _empty(out_shape, x.dtype, last)
     idx = _empty(out_shape, np.int64, last) if with_indices else np.empty((0,) * 5, np.int64)
-    kernel = "forward_rows" if last else "forward_planes"
-    _run(kernel, _five(x), _five(y), _five(idx), geo, low, with_indices)
+    if last:
+        last_axis = (lambda a: np.moveaxis(_five(a), 1, -1)) if with_indices else None
+        x5, y5 = np.moveaxis(_five(x), 1, -1), np.moveaxis(_five(y), 1, -1)
+        i5 = last_axis(idx) if last_axis else idx
+        _run("forward_rows", x5, y5, i5, geo, low, with_indices)
+    else:
+        _run("forward_planes", _five(x), _five(y), _five(idx), geo, low, with_indices)
     return y, (idx if with_indices else None)
 
 
@@ -96,11 +120,9 @@ def _backward_from_input(grad_output, x, params):
     grad_output, x = np.asarray(grad_output), np.asarray(x)
     if x.dtype not in JIT_DTYPES:
         return _fast_kernels._backward_from_input(grad_output, x, params)
-    geo = kernels.geometry(params, params.nd)
+    geo = _geometry(params)
     grad = _empty(x.shape, x.dtype, _channels_last(grad_output), fill=0)
-    _run(
-        "backward_planes", _five(grad_output), _five(x), _planes(grad), geo, _params.lowest(x.dtype)
-    )
+    _run("backward_planes", _five(grad_output), _five(x), _planes(grad), geo, _lowest(x.dtype))
     return grad
 
 

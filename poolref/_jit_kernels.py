@@ -41,38 +41,75 @@ def _tap_range(o, k, s, p, d, length):
 
 
 @_njit
-def _window(x, n, c, od, oh, ow, geo, low):
-    """``(value, index)`` of one window's maximum (``(low, -1)`` for an empty window)."""
-    D, H, W = x.shape[2], x.shape[3], x.shape[4]
-    sd, ld, hd = _tap_range(od, geo[0, 0], geo[0, 1], geo[0, 2], geo[0, 3], D)
-    sh, lh, hh = _tap_range(oh, geo[1, 0], geo[1, 1], geo[1, 2], geo[1, 3], H)
-    sw, lw, hw = _tap_range(ow, geo[2, 0], geo[2, 1], geo[2, 2], geo[2, 3], W)
-    best = low
-    index = -1
+def _tap_outputs(e, k, s, p, d, length, n_out):
+    """Along the last dimension: the input offset of tap ``e`` and the outputs ``[lo, hi)`` it reads."""
+    off = e * d - p
+    lo = 0 if off >= 0 else (-off + s - 1) // s
+    hi = (length - 1 - off) // s + 1 if length - 1 - off >= 0 else 0
+    hi = min(hi, n_out)
+    return off, lo, max(hi, lo)
+
+
+@_njit
+def _fold_row(x, n, c, i_d, i_h, yrow, irow, geo, with_indices):
+    """Fold input row ``(i_d, i_h)`` into an output row's running maxima, one tap at a time.
+
+    For one output the taps arrive in row-major order (the callers loop over depth and height
+    taps outside), so the strict ``>`` keeps the first of equal values.
+    """
+    width = x.shape[4]
+    base = (i_d * x.shape[3] + i_h) * width
+    k, s, p, d = geo[2, 0], geo[2, 1], geo[2, 2], geo[2, 3]
+    for e in range(k):
+        off, lo, hi = _tap_outputs(e, k, s, p, d, width, yrow.size)
+        for ow in range(lo, hi):
+            v = x[n, c, i_d, i_h, ow * s + off]
+            if v > yrow[ow] or v != v:
+                yrow[ow] = v
+                if with_indices:
+                    irow[ow] = base + ow * s + off
+
+
+@_njit
+def _first_taps(irow, x_shape, geo, sd, ld, hd, sh, lh, hh):
+    """Windows never updated (every valid tap is the lowest value) take their first valid tap."""
+    if ld >= hd or lh >= hh:
+        return
+    k, s, p, d = geo[2, 0], geo[2, 1], geo[2, 2], geo[2, 3]
+    base = ((sd + ld * geo[0, 3]) * x_shape[3] + sh + lh * geo[1, 3]) * x_shape[4]
+    for ow in range(irow.size):
+        if irow[ow] == -1:
+            sw, lw, hw = _tap_range(ow, k, s, p, d, x_shape[4])
+            if lw < hw:
+                irow[ow] = base + sw + lw * d
+
+
+@_njit
+def _output_row(x, n, c, od, oh, yrow, irow, geo, low, with_indices):
+    """One output row ``(n, c, od, oh, :)`` into ``yrow`` (and its indices into ``irow``)."""
+    sd, ld, hd = _tap_range(od, geo[0, 0], geo[0, 1], geo[0, 2], geo[0, 3], x.shape[2])
+    sh, lh, hh = _tap_range(oh, geo[1, 0], geo[1, 1], geo[1, 2], geo[1, 3], x.shape[3])
+    yrow[:] = low[0]
+    if with_indices:
+        irow[:] = -1
     for a in range(ld, hd):
-        i_d = sd + a * geo[0, 3]
         for b in range(lh, hh):
-            i_h = sh + b * geo[1, 3]
-            for e in range(lw, hw):
-                i_w = sw + e * geo[2, 3]
-                v = x[n, c, i_d, i_h, i_w]
-                if index == -1 or v > best or v != v:
-                    best = v
-                    index = (i_d * H + i_h) * W + i_w
-    return best, index
+            _fold_row(
+                x, n, c, sd + a * geo[0, 3], sh + b * geo[1, 3], yrow, irow, geo, with_indices
+            )
+    if with_indices:
+        _first_taps(irow, x.shape, geo, sd, ld, hd, sh, lh, hh)
 
 
 @_njit
 def _forward_plane(x, y, idx, item, geo, low, with_indices):
     """Every window of plane ``item`` (``n * C + c``)."""
     n, c = item // x.shape[1], item % x.shape[1]
+    spare = np.empty(y.shape[4], dtype=np.int64)
     for od in range(y.shape[2]):
         for oh in range(y.shape[3]):
-            for ow in range(y.shape[4]):
-                v, i = _window(x, n, c, od, oh, ow, geo, low)
-                y[n, c, od, oh, ow] = v
-                if with_indices:
-                    idx[n, c, od, oh, ow] = i
+            irow = idx[n, c, od, oh] if with_indices else spare
+            _output_row(x, n, c, od, oh, y[n, c, od, oh], irow, geo, low, with_indices)
 
 
 @_njit
@@ -88,66 +125,69 @@ def forward_planes_parallel(x, y, idx, geo, low, with_indices):
 
 
 # ----------------------------------------------------------------------------
-# Channels-last memory: the channel loop innermost, the running maxima kept in y.
+# Channels-last memory: C-contiguous (N, D, H, W, C) arrays, the channel loop innermost.
 # ----------------------------------------------------------------------------
 
 
 @_njit
-def _tap_channels(x, y, idx, n, o, i, first, with_indices):
-    """Fold input position ``i = (i_d, i_h, i_w)`` into output ``o``'s running maxima, all channels."""
-    index = (i[0] * x.shape[3] + i[1]) * x.shape[4] + i[2]
-    for c in range(x.shape[1]):
-        v = x[n, c, i[0], i[1], i[2]]
-        best = y[n, c, o[0], o[1], o[2]]
-        if first or v > best or v != v:
-            y[n, c, o[0], o[1], o[2]] = v
+def _fold_channels(xv, yv, iv, index, with_indices):
+    for c in range(xv.size):
+        v = xv[c]
+        if v > yv[c] or v != v:
+            yv[c] = v
             if with_indices:
-                idx[n, c, o[0], o[1], o[2]] = index
+                iv[c] = index
 
 
 @_njit
-def _empty_channels(y, idx, n, o, low, with_indices):
-    for c in range(y.shape[1]):
-        y[n, c, o[0], o[1], o[2]] = low
-        if with_indices:
-            idx[n, c, o[0], o[1], o[2]] = -1
+def _channels_window(x, yv, iv, n, od, oh, ow, geo, low, with_indices):
+    """One output position ``(n, od, oh, ow)``, every channel (``x`` is ``(N, D, H, W, C)``)."""
+    sd, ld, hd = _tap_range(od, geo[0, 0], geo[0, 1], geo[0, 2], geo[0, 3], x.shape[1])
+    sh, lh, hh = _tap_range(oh, geo[1, 0], geo[1, 1], geo[1, 2], geo[1, 3], x.shape[2])
+    sw, lw, hw = _tap_range(ow, geo[2, 0], geo[2, 1], geo[2, 2], geo[2, 3], x.shape[3])
+    yv[:] = low[0]
+    if with_indices:
+        iv[:] = -1
+    for a in range(ld, hd):
+        i_d = sd + a * geo[0, 3]
+        for b in range(lh, hh):
+            i_h = sh + b * geo[1, 3]
+            for e in range(lw, hw):
+                i_w = sw + e * geo[2, 3]
+                index = (i_d * x.shape[2] + i_h) * x.shape[3] + i_w
+                _fold_channels(x[n, i_d, i_h, i_w], yv, iv, index, with_indices)
+    if with_indices and ld < hd and lh < hh and lw < hw:
+        first = ((sd + ld * geo[0, 3]) * x.shape[2] + sh + lh * geo[1, 3]) * x.shape[3]
+        for c in range(iv.size):
+            if iv[c] == -1:
+                iv[c] = first + sw + lw * geo[2, 3]
 
 
 @_njit
 def _forward_row(x, y, idx, item, geo, low, with_indices):
-    """Every window of output row ``item`` (``(n * D_out + od) * H_out + oh``), all channels."""
-    n_out_d, n_out_h = y.shape[2], y.shape[3]
+    """Output row ``item`` (``(n * D_out + od) * H_out + oh``) of ``(N, D, H, W, C)`` arrays."""
+    n_out_d, n_out_h = y.shape[1], y.shape[2]
     n, od, oh = item // (n_out_d * n_out_h), item // n_out_h % n_out_d, item % n_out_h
-    sd, ld, hd = _tap_range(od, geo[0, 0], geo[0, 1], geo[0, 2], geo[0, 3], x.shape[2])
-    sh, lh, hh = _tap_range(oh, geo[1, 0], geo[1, 1], geo[1, 2], geo[1, 3], x.shape[3])
-    for ow in range(y.shape[4]):
-        o = (od, oh, ow)
-        sw, lw, hw = _tap_range(ow, geo[2, 0], geo[2, 1], geo[2, 2], geo[2, 3], x.shape[4])
-        first = True
-        for a in range(ld, hd):
-            for b in range(lh, hh):
-                for e in range(lw, hw):
-                    i = (sd + a * geo[0, 3], sh + b * geo[1, 3], sw + e * geo[2, 3])
-                    _tap_channels(x, y, idx, n, o, i, first, with_indices)
-                    first = False
-        if first:
-            _empty_channels(y, idx, n, o, low, with_indices)
+    spare = np.empty(y.shape[4], dtype=np.int64)
+    for ow in range(y.shape[3]):
+        iv = idx[n, od, oh, ow] if with_indices else spare
+        _channels_window(x, y[n, od, oh, ow], iv, n, od, oh, ow, geo, low, with_indices)
 
 
 @_njit
 def forward_rows(x, y, idx, geo, low, with_indices):
-    for item in range(y.shape[0] * y.shape[2] * y.shape[3]):
+    for item in range(y.shape[0] * y.shape[1] * y.shape[2]):
         _forward_row(x, y, idx, item, geo, low, with_indices)
 
 
 @_pjit
 def forward_rows_parallel(x, y, idx, geo, low, with_indices):
-    for item in numba.prange(y.shape[0] * y.shape[2] * y.shape[3]):
+    for item in numba.prange(y.shape[0] * y.shape[1] * y.shape[2]):
         _forward_row(x, y, idx, item, geo, low, with_indices)
 
 
 # ----------------------------------------------------------------------------
-# Backward from x (the maximum's position found and its gradient added at once).
+# Backward from x (each output row's maxima found, then their gradients added).
 # ----------------------------------------------------------------------------
 
 
@@ -155,10 +195,13 @@ def forward_rows_parallel(x, y, idx, geo, low, with_indices):
 def _backward_plane(g, x, grad, item, geo, low):
     """Add plane ``item``'s gradients at its windows' maxima (``grad`` is ``(N, C, plane)``)."""
     n, c = item // x.shape[1], item % x.shape[1]
+    yrow = np.empty(g.shape[4], dtype=x.dtype)
+    irow = np.empty(g.shape[4], dtype=np.int64)
     for od in range(g.shape[2]):
         for oh in range(g.shape[3]):
+            _output_row(x, n, c, od, oh, yrow, irow, geo, low, True)
             for ow in range(g.shape[4]):
-                i = _window(x, n, c, od, oh, ow, geo, low)[1]
+                i = irow[ow]
                 if i >= 0:
                     grad[n, c, i] += g[n, c, od, oh, ow]
 

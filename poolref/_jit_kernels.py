@@ -62,12 +62,16 @@ def _fold_row(x, n, c, i_d, i_h, yrow, irow, geo, with_indices):
     k, s, p, d = geo[2, 0], geo[2, 1], geo[2, 2], geo[2, 3]
     for e in range(k):
         off, lo, hi = _tap_outputs(e, k, s, p, d, width, yrow.size)
+        if not with_indices:  # a branch-free select: the loop vectorises
+            for ow in range(lo, hi):
+                v, best = x[n, c, i_d, i_h, ow * s + off], yrow[ow]
+                yrow[ow] = v if (v > best) | (v != v) else best
+            continue
         for ow in range(lo, hi):
             v = x[n, c, i_d, i_h, ow * s + off]
             if v > yrow[ow] or v != v:
                 yrow[ow] = v
-                if with_indices:
-                    irow[ow] = base + ow * s + off
+                irow[ow] = base + ow * s + off
 
 
 @_njit

@@ -746,7 +746,7 @@ def main(argv=None) -> int:
     sources = {impl: _git_state(f"poolref/{impl}.py") for impl in impls}
     if args.threads < 1:
         parser.error(f"--threads must be >= 1, got --threads {args.threads}")
-    torch = load_torch(args.threads)
+    torch = load_torch() if args.threads == 1 else load_torch(args.threads)
     import poolref
 
     started = time.perf_counter()

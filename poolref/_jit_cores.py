@@ -107,9 +107,9 @@ def _forward(x, params, with_indices):
     y = _empty(out_shape, x.dtype, last)
     idx = _empty(out_shape, np.int64, last) if with_indices else np.empty((0,) * 5, np.int64)
     if last:
-        last_axis = (lambda a: np.moveaxis(_five(a), 1, -1)) if with_indices else None
+        # the kernel takes the C-contiguous (N, D, H, W, C) memory itself
         x5, y5 = np.moveaxis(_five(x), 1, -1), np.moveaxis(_five(y), 1, -1)
-        i5 = last_axis(idx) if last_axis else idx
+        i5 = np.moveaxis(_five(idx), 1, -1) if with_indices else idx
         _run("forward_rows", x5, y5, i5, geo, low, with_indices)
     else:
         _run("forward_planes", _five(x), _five(y), _five(idx), geo, low, with_indices)

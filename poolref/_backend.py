@@ -12,8 +12,8 @@
 
 The choice comes from :func:`backend` (a context manager, per thread and per asyncio task: a
 :mod:`contextvars` variable), else from the ``POOLREF_BACKEND`` environment variable, else
-``"auto"``. Nothing here imports numba: :mod:`poolref._jit_cores` is imported on the first
-call that uses it.
+``"auto"``. Nothing here imports numba at import time: the first call under ``"auto"`` or
+``"jit"`` tries to, and :mod:`poolref._jit_cores` is imported on the first call that uses it.
 """
 
 from __future__ import annotations
@@ -21,7 +21,6 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import importlib
-import importlib.util
 import os
 from collections.abc import Iterator
 
@@ -56,9 +55,17 @@ def _check_threads(threads) -> int:
 
 
 def numba_available() -> bool:
-    """True if numba can be imported (looked up once, without importing it)."""
+    """True if numba imports (tried once, on the first call that asks: not at ``import poolref``).
+
+    A numba that is installed but fails to import (say, built for another NumPy) counts as absent.
+    """
     if not _NUMBA:
-        _NUMBA.append(importlib.util.find_spec("numba") is not None)
+        try:
+            importlib.import_module("numba")
+        except ImportError:
+            _NUMBA.append(False)
+        else:
+            _NUMBA.append(True)
     return _NUMBA[0]
 
 

@@ -66,11 +66,23 @@ def test_numba_available_is_looked_up_once(monkeypatch):
     monkeypatch.setattr(_backend, "_NUMBA", [])
     found = _backend.numba_available()
     assert [found] == _backend._NUMBA
-    import importlib.util
-
-    assert found == (importlib.util.find_spec("numba") is not None)
+    try:
+        import numba  # noqa: F401
+    except ImportError:
+        assert found is False
+    else:
+        assert found is True
     _backend._NUMBA[:] = [not found]
     assert _backend.numba_available() is (not found)
+
+
+def test_a_numba_that_fails_to_import_counts_as_absent(monkeypatch):
+    import sys
+
+    monkeypatch.setattr(_backend, "_NUMBA", [])
+    monkeypatch.setitem(sys.modules, "numba", None)  # import numba raises ImportError
+    assert _backend.numba_available() is False
+    assert _backend.active() == "numpy"
 
 
 def test_environment_variable(monkeypatch, with_numba):

@@ -17,7 +17,7 @@ import poolref
 from poolref import fast, naive
 from poolref import strategies as ps
 
-pytest.importorskip("numba")
+pytest.importorskip("numba", exc_type=ImportError)
 from poolref import _jit_cores, _jit_kernels, jit
 
 SMALL = {"max_elements": 256, "max_channels": 4}

@@ -5,11 +5,17 @@ Run from the repository root::
     python -m asv_bench.compare_torch                      # 7 configurations, fast and im2col
     python asv_bench/compare_torch.py --configs 1,4 --impl fast --repeat 15
     python -m asv_bench.compare_torch --quick              # smoke run: small batches, 2 repeats
+    python -m asv_bench.compare_torch --impl jit,fast --threads 2   # numba backend, 2 threads
 
 What is measured, per configuration and poolref implementation (``--impl``):
 
 * ``fwd``: ``impl.max_pool{n}d(x, k, s, p)`` against ``F.max_pool{n}d`` on the
   contiguous (NCHW) tensor and on a channels-last copy (NLC / NHWC / NDHWC);
+* ``fwd-NHWC``: ``impl.max_pool{n}d`` on the same values over channels-last memory (a
+  C-contiguous ``(N, *S, C)`` array seen as ``(N, C, *S)``) against torch on its channels-last
+  tensor;
+* ``bwd-x``: ``impl.max_pool{n}d_backward(g, x, ...)`` (backward from ``x``: the maxima are
+  searched again) against torch's forward with indices plus the backward kernel below;
 * ``saved``: the forward that keeps what backward needs. With a layer class
   (``impl.MaxPool{n}d(k, s, p).forward(x)``, "via layer") or else the
   functional forward with ``return_indices=True`` ("via idx"), against
@@ -30,6 +36,9 @@ What is measured, per configuration and poolref implementation (``--impl``):
   as the least disturbed by other jobs). Bytes moved: fwd = x + y; saved =
   x + y + kept state; bwd = grad_output + grad_input + kept state (torch: its
   int64 indices).
+
+``--threads N`` runs torch with ``N`` intra-op threads and poolref inside
+``poolref.backend(threads=N)`` (the jit kernels' thread count; the NumPy ones ignore it).
 
 Ratios are poolref time / torch time: below 1 poolref is faster. Every number
 is the median over ``--repeat`` samples; the variants of one operation are
@@ -62,10 +71,10 @@ from pathlib import Path
 
 import numpy as np
 
-IMPLS = ("fast", "im2col", "naive")
+IMPLS = ("fast", "im2col", "naive", "jit")
 NAIVE_MAX_ELEMENTS = 50_000  # the loop oracle only runs on tiny inputs
 MIN_SAMPLE_S = 2e-3  # one sample = mean over enough calls to last this long
-OPS = ("fwd", "saved", "bwd")
+OPS = ("fwd", "fwd_nhwc", "saved", "bwd", "bwd_x")
 
 
 @dataclass(frozen=True)
@@ -135,8 +144,10 @@ def targets(cfg: Config) -> dict:
     return {
         "fwd": 0.5,
         "fwd_cl": 2.0,
+        "fwd_nhwc": 1.0,
         "saved": 1.0,
         "bwd": 6.0 if cfg.overlapping else 3.0,
+        "bwd_x": 1.5,
         "kept": itemsize + 1.0,  # output + 1 byte per output element
         "peak": 1.0 + n_out / n_in,  # grad_input + one output-sized buffer
         "tiny_fwd_s": 10e-6 if cfg.key == "tiny" else None,
@@ -318,13 +329,13 @@ class Outcome:
         return nb["g"] + nb["gi"] + kept
 
 
-def load_torch():
-    """torch with one intra-op thread, or None when it is not installed."""
+def load_torch(threads: int = 1):
+    """torch with ``threads`` intra-op threads (default one), or None when it is not installed."""
     try:
         import torch
     except ImportError:
         return None
-    torch.set_num_threads(1)
+    torch.set_num_threads(threads)
     return torch
 
 
@@ -366,6 +377,7 @@ def _torch_side(torch, cfg: Config, x: np.ndarray):
         "fwd_cl": lambda: pool(x_cl, k, s, p),
         "saved": lambda: pool(xt, k, s, p, return_indices=True),
         "backward": backward,
+        "backward_from_x": lambda g: (pool(xt, k, s, p, return_indices=True), backward(g)),
         "y": y.numpy(),
         "idx_bytes": idx.numel() * idx.element_size(),
     }
@@ -387,7 +399,12 @@ def _impl_side(mod, cfg: Config, x: np.ndarray, g: np.ndarray):
     names = (f"max_pool{nd}d", f"max_pool{nd}d_backward")
     pool, pool_backward = (getattr(mod, n, None) or _missing(mod, n) for n in names)
     layer_cls = getattr(mod, f"MaxPool{nd}d", None)
-    side = {"fwd": lambda: pool(x, k, s, p)}
+    x_nhwc = np.moveaxis(np.ascontiguousarray(np.moveaxis(x, 1, -1)), -1, 1)
+    side = {
+        "fwd": lambda: pool(x, k, s, p),
+        "fwd_nhwc": lambda: pool(x_nhwc, k, s, p),
+        "bwd_x": lambda: pool_backward(g, x, k, s, p),
+    }
     if layer_cls is not None:
         layer = layer_cls(k, s, p)
         side.update(via="layer", layer=layer, saved=lambda: layer.forward(x))
@@ -428,6 +445,8 @@ def measure_config(cfg: Config, impls, repeat: int, torch=None, *, memory: bool 
             gt = torch.from_numpy(g)
             variants["fwd"]["torch"] = (t["fwd"], None)
             variants["fwd"]["torch-CL"] = (t["fwd_cl"], None)
+            variants["fwd_nhwc"]["torch-CL"] = (t["fwd_cl"], None)
+            variants["bwd_x"]["torch"] = (lambda: t["backward_from_x"](gt), None)
             variants["saved"]["torch"] = (t["saved"], None)
             variants["bwd"]["torch"] = (lambda: t["backward"](gt), None)
             out.kept["torch"] = (t["idx_bytes"], "+x")
@@ -454,6 +473,8 @@ def measure_config(cfg: Config, impls, repeat: int, torch=None, *, memory: bool 
         out.checks[name] = _check(side, ref_y, ref_gi, x.dtype, out.errors, name)
         variants["fwd"][name] = (side["fwd"], None)
         variants["saved"][name] = (side["saved"], None)
+        variants["fwd_nhwc"][name] = (side["fwd_nhwc"], None)
+        variants["bwd_x"][name] = (side["bwd_x"], None)
         try:
             side["prepare_backward"]()
             side["backward"]()
@@ -543,20 +564,21 @@ def _percent_bw(out: Outcome, op: str, variant: str, bandwidth: float) -> str:
 def ratio_table(outcomes, bandwidth: float) -> list[str]:
     """Markdown table: one target row and one row per implementation (and torch) per config."""
     head = (
-        "| # | config | impl | via | check | fwd/torch | fwd/torch-CL | saved/torch-idx "
-        "| bwd/torch | kept B/out | bwd peak/gi | saved peak/x | %BW fwd | %BW saved | %BW bwd |"
+        "| # | config | impl | via | check | fwd/torch | fwd/torch-CL | fwd-NHWC/torch-CL "
+        "| saved/torch-idx | bwd/torch | bwd-x/torch-idx+bwd | kept B/out | bwd peak/gi | saved peak/x | %BW fwd | %BW saved | %BW bwd |"
     )
     lines = [head, "|" + "---|" * (head.count("|") - 1)]
     for num, out in outcomes:
         cfg, tg = out.cfg, targets(out.cfg)
         lines.append(
             f"| {num} | {cfg.describe()} | target | | | ≤ {tg['fwd']:g} | ≤ {tg['fwd_cl']:g} "
-            f"| ≤ {tg['saved']:g} | ≤ {tg['bwd']:g} | ≤ {tg['kept']:g} | ≤ {tg['peak']:.3g} | ≤ 1 | | | |"
+            f"| ≤ {tg['fwd_nhwc']:g} | ≤ {tg['saved']:g} | ≤ {tg['bwd']:g} | ≤ {tg['bwd_x']:g} | ≤ {tg['kept']:g} | ≤ {tg['peak']:.3g} | ≤ 1 | | | |"
         )
         if "torch" in out.times["fwd"]:
             kept = out.kept.get("torch", (0, ""))
             lines.append(
-                f"| | | torch | idx | ref | 1 | {_mark(out.ratio('fwd', 'torch', 'torch-CL'), None)} | 1 | 1 "
+                f"| | | torch | idx | ref | 1 | {_mark(out.ratio('fwd', 'torch', 'torch-CL'), None)} "
+                "| 1 | 1 | 1 | 1 "
                 f"| {kept[0] / out.n_out:.2g} {kept[1]} | | | {_percent_bw(out, 'fwd', 'torch', bandwidth)} "
                 f"| {_percent_bw(out, 'saved', 'torch', bandwidth)} | {_percent_bw(out, 'bwd', 'torch', bandwidth)} |"
             )
@@ -577,8 +599,10 @@ def ratio_table(outcomes, bandwidth: float) -> list[str]:
                 f"| | | {impl} | {out.via.get(impl, 'n/a')} | {out.checks.get(impl, 'n/a')} "
                 f"| {_mark(out.ratio('fwd', impl), tg['fwd'])} "
                 f"| {_mark(out.ratio('fwd', impl, 'torch-CL'), tg['fwd_cl'])} "
+                f"| {_mark(out.ratio('fwd_nhwc', impl, 'torch-CL'), tg['fwd_nhwc'])} "
                 f"| {_mark(out.ratio('saved', impl), tg['saved'])} "
-                f"| {_mark(out.ratio('bwd', impl), tg['bwd'])} | {kept_text} | {peak_text} | {saved_peak_text} "
+                f"| {_mark(out.ratio('bwd', impl), tg['bwd'])} "
+                f"| {_mark(out.ratio('bwd_x', impl), tg['bwd_x'])} | {kept_text} | {peak_text} | {saved_peak_text} "
                 f"| {_percent_bw(out, 'fwd', impl, bandwidth)} | {_percent_bw(out, 'saved', impl, bandwidth)} "
                 f"| {_percent_bw(out, 'bwd', impl, bandwidth)} |"
             )
@@ -587,12 +611,15 @@ def ratio_table(outcomes, bandwidth: float) -> list[str]:
 
 def absolute_table(outcomes) -> list[str]:
     """Markdown table of the absolute medians (tiny config: with its µs targets)."""
-    lines = ["| # | config | variant | fwd | saved | bwd |", "|---|---|---|---|---|---|"]
+    lines = [
+        "| # | config | variant | fwd | fwd-NHWC | saved | bwd | bwd-x |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
     for num, out in outcomes:
         tg = targets(out.cfg)
         names = [n for n in ("torch", "torch-CL") if n in out.times["fwd"]] + list(out.impls)
         for i, name in enumerate(names):
-            fwd, saved, bwd = (out.times[op].get(name) for op in OPS)
+            fwd, nhwc, saved, bwd, bwd_x = (out.times[op].get(name) for op in OPS)
             is_impl = name in out.impls
             fwd_text = _duration(fwd)
             bwd_text = _duration(bwd)
@@ -601,7 +628,10 @@ def absolute_table(outcomes) -> list[str]:
             if is_impl and tg["tiny_bwd_s"] is not None and bwd is not None:
                 bwd_text += f" {'✓' if bwd < tg['tiny_bwd_s'] else '✗'} (< 20 µs)"
             label = f"| {num} | {out.cfg.key} " if i == 0 else "| | "
-            lines.append(f"{label}| {name} | {fwd_text} | {_duration(saved)} | {bwd_text} |")
+            lines.append(
+                f"{label}| {name} | {fwd_text} | {_duration(nhwc)} | {_duration(saved)} "
+                f"| {bwd_text} | {_duration(bwd_x)} |"
+            )
     return lines
 
 
@@ -696,6 +726,12 @@ def main(argv=None) -> int:
         action="store_true",
         help="smoke run: N <= 2, C <= 8, 2 repeats, small bandwidth probe",
     )
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="intra-op threads for torch and for poolref's jit kernels (default 1)",
+    )
     args = parser.parse_args(argv)
     impls = [s.strip() for s in args.impl.split(",") if s.strip()]
     unknown = [s for s in impls if s not in IMPLS]
@@ -708,21 +744,27 @@ def main(argv=None) -> int:
 
     # before anything is imported: the code measured is the code on disk now
     sources = {impl: _git_state(f"poolref/{impl}.py") for impl in impls}
-    torch = load_torch()
+    if args.threads < 1:
+        parser.error(f"--threads must be >= 1, got --threads {args.threads}")
+    torch = load_torch() if args.threads == 1 else load_torch(args.threads)
+    import poolref
+
     started = time.perf_counter()
     probe_bytes = 1 << 25 if args.quick else 1 << 27
     probes = [memory_bandwidth(probe_bytes, 3 if args.quick else 7)]
     outcomes = []
     for num, cfg in configs:
         print(f"measuring {num}: {cfg.describe()} ...", file=sys.stderr, flush=True)
-        outcomes.append((num, measure_config(cfg, impls, repeat, torch)))
+        with poolref.backend("auto", threads=args.threads):
+            outcomes.append((num, measure_config(cfg, impls, repeat, torch)))
         probes.append(memory_bandwidth(probe_bytes, 3 if args.quick else 5))
     # the machine is shared: the least disturbed probe is the best estimate of its bandwidth
     bandwidth = max(probes)
 
     print(f"# poolref vs torch ({datetime.date.today()}, {platform.node()}, {_cpu_name()})\n")
     print(
-        f"- numpy {np.__version__}, torch {torch.__version__ + ' (1 thread)' if torch else 'not installed'}, "
+        f"- numpy {np.__version__}, torch {torch.__version__ + f' ({args.threads} thread(s))' if torch else 'not installed'}, "
+        f"poolref jit threads={args.threads}, "
         f"Python {platform.python_version()}; repeat={repeat} interleaved, medians"
         + ("; --quick: N <= 2, C <= 8" if args.quick else "")
     )

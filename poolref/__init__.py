@@ -1,6 +1,9 @@
 """poolref: reference max pooling with PyTorch's exact semantics.
 
-The functions here are :mod:`poolref.fast` (vectorised NumPy).
+The functions here call the compiled kernels of :mod:`poolref.jit` when numba
+is installed, else those of :mod:`poolref.fast` (vectorised NumPy); the
+``POOLREF_BACKEND`` environment variable and :func:`backend` force either
+(docs/jit.md). The ``MaxPool*d`` layers are :mod:`poolref.fast`'s.
 :mod:`poolref.im2col` (the classic im2col/col2im algorithm) and
 :mod:`poolref.naive` (the loop oracle) have the same signatures and are
 written independently, so each checks the others.
@@ -19,21 +22,33 @@ array([[[ 1,  6],
         [ 9, 10]]])
 """
 
+from typing import Any, Final
+
 from . import fast, im2col, naive
-from .fast import (
-    MaxPool1d,
-    MaxPool2d,
-    MaxPool3d,
-    max_pool1d,
-    max_pool1d_backward,
-    max_pool2d,
-    max_pool2d_backward,
-    max_pool3d,
-    max_pool3d_backward,
-    max_unpool1d,
-    max_unpool2d,
-    max_unpool3d,
-)
+from ._backend import backend
+from ._backend import public as _public
+from .fast import MaxPool1d, MaxPool2d, MaxPool3d
+
+max_pool1d: Final = _public.max_pool1d
+max_pool2d: Final = _public.max_pool2d
+max_pool3d: Final = _public.max_pool3d
+max_pool1d_backward: Final = _public.max_pool1d_backward
+max_pool2d_backward: Final = _public.max_pool2d_backward
+max_pool3d_backward: Final = _public.max_pool3d_backward
+max_unpool1d: Final = _public.max_unpool1d
+max_unpool2d: Final = _public.max_unpool2d
+max_unpool3d: Final = _public.max_unpool3d
+
+
+def __getattr__(name: str) -> Any:
+    """``poolref.jit`` imports the compiled backend (and numba) on first access only."""
+    if name == "jit":
+        import importlib
+
+        return importlib.import_module("poolref.jit")
+    msg = f"module 'poolref' has no attribute {name!r}"
+    raise AttributeError(msg)
+
 
 __version__ = "0.1.0"
 
@@ -41,6 +56,7 @@ __all__ = [
     "MaxPool1d",
     "MaxPool2d",
     "MaxPool3d",
+    "backend",
     "fast",
     "im2col",
     "max_pool1d",

@@ -26,10 +26,15 @@ from poolref.testing._corners import TINY
 from poolref.testing._expect import _scatter as scatter
 from poolref.testing._expect import _window_taps as tap_table
 
-#: Every implementation, in the order used for test ids.
-IMPLEMENTATIONS = (fast, im2col, naive)
-#: The implementations checked against the naive oracle.
-CHECKED = (fast, im2col)
+#: The compiled implementation, when numba is installed (None otherwise).
+try:
+    from poolref import jit
+except ImportError:
+    jit = None
+#: Every implementation, in the order used for test ids (poolref.jit last, when numba imports).
+IMPLEMENTATIONS = (fast, im2col, naive) if jit is None else (fast, im2col, naive, jit)
+#: The implementations checked against the naive oracle (poolref.jit too when numba imports).
+CHECKED = (fast, im2col) if jit is None else (fast, im2col, jit)
 
 #: Per-dtype tolerances for results that may differ by summation order (gradients).
 GRAD_TOLERANCE = {

@@ -24,8 +24,15 @@ def test_no_target_verifies_poolref_itself(capsys):
     code, out, err = run(capsys, "verify", "--examples", "3")
     assert code == 0, out + err
     assert "poolref.fast" in out and "poolref.im2col" in out and "Maxpool" in out
+    from poolref import _backend
+
+    jit = _backend.numba_available()  # poolref.jit is checked too where numba imports
+    assert ("poolref.jit" in out) == jit
+    n = 5 if jit else 4
     assert (
-        out.rstrip().splitlines()[-1].startswith("PASS: 4 implementations agree with poolref.naive")
+        out.rstrip()
+        .splitlines()[-1]
+        .startswith(f"PASS: {n} implementations agree with poolref.naive")
     )
 
 

@@ -2,6 +2,7 @@
 
 ``poolref.fast`` (functions and layer classes) and ``poolref.im2col`` (functions and the
 tutorial layer) run in this process, one line each; the first disagreement ends the run.
+``poolref.jit`` (the compiled functions) is checked too when numba is installed.
 """
 
 from __future__ import annotations
@@ -30,10 +31,11 @@ def _load(module: str) -> ModuleType:
 
 
 def _implementations() -> list[Candidate]:
-    """The candidates checked: poolref.fast and poolref.im2col, functions and layers."""
-    from .. import adapters, testing
+    """The candidates checked: poolref.fast and poolref.im2col, functions and layers (and jit)."""
+    from .. import _backend, adapters, testing
 
     fast, im2col = _load("fast"), _load("im2col")
+    jit = [adapters.poolref_module(_load("jit"))] if _backend.numba_available() else []
     return [
         adapters.poolref_module(fast),
         adapters.nn_layers(fast, name="poolref.fast.MaxPool1d/2d/3d layers"),
@@ -43,6 +45,7 @@ def _implementations() -> list[Candidate]:
             dtypes=testing.ALL_DTYPES,
             name="poolref.im2col.Maxpool (tutorial layer)",
         ),
+        *jit,
     ]
 
 

@@ -1,0 +1,67 @@
+"""The compiled implementation (numba): the default behind ``poolref.max_pool*d`` when installed.
+
+``pip install "poolref[jit]"``. The functions here always take the compiled path (float16
+excepted: numba has no native float16 arithmetic, so float16 arrays take :mod:`poolref.fast`'s
+NumPy kernels). ``poolref.max_pool*d`` use them automatically when numba can be imported; see
+:func:`poolref.backend` for the switch and the thread count.
+
+How it works. Argument checks are the shared ones (:mod:`poolref._params`, once per call); then
+one compiled loop nest visits every window once and, per window, only its valid taps (padding is
+never read): the first valid tap starts the running maximum and a later tap takes over where it
+is strictly greater or NaN, which is PyTorch's rule. 1-D and 2-D inputs are pooled as 3-D with
+unit axes (views). An input over C-contiguous ``(N, H, W, C)`` memory seen as ``(N, C, H, W)``
+(what ``x.transpose(0, 3, 1, 2)`` gives) runs a channels-last loop order without a copy and
+returns channels-last outputs; any other layout is read through its strides. The backward and
+unpool scatter by index over ``(N, C, plane)`` views. Kernels compile on their first use per
+dtype and layout and are cached on disk (numba's ``cache=True``): nothing compiles at import.
+
+Importing this module imports numba (``import poolref`` does not); without numba it raises
+``ImportError``.
+
+>>> import numpy as np
+>>> from poolref import jit
+>>> jit.max_pool2d(np.arange(16.0).reshape(1, 4, 4), 2, return_indices=True)
+(array([[[ 5.,  7.],
+        [13., 15.]]]), array([[[ 5,  7],
+        [13, 15]]]))
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from . import _api, _backend
+
+_backend.require_numba()
+
+from . import _jit_cores  # noqa: E402  (after the clear error above)
+
+__all__ = [
+    "max_pool1d",
+    "max_pool1d_backward",
+    "max_pool2d",
+    "max_pool2d_backward",
+    "max_pool3d",
+    "max_pool3d_backward",
+    "max_unpool1d",
+    "max_unpool2d",
+    "max_unpool3d",
+]
+
+_public = _api.build(
+    __name__,
+    "compiled",
+    forward=_jit_cores._forward,
+    backward_from_input=_jit_cores._backward_from_input,
+    backward_from_indices=_jit_cores._backward_from_indices,
+    unpool=_jit_cores._unpool,
+)
+max_pool1d: Final = _public.max_pool1d
+max_pool2d: Final = _public.max_pool2d
+max_pool3d: Final = _public.max_pool3d
+max_pool1d_backward: Final = _public.max_pool1d_backward
+max_pool2d_backward: Final = _public.max_pool2d_backward
+max_pool3d_backward: Final = _public.max_pool3d_backward
+max_unpool1d: Final = _public.max_unpool1d
+max_unpool2d: Final = _public.max_unpool2d
+max_unpool3d: Final = _public.max_unpool3d

@@ -14,6 +14,7 @@ from . import _infer, _probe
 from ._check import _check_case
 from ._corners import corner_cases
 from ._declare import Behaviour, Candidate, Support
+from ._every_check import other_failures, other_failures_text
 from ._report import _Failure, _report
 from ._run_args import (
     _applicable_corners,
@@ -291,9 +292,10 @@ class _Run:
         return cases
 
     def scale_cases(self, nd: int, budget: str, max_elements, seed) -> None:
-        """Rank ``nd``'s scale cases; their first failure is one difference (shrunk by _scale)."""
+        """Rank ``nd``'s scale cases; each check's first failure is one difference (shrunk by _scale)."""
         if self.out_of_time():
             return
+        seconds = None if self.deadline is None else self.deadline - time.perf_counter()
         try:
             run_scale(
                 self.cand,
@@ -303,19 +305,25 @@ class _Run:
                 seed=seed,
                 say=self.say,
                 into=self.scale,
+                seconds=seconds,
             )
         except AssertionError as exc:
-            report = str(exc)
-            first = report.splitlines()[0]
-            check = first.split("[", 1)[1].split("]", 1)[0] if "[" in first else "scale"
-            kind = self._small_kind(getattr(exc, "spec", None)) or f"{check}: scale case"
-            if kind not in self.found:
-                detail = first.split("]: ", 1)[-1]
-                found_by = next(
-                    (ln.strip() for ln in report.splitlines() if "found by:" in ln), "scale case"
-                )
-                self.found[kind] = (Difference(kind, check, detail, report, found_by), None)
-                self.say(f"difference: {kind}")
+            failures = getattr(exc, "failures", None) or [("scale", str(exc), None)]
+            for check, report, spec in failures:
+                self._scale_difference(check, report, spec)
+
+    def _scale_difference(self, check: str, report: str, spec) -> None:
+        first = report.splitlines()[0]
+        if "[" in first:
+            check = first.split("[", 1)[1].split("]", 1)[0]
+        kind = self._small_kind(spec) or f"{check}: scale case"
+        if kind not in self.found:
+            detail = first.split("]: ", 1)[-1]
+            found_by = next(
+                (ln.strip() for ln in report.splitlines() if "found by:" in ln), "scale case"
+            )
+            self.found[kind] = (Difference(kind, check, detail, report, found_by), None)
+            self.say(f"difference: {kind}")
 
     def _small_kind(self, spec) -> str | None:
         """The kind of a shrunk scale case's difference if the ordinary checks see it too."""
@@ -372,8 +380,10 @@ class _Run:
         rule = _infer.explain(self.cand, case, failure, _check_case)
         rule_text = None if rule is None else _infer.rule_text(*rule)
         report = _report(self.cand, case, failure, found_by)
-        if rule_text is not None:  # before the reproduction, which stays the block's end
-            note = f"  explained by the named rule {rule_text}: {self._rule_note()}\n"
+        note = other_failures_text(other_failures(self.cand, case, failure))
+        if rule_text is not None:
+            note += f"  explained by the named rule {rule_text}: {self._rule_note()}\n"
+        if note:  # before the reproduction, which stays the block's end
             report = report.replace("\n  reproduce:\n", "\n" + note + "  reproduce:\n", 1)
         diff = Difference(
             kind,

@@ -9,6 +9,7 @@ shows all of them.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from ._check import (
     _as_array,
@@ -37,12 +38,12 @@ def every_failure(cand: Candidate, case) -> list:
 
     c = _Case.build(case, cand.behaviour)
     found: list = []
-    forward = _attempt(found, lambda: _run_forward(cand, c))
+    forward: Any = _attempt(found, lambda: _run_forward(cand, c))
     if forward is not None:
-        y, idx = forward  # type: ignore[misc]
+        y, idx = forward
         _attempt(found, lambda: _check_output(y, c, cand.behaviour))
         if cand.support.indices:
-            local = _attempt(
+            local: Any = _attempt(
                 found, lambda: _check_indices(_as_array(idx, "indices"), c, cand.behaviour)
             )
             if local is not None:

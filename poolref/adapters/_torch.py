@@ -195,7 +195,13 @@ def _torch_support(*, cuda: bool, memory_format: str, indices: bool) -> Support:
     )
 
 
-def torch_compile(dynamic: bool = True, backend: str = "inductor") -> Candidate:
+#: The dtypes ``torch_compile`` checks by default: each dtype is another compilation (seconds).
+COMPILE_DTYPES = ("float32", "float64", "int8")
+
+
+def torch_compile(
+    dynamic: bool = True, backend: str = "inductor", dtypes: tuple[str, ...] = COMPILE_DTYPES
+) -> Candidate:
     """``torch.compile(torch.nn.functional.max_pool{1,2,3}d)`` on the CPU, and autograd through it.
 
     Parameters
@@ -207,12 +213,18 @@ def torch_compile(dynamic: bool = True, backend: str = "inductor") -> Candidate:
     backend : str
         The ``torch.compile`` backend (default ``"inductor"``, which on the
         CPU needs a C++ compiler).
+    dtypes : tuple of str
+        The dtypes checked (default float32, float64 and int8: every dtype is
+        another compilation per rank and flag combination; pass
+        ``poolref.testing.ALL_DTYPES`` for all of them, at minutes per dtype).
 
     Returns
     -------
     Candidate
         The compiled functions under :func:`torch`'s declarations (contiguous
-        tensors), labelled ``torch.compile(..., backend=...)``.
+        tensors), labelled ``torch.compile(..., backend=...)``, with
+        ``budget_scale=0.1`` (a tenth of the Hypothesis examples: every new
+        dtype, rank or flag combination is a compilation of seconds).
     """
     torch_mod = _import("torch", "torch", "install PyTorch (pip install torch)")
     functional = torch_mod.nn.functional
@@ -227,9 +239,20 @@ def torch_compile(dynamic: bool = True, backend: str = "inductor") -> Candidate:
     }
     label = f"torch.compile(max_pool{{1,2,3}}d, backend={backend!r}, dynamic={dynamic}) of torch {torch_mod.__version__} (cpu)"
     cand = torch("cpu", fn=compiled, name=label)
-    source = f"__import__('poolref.adapters').adapters.torch_compile(dynamic={dynamic!r}, backend={backend!r})"
-    return dataclasses.replace(cand, source=source)
+    cand = dataclasses.replace(
+        cand,
+        support=dataclasses.replace(
+            cand.support,
+            dtypes=tuple(dtypes),
+            backward_dtypes=tuple(d for d in dtypes if d in cand.support.backward_dtypes),
+        ),
+    )
+    source = f"__import__('poolref.adapters').adapters.torch_compile(dynamic={dynamic!r}, backend={backend!r}, dtypes={tuple(dtypes)!r})"
+    return dataclasses.replace(cand, source=source, budget_scale=COMPILE_BUDGET_SCALE)
 
+
+#: Share of the Hypothesis budget ``torch_compile`` asks for: its cases cost compilations.
+COMPILE_BUDGET_SCALE = 0.1
 
 #: Recompilations allowed per compiled function while the harness calls it: every dtype, rank,
 #: batching and flag combination is one, and past torch's default limit (8) dynamo silently

@@ -98,7 +98,7 @@ def run_scale(
     remaining cases are skipped (default: the budget's ``SCALE_BUDGETS[budget]["seconds"]``).
     """
     run = into if into is not None else ScaleRun()
-    start = time.perf_counter()
+    start, cases_before = time.perf_counter(), run.cases
     specs, skipped = scale_specs(nd, cand.support, cand.behaviour, budget, max_elements, seed)
     run.skipped.update(skipped)
     limit = SCALE_BUDGETS[budget]["seconds"] if seconds is None else float(seconds)
@@ -128,7 +128,11 @@ def run_scale(
         error.failures = errors  # type: ignore[attr-defined]
         error.spec = errors[0][2]  # type: ignore[attr-defined]  # the shrunk case, for the run's kinds
         raise error
-    say(f"{nd}-D scale cases: {len(specs)} passed")
+    ran = run.cases - cases_before
+    say(
+        f"{nd}-D scale cases: {ran} passed"
+        + (f", {len(specs) - ran} skipped" if ran < len(specs) else "")
+    )
     return run
 
 

@@ -14,7 +14,9 @@ adapter                what it wraps
 ``poolref_module``     ``poolref.fast`` / ``poolref.im2col`` / ``poolref.naive``
 ``torch``              ``torch.nn.functional.max_pool{1,2,3}d(..., return_indices=True)``
                        and autograd; ``device="cpu"|"cuda"``, ``memory_format=
-                       "contiguous"|"channels_last"``
+                       "contiguous"|"channels_last"``; ``fn=`` any callable with
+                       ``F.max_pool{nd}d``'s signature (e.g. a ``torch.compile`` result)
+``torch_compile``      ``torch.compile(F.max_pool{1,2,3}d, dynamic=True)`` (inductor, CPU)
 ``jax``                ``jax.lax.reduce_window(x, -inf, lax.max, ...)`` and its VJP
 ``onnxruntime``        an ONNX ``MaxPool`` node with the ``Indices`` output, run by onnxruntime
 ``onnx_reference``     the same node run by ``onnx.reference.ReferenceEvaluator``
@@ -52,7 +54,7 @@ from ._onnx import ONNXRUNTIME, onnx_reference, onnxruntime
 from ._paddle import paddle
 from ._tensorflow import TENSORFLOW, tensorflow, tensorflow_argmax
 from ._tinygrad import tinygrad
-from ._torch import torch
+from ._torch import torch, torch_compile
 
 __all__ = [
     "JAX",
@@ -80,6 +82,7 @@ __all__ = [
     "tensorflow_argmax",
     "tinygrad",
     "torch",
+    "torch_compile",
 ]
 
 #: Adapter name -> (factory, one-line description).
@@ -96,6 +99,11 @@ NAMED: dict[str, tuple[Callable[[], Candidate], str]] = {
     "torch-no-indices": (
         lambda: torch("cpu", indices=False),
         "PyTorch on the CPU, return_indices=False path",
+    ),
+    "torch-compile": (
+        torch_compile,
+        "torch.compile(F.max_pool{1,2,3}d, dynamic=True) on inductor, CPU (needs a C++ compiler; "
+        "compiles take seconds each)",
     ),
     "torch-cuda": (lambda: torch("cuda"), "PyTorch on CUDA, contiguous tensors"),
     "torch-cuda-channels-last": (

@@ -341,6 +341,7 @@ def _check_value_at_index(y: np.ndarray, local: np.ndarray, c: _Case, signed_zer
     may be any maximum) still need the value there. The sign of a zero is compared under
     ``signed_zero="index"`` (the output *is* the input at the index); ``"any"`` accepts
     ``np.max`` with ``np.argmax``, which may pick different zeros of a ``-0.0``/``+0.0`` tie.
+    The sign bit and payload of a NaN are never compared (no rule makes them part of the contract).
     """
     exp = c.exp
     yb = y if c.batched else y[np.newaxis]
@@ -354,8 +355,8 @@ def _check_value_at_index(y: np.ndarray, local: np.ndarray, c: _Case, signed_zer
     picked = picked.reshape(local.shape)
     if yb.dtype.kind == "f":
         same = (picked == yb) | (np.isnan(picked) & np.isnan(yb))
-        if signed_zero == "index":
-            same &= np.signbit(picked) == np.signbit(yb)
+        if signed_zero == "index":  # the sign of a zero; a NaN's sign and payload are not compared
+            same &= (np.signbit(picked) == np.signbit(yb)) | np.isnan(yb)
     else:
         same = picked == yb
     bad = meaningful & ~same

@@ -148,6 +148,9 @@ def kind_of(case, failure: _Failure) -> str:
 def explain(cand: Candidate, case, failure: _Failure, check_case) -> tuple[str, object] | None:
     """The first named rule under which ``case`` passes, as ``(field, value)``; None if none does.
 
+    None too when the candidate's indices point outside the input where a window has a valid
+    tap: no rule explains that.
+
     ``check_case(cand, case)`` runs every check (raising :class:`_Failure`). Only rules that
     can explain the failing check are tried, each on top of the candidate's current rules.
     """
@@ -165,8 +168,35 @@ def explain(cand: Candidate, case, failure: _Failure, check_case) -> tuple[str, 
             check_case(trial, case)
         except _Failure:
             continue
+        if _index_outside_input(trial, case):
+            return None
         return field, value
     return None
+
+
+def _index_outside_input(cand: Candidate, case) -> bool:
+    """Whether the candidate returns, for a window with a valid tap, an index outside the input.
+
+    No rule explains such an index (it points into the padding, or nowhere): a rule that leaves
+    it unspecified (``padding="compared"``) would hide a real bug.
+    """
+    if not cand.support.indices:
+        return False
+    from . import _index
+    from ._check import _Case, _run_forward
+
+    c = _Case.build(case, cand.behaviour)
+    try:
+        _, idx = _run_forward(cand, c)
+    except _Failure:
+        return False
+    raw = np.asarray(idx)
+    if raw.dtype.kind not in "iu" or raw.shape != c.unbatch(c.exp.index).shape:
+        return False
+    raw = (raw if c.batched else raw[np.newaxis]).astype(np.int64)
+    local = _index.decode(raw, cand.behaviour.index_format, c.plane, c.exp.taps)
+    has_tap = np.broadcast_to((c.exp.taps >= 0).any(axis=1).reshape(local.shape[2:]), local.shape)
+    return bool((has_tap & (local < 0)).any())
 
 
 def profile_text(behaviour: Behaviour) -> str:

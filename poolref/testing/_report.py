@@ -153,3 +153,19 @@ def _report(cand: Candidate, case, failure: _Failure, found_by: str) -> str:
     lines.append("  reproduce:")
     lines.append(_reproduction(cand, case, failure, batched))
     return "\n".join(lines)
+
+
+def distinct_report(failed: list, problem: str | None = None) -> str:
+    """The first difference's report, then each further distinct difference's, numbered.
+
+    ``failed`` is sorted, most severe first; ``problem`` is what went wrong with the example
+    database during the run, if anything.
+    """
+    blocks = [failed[0].report]
+    if len(failed) > 1:
+        blocks.append(f"\n{len(failed) - 1} more distinct difference(s), each shrunk on its own:")
+        for i, diff in enumerate(failed[1:], 2):
+            blocks.append(f"\n--- difference {i} of {len(failed)}: {diff.kind}\n{diff.report}")
+    if problem:
+        blocks.append("\n" + problem)
+    return "\n".join(blocks)

@@ -15,7 +15,8 @@ from ._check import _check_case
 from ._corners import corner_cases
 from ._database import Store, encode_case, encode_scale, replay
 from ._declare import Behaviour, Candidate, Support
-from ._report import _Failure, _report
+from ._every_check import other_failures, other_failures_text
+from ._report import _Failure, _report, distinct_report
 from ._run_args import (
     _applicable_corners,
     _candidate,
@@ -312,9 +313,10 @@ class _Run:
         return cases
 
     def scale_cases(self, nd: int, budget: str, max_elements, seed) -> None:
-        """Rank ``nd``'s scale cases; their first failure is one difference (shrunk by _scale)."""
+        """Rank ``nd``'s scale cases; each check's first failure is one difference (shrunk by _scale)."""
         if self.out_of_time():
             return
+        seconds = None if self.deadline is None else self.deadline - time.perf_counter()
         try:
             run_scale(
                 self.cand,
@@ -324,22 +326,27 @@ class _Run:
                 seed=seed,
                 say=self.say,
                 into=self.scale,
+                seconds=seconds,
             )
         except AssertionError as exc:
-            report = str(exc)
-            first = report.splitlines()[0]
-            check = first.split("[", 1)[1].split("]", 1)[0] if "[" in first else "scale"
-            kind = self._small_kind(getattr(exc, "spec", None)) or f"{check}: scale case"
-            if kind not in self.found:
-                detail = first.split("]: ", 1)[-1]
-                found_by = next(
-                    (ln.strip() for ln in report.splitlines() if "found by:" in ln), "scale case"
-                )
-                self.found[kind] = (Difference(kind, check, detail, report, found_by), None)
-                self.say(f"difference: {kind}")
-                spec = getattr(exc, "spec", None)
-                if self.store is not None and spec is not None:
-                    self.store.save(kind, encode_scale(kind, spec))
+            failures = getattr(exc, "failures", None) or [("scale", str(exc), None)]
+            for check, report, spec in failures:
+                self._scale_difference(check, report, spec)
+
+    def _scale_difference(self, check: str, report: str, spec) -> None:
+        first = report.splitlines()[0]
+        if "[" in first:
+            check = first.split("[", 1)[1].split("]", 1)[0]
+        kind = self._small_kind(spec) or f"{check}: scale case"
+        if kind not in self.found:
+            detail = first.split("]: ", 1)[-1]
+            found_by = next(
+                (ln.strip() for ln in report.splitlines() if "found by:" in ln), "scale case"
+            )
+            self.found[kind] = (Difference(kind, check, detail, report, found_by), None)
+            self.say(f"difference: {kind}")
+            if self.store is not None and spec is not None:
+                self.store.save(kind, encode_scale(kind, spec))
 
     def _small_kind(self, spec) -> str | None:
         """The kind of a shrunk scale case's difference if the ordinary checks see it too."""
@@ -398,8 +405,10 @@ class _Run:
         rule = _infer.explain(self.cand, case, failure, _check_case)
         rule_text = None if rule is None else _infer.rule_text(*rule)
         report = _report(self.cand, case, failure, found_by)
-        if rule_text is not None:  # before the reproduction, which stays the block's end
-            note = f"  explained by the named rule {rule_text}: {self._rule_note()}\n"
+        note = other_failures_text(other_failures(self.cand, case, failure))
+        if rule_text is not None:
+            note += f"  explained by the named rule {rule_text}: {self._rule_note()}\n"
+        if note:  # before the reproduction, which stays the block's end
             report = report.replace("\n  reproduce:\n", "\n" + note + "  reproduce:\n", 1)
         diff = Difference(
             kind,
@@ -475,16 +484,8 @@ class _Run:
     def report_text(self) -> str:
         failed = [d for d, _ in self.found.values() if d.failed]
         failed.sort(key=lambda d: _infer.severity(d.check))
-        blocks = [failed[0].report]
-        if len(failed) > 1:
-            blocks.append(
-                f"\n{len(failed) - 1} more distinct difference(s), each shrunk on its own:"
-            )
-            for i, diff in enumerate(failed[1:], 2):
-                blocks.append(f"\n--- difference {i} of {len(failed)}: {diff.kind}\n{diff.report}")
-        if self.store is not None and self.store.problem():
-            blocks.append("\n" + self.store.problem())
-        return "\n".join(blocks)
+        problem = self.store.problem() if self.store is not None else None
+        return distinct_report(failed, problem)
 
 
 def _check_isolated(cand: Candidate, isolate: bool, timeout, **run) -> Summary:

@@ -76,6 +76,7 @@ class ScaleRun:
     seconds: float = 0.0
     seams: Counter = dataclasses.field(default_factory=Counter)
     skipped: Counter = dataclasses.field(default_factory=Counter)
+    failed: int = 0
 
 
 def run_scale(
@@ -87,38 +88,70 @@ def run_scale(
     seed: int | None = None,
     say=lambda message: None,
     into: ScaleRun | None = None,
+    seconds: float | None = None,
 ) -> ScaleRun:
-    """Run rank ``nd``'s scale cases on ``cand``; raise ``AssertionError`` with a shrunk report on a failure."""
+    """Run rank ``nd``'s scale cases on ``cand``; raise ``AssertionError`` with shrunk reports on failures.
+
+    Every case runs (a failing one does not stop the rest) and is counted. The first failing case
+    of each check is shrunk and reported; the error's ``failures`` lists ``(check, report, spec)``
+    for each, ``spec`` being the shrunk case. ``seconds`` is the wall time after which the
+    remaining cases are skipped (default: the budget's ``SCALE_BUDGETS[budget]["seconds"]``).
+    """
     run = into if into is not None else ScaleRun()
-    start = time.perf_counter()
+    start, cases_before = time.perf_counter(), run.cases
     specs, skipped = scale_specs(nd, cand.support, cand.behaviour, budget, max_elements, seed)
     run.skipped.update(skipped)
-    limit = SCALE_BUDGETS[budget]["seconds"]
+    limit = SCALE_BUDGETS[budget]["seconds"] if seconds is None else float(seconds)
+    failures: dict[str, tuple] = {}
     for i, spec in enumerate(specs, 1):
         if time.perf_counter() - start > limit:
-            run.skipped[f"{spec.label}: over the {budget} budget's {limit:.0f} s per rank"] += 1
+            run.skipped[_over_time(spec, budget, limit)] += 1
             continue
         x = spec.build()
         if not _allowed(cand, spec, x):
             run.skipped[f"{spec.label}: outside the declared support"] += 1
             continue
+        run.cases += 1
+        run.elements += spec.elements
         try:
             run.seams.update(check_case(cand, spec, x))
         except ScaleFailure as failure:
             del x
-            small, small_failure = shrink(cand, spec, failure)
-            found = f"scale case {spec.label!r} ({i} of {len(specs)}, {nd}-D, x.shape={spec.shape})"
-            if small is not spec:
-                found += ", then made smaller"
-            say(f"{nd}-D scale cases: counterexample in {spec.label!r}")
-            error = AssertionError(report(cand, small, small_failure, found))
-            error.spec = small  # type: ignore[attr-defined]  # the shrunk case, for the run's kinds
-            raise error from None
-        run.cases += 1
-        run.elements += spec.elements
+            run.failed += 1
+            if failure.check not in failures:
+                failures[failure.check] = _shrunk(cand, spec, failure, i, len(specs), nd, say)
     run.seconds += time.perf_counter() - start
-    say(f"{nd}-D scale cases: {len(specs)} passed")
+    if failures:
+        errors = list(failures.values())
+        text = "\n".join(report_text for _, report_text, _ in errors)
+        error = AssertionError(text)
+        error.failures = errors  # type: ignore[attr-defined]
+        error.spec = errors[0][2]  # type: ignore[attr-defined]  # the shrunk case, for the run's kinds
+        raise error
+    ran = run.cases - cases_before
+    say(
+        f"{nd}-D scale cases: {ran} passed"
+        + (f", {len(specs) - ran} skipped" if ran < len(specs) else "")
+    )
     return run
+
+
+def _over_time(spec, budget: str, limit: float) -> str:
+    """The skip reason of a case past the time limit, with the flag that runs it."""
+    return (
+        f"{spec.label}: over the {limit:.0f} s per rank of the {budget} budget "
+        f"(run it with a larger --time-budget, time_budget=, or --budget thorough)"
+    )
+
+
+def _shrunk(cand, spec, failure, i: int, n: int, nd: int, say) -> tuple:
+    """``(check, report, shrunk spec)`` for a failing scale case."""
+    small, small_failure = shrink(cand, spec, failure)
+    found = f"scale case {spec.label!r} ({i} of {n}, {nd}-D, x.shape={spec.shape})"
+    if small is not spec:
+        found += ", then made smaller"
+    say(f"{nd}-D scale cases: counterexample in {spec.label!r}")
+    return small_failure.check, report(cand, small, small_failure, found), small
 
 
 def coverage_lines(run: ScaleRun, width: int = 100) -> list:
@@ -146,6 +179,7 @@ def summary_lines(run: ScaleRun) -> list:
     """The summary's scale lines: cases and time, the seams exercised, what was skipped."""
     lines = [
         f"scale: {run.cases} cases, {run.elements / 1e6:.1f} M input elements, {run.seconds:.1f} s"
+        + (f", {run.failed} failed" if run.failed else "")
     ]
     lines += [
         "  seams: " + line if i == 0 else "         " + line

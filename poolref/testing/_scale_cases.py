@@ -8,6 +8,7 @@ from collections import Counter
 
 import numpy as np
 
+from ._scale_lanes import lane_plantable, lane_recipes
 from ._scale_spec import _CHANNELS, MULTIPLES, PLANTS, ScaleSpec
 
 #: Default memory cap: elements of one scale case's input.
@@ -301,7 +302,7 @@ _RANK_OVERRIDES = {
 
 def _quick_specs(nd: int, seed: int) -> list:
     out = []
-    for i, make in enumerate(QUICK):
+    for i, make in enumerate(QUICK + lane_recipes(_recipe)):
         spec = make(nd, seed + i)
         override: dict = dict(_RANK_OVERRIDES.get((nd, spec.label), {}))  # type: ignore[call-overload]
         if "spatial" in override:
@@ -379,6 +380,8 @@ def _plantable(plant: tuple, spec: ScaleSpec, behaviour) -> tuple:
         if spec.values == "positive" and f == "-0.0":
             continue
         if f == "nan" and behaviour.nan not in ("last", "propagate"):
+            continue
+        if f.startswith("lane ") and not lane_plantable(f, spec, behaviour):
             continue
         if behaviour.ties == "any" and f in (
             "ties",

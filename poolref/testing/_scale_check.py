@@ -90,9 +90,16 @@ def _neighbourhood(name: str, a: np.ndarray, where: tuple) -> str:
 
 
 def _quarters(shape, dtype, seed: int) -> np.ndarray:
-    """Quarter-integer gradients in +-[0.25, 8] from a seed (exact sums in float32/float64)."""
+    """Quarter-integer gradients in +-[0.25, 8] from a seed (exact sums in float32/float64).
+
+    For float64 each also has bits below float32's resolution (``k * 2**-40``, ``k < 2**16``):
+    a backward that accumulates or rounds them in float32 loses them visibly, while float64
+    sums of a few stay exact.
+    """
     rng = np.random.default_rng([seed, 4])
     magnitude = rng.integers(1, 33, size=shape) / 4
+    if np.dtype(dtype) == np.float64:
+        magnitude = magnitude + rng.integers(1, 2**16, size=shape) * 2.0**-40
     return np.where(rng.random(shape) < 0.5, -magnitude, magnitude).astype(dtype)
 
 

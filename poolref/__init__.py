@@ -19,7 +19,15 @@ array([[[ 1,  6],
         [ 9, 10]]])
 """
 
-from . import fast, im2col, naive
+from . import adaptive, fast, im2col, naive
+from .adaptive import (
+    adaptive_max_pool1d,
+    adaptive_max_pool1d_backward,
+    adaptive_max_pool2d,
+    adaptive_max_pool2d_backward,
+    adaptive_max_pool3d,
+    adaptive_max_pool3d_backward,
+)
 from .fast import (
     MaxPool1d,
     MaxPool2d,
@@ -41,6 +49,13 @@ __all__ = [
     "MaxPool1d",
     "MaxPool2d",
     "MaxPool3d",
+    "adaptive",
+    "adaptive_max_pool1d",
+    "adaptive_max_pool1d_backward",
+    "adaptive_max_pool2d",
+    "adaptive_max_pool2d_backward",
+    "adaptive_max_pool3d",
+    "adaptive_max_pool3d_backward",
     "fast",
     "im2col",
     "max_pool1d",

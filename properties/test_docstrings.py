@@ -28,6 +28,7 @@ MODULES = (
     "poolref.im2col",
     "poolref.tutorial",
     "poolref.fast",
+    "poolref.adaptive",
     "poolref.strategies",
     "poolref.testing",
     "poolref.arrays",

@@ -42,6 +42,7 @@ import importlib.util
 from collections.abc import Callable
 
 from ..testing import Candidate
+from ._adaptive import torch_adaptive
 from ._common import PYTORCH, AdapterUnavailable
 from ._jax import JAX, jax
 from ._keras import keras
@@ -80,6 +81,7 @@ __all__ = [
     "tensorflow_argmax",
     "tinygrad",
     "torch",
+    "torch_adaptive",
 ]
 
 #: Adapter name -> (factory, one-line description).

@@ -93,7 +93,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "pip install 'poolref[strategies]' (or pip install hypothesis)"
             )
             raise UsageError(msg)
-        if args.target is None:
+        if args.target is None and args.op == "max_pool":
             if args.backward:
                 msg = "--backward needs a TARGET"
                 raise UsageError(msg)

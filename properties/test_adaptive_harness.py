@@ -68,3 +68,27 @@ def test_passes_torch():
 
     summary = check_adaptive_max_pool(*torch_adaptive(), name="torch", max_examples=20)
     assert summary.verdict == "PASS"
+
+
+def test_verify_op_adaptive(tmp_path, capsys, monkeypatch):
+    from poolref.__main__ import main
+
+    monkeypatch.chdir(__file__.rsplit("/", 1)[0])
+    out = tmp_path / "r.json"
+    status = main(
+        [
+            "verify",
+            "--op",
+            "adaptive",
+            "broken_adaptive:floor_end",
+            "--examples",
+            "5",
+            "--json",
+            str(out),
+        ]
+    )
+    text = capsys.readouterr().out
+    assert status == 1 and "FAIL" in text and "input positions" in text
+    assert json.loads(out.read_text())["differences"]
+    assert main(["verify", "--op", "adaptive", "--examples", "5", "--ndim", "1"]) == 0
+    assert "poolref: no counterexample (1-D;" in capsys.readouterr().out

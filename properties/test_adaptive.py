@@ -223,3 +223,23 @@ def test_memory_is_checked_before_allocating(monkeypatch):
     assert poolref.adaptive_max_pool2d_backward(g, x, 1).shape == x.shape
     with pytest.raises(ValueError, match="would need 28 bytes"):
         poolref.adaptive_max_pool2d_backward(g, np.zeros((1, 1, 7), dtype=np.float32), 1)
+
+
+@pytest.mark.parametrize("nd", [1, 2, 3])
+def test_each_public_function(nd):
+    fwd = getattr(poolref, f"adaptive_max_pool{nd}d")
+    bwd = getattr(poolref, f"adaptive_max_pool{nd}d_backward")
+    x = np.arange(2.0 * 3**nd).reshape(1, 2, *(3,) * nd)
+    y = fwd(x, 2)
+    assert isinstance(y, np.ndarray) and y.shape == (1, 2, *(2,) * nd)
+    assert y.reshape(2, -1)[:, -1].tolist() == [3**nd - 1, 2 * 3**nd - 1]
+    y2, i = fwd(x, 2, True)
+    np.testing.assert_array_equal(y2, y)
+    g = np.ones_like(y)
+    grad = bwd(g, x, 2)
+    np.testing.assert_array_equal(grad, bwd(g, x.shape, 2, i))
+    assert grad.sum() == y.size and grad.reshape(2, -1)[:, -1].tolist() == [1.0, 1.0]
+    with pytest.raises(ValueError, match=f"^adaptive_max_pool{nd}d: output_size must be >= 1"):
+        fwd(x, 0)
+    with pytest.raises(ValueError, match=f"^adaptive_max_pool{nd}d_backward: grad_output.shape"):
+        bwd(g[..., :1], x, 2)

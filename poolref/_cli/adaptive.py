@@ -42,7 +42,7 @@ def verify_adaptive(args: argparse.Namespace) -> int:
     examples = (
         args.examples if args.examples is not None else (500 if args.profile == "thorough" else 100)
     )
-    ndims = (1, 2, 3) if args.ndim is None else tuple(n for group in args.ndim for n in group)
+    ndims = (1, 2, 3) if args.ndim is None else tuple(args.ndim)
     summary = check_adaptive_max_pool(
         forward, backward, name=name, ndims=ndims, max_examples=examples, raise_on_failure=False
     )

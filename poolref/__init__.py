@@ -19,7 +19,7 @@ array([[[ 1,  6],
         [ 9, 10]]])
 """
 
-from . import adaptive, fast, im2col, naive
+from . import adaptive, fast, fractional, im2col, naive
 from .adaptive import (
     adaptive_max_pool1d,
     adaptive_max_pool1d_backward,
@@ -42,6 +42,12 @@ from .fast import (
     max_unpool2d,
     max_unpool3d,
 )
+from .fractional import (
+    fractional_max_pool2d,
+    fractional_max_pool2d_backward,
+    fractional_max_pool3d,
+    fractional_max_pool3d_backward,
+)
 
 __version__ = "0.1.0"
 
@@ -57,6 +63,11 @@ __all__ = [
     "adaptive_max_pool3d",
     "adaptive_max_pool3d_backward",
     "fast",
+    "fractional",
+    "fractional_max_pool2d",
+    "fractional_max_pool2d_backward",
+    "fractional_max_pool3d",
+    "fractional_max_pool3d_backward",
     "im2col",
     "max_pool1d",
     "max_pool1d_backward",

@@ -29,6 +29,7 @@ MODULES = (
     "poolref.tutorial",
     "poolref.fast",
     "poolref.adaptive",
+    "poolref.fractional",
     "poolref.strategies",
     "poolref.testing",
     "poolref.arrays",

@@ -44,8 +44,8 @@ def _select(windows: np.ndarray) -> np.ndarray:
     nan = np.isnan(windows)
     width = windows.shape[-1]
     last_nan = width - 1 - np.argmax(nan[..., ::-1], axis=-1)
-    first_max = np.argmax(np.where(nan, windows.dtype.type(-np.inf), windows), axis=-1)
-    return np.where(nan.any(axis=-1), last_nan, first_max)
+    # a window without NaN: argmax is its first maximum (a NaN window takes last_nan instead)
+    return np.where(nan.any(axis=-1), last_nan, np.argmax(windows, axis=-1))
 
 
 def forward(x: np.ndarray, out_spatial: tuple[int, ...], with_indices: bool):

@@ -26,6 +26,7 @@ def _run(case, core, indices=True):
 def test_fast_equals_oracle(case):
     y, i = _run(case, "fast")
     y_ref, i_ref = _run(case, "naive")
+    assert y_ref.dtype == case.x.dtype and i_ref.dtype == np.int64
     assert y.dtype == case.x.dtype and i.dtype == np.int64
     np.testing.assert_array_equal(i, i_ref)
     assert np.array_equal(y.view(np.uint8), y_ref.view(np.uint8))  # bitwise: -0.0 and NaN too
@@ -186,43 +187,63 @@ def test_bad_return_indices_and_core():
 def test_bad_backward_arguments():
     f = poolref.adaptive_max_pool2d_backward
     x = np.zeros((1, 4, 4))
+    cases = [
+        ((np.zeros((1, 2, 3)), x, 2), ValueError, "grad_output.shape=(1, 2, 3) does not match"),
+        ((np.zeros((1, 2, 2), dtype=np.int64), x, 2), TypeError, "grad_output.dtype=int64"),
+        (
+            (np.zeros((1, 2, 2)), (1, 4, 4), 2),
+            TypeError,
+            "x must be a numpy.ndarray, got x of type tuple",
+        ),
+        ((np.zeros((1, 2, 2)), np.zeros((4, 4)), 2), ValueError, "x.shape=(4, 4)"),
+        ((np.zeros((1, 2, 2)), x, (2, 0)), ValueError, "output_size must be >= 1"),
+    ]
+    for args, error, text in cases:
+        with pytest.raises(error, match="^adaptive_max_pool2d_backward: ") as info:
+            f(*args)
+        assert text in str(info.value)
     with pytest.raises(
-        ValueError, match=r"^adaptive_max_pool2d_backward: grad_output.shape=\(1, 2, 3\)"
+        ValueError,
+        match=r"^adaptive_max_pool2d_backward: indices must be in \[0, 16\), got -1 \(adaptive",
     ):
-        f(np.zeros((1, 2, 3)), x, 2)
-    with pytest.raises(TypeError, match="grad_output.dtype=int64"):
-        f(np.zeros((1, 2, 2), dtype=np.int64), x, 2)
-    with pytest.raises(TypeError, match="x must be a numpy.ndarray, got x of type tuple"):
-        f(np.zeros((1, 2, 2)), (1, 4, 4), 2)
-    with pytest.raises(ValueError, match=r"indices.*-1 \(adaptive windows are never empty\)"):
         f(np.zeros((1, 2, 2)), (1, 4, 4), 2, indices=np.full((1, 2, 2), -1))
-    with pytest.raises(ValueError, match=r"indices\[0, 0, 0\]=16 is out of range"):
+    with pytest.raises(
+        ValueError, match=r"^adaptive_max_pool2d_backward: indices\[0, 0, 0\]=16 is out of range"
+    ):
         f(np.zeros((1, 2, 2)), (1, 4, 4), 2, indices=np.full((1, 2, 2), 16))
-    with pytest.raises(ValueError, match="output_size must be >= 1"):
-        f(np.zeros((1, 2, 2)), x, (2, 0))
-    got = f(
-        np.ones((1, 2, 2)),
-        (1, 4, 4),
-        (2, None)[:1] * 2,
-        indices=np.zeros((1, 2, 2), dtype=np.int64),
-    )
+    got = f(np.ones((1, 2, 2)), (1, 4, 4), 2, indices=np.zeros((1, 2, 2), dtype=np.int64))
     assert got[0, 0, 0] == 4 and got.sum() == 4
+    batched = f(np.ones((2, 1, 2, 2)), (2, 1, 4, 4), 2, indices=np.full((2, 1, 2, 2), 5))
+    assert batched.shape == (2, 1, 4, 4) and batched[:, 0, 1, 1].tolist() == [4.0, 4.0]
 
 
 def test_memory_is_checked_before_allocating(monkeypatch):
-    x = np.zeros((1, 2, 3), dtype=np.float32)  # (C, H, W): one plane of 2x3
-    # the forward reserves output * itemsize * 2**nd bytes: 1 * 4 * 5 * 4 * 4 = 320
-    monkeypatch.setattr(_params, "machine_bytes", lambda: 320)
-    assert poolref.adaptive_max_pool2d(x, (4, 5)).shape == (1, 4, 5)
+    x = np.zeros((1, 2, 1, 1), dtype=np.float32)  # (C, D, H, W): one plane of 2x1x1
+    # the forward reserves output * itemsize * 2**nd bytes: 1 * (2 * 2 * 2) * 4 * 8 = 256
+    monkeypatch.setattr(_params, "machine_bytes", lambda: 256)
+    assert poolref.adaptive_max_pool3d(x, 2).shape == (1, 2, 2, 2)
     with pytest.raises(
-        ValueError, match=r"the output for output_size=\(4, 6\) would need 384 bytes"
+        ValueError,
+        match=r"^adaptive_max_pool3d: the output for output_size=\(2, 2, 3\) would need 384 bytes",
     ):
-        poolref.adaptive_max_pool2d(x, (4, 6))
+        poolref.adaptive_max_pool3d(x, (2, 2, 3))
     monkeypatch.setattr(_params, "machine_bytes", lambda: 24)
     g = np.zeros((1, 1, 1), dtype=np.float32)
-    assert poolref.adaptive_max_pool2d_backward(g, x, 1).shape == x.shape
-    with pytest.raises(ValueError, match="would need 28 bytes"):
+    x2 = np.zeros((1, 2, 3), dtype=np.float32)
+    assert poolref.adaptive_max_pool2d_backward(g, x2, 1).shape == x2.shape
+    with pytest.raises(
+        ValueError,
+        match=r"^adaptive_max_pool2d_backward: the output for output_size=1 would need 28 bytes",
+    ):
         poolref.adaptive_max_pool2d_backward(g, np.zeros((1, 1, 7), dtype=np.float32), 1)
+
+
+def test_two_dimensional_example():
+    x = np.arange(35.0).reshape(1, 1, 5, 7)[:, :, ::-1, :]  # the maximum is at the top left
+    y, i = poolref.adaptive_max_pool2d(x, (3, 2), return_indices=True)
+    # rows 0..1, 1..3, 3..4; columns 0..3, 3..6
+    assert i[0, 0].tolist() == [[3, 6], [10, 13], [24, 27]]
+    assert y[0, 0].tolist() == [[31.0, 34.0], [24.0, 27.0], [10.0, 13.0]]
 
 
 @pytest.mark.parametrize("nd", [1, 2, 3])

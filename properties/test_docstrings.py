@@ -30,6 +30,7 @@ MODULES = (
     "poolref.fast",
     "poolref.adaptive",
     "poolref.fractional",
+    "poolref.index_formats",
     "poolref.strategies",
     "poolref.testing",
     "poolref.arrays",

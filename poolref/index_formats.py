@@ -122,7 +122,7 @@ def convert_indices(
     Returns
     -------
     numpy.ndarray
-        int64 indices in format ``target``; ``-1`` stays ``-1``.
+        The int64 indices in format ``target``; ``-1`` stays ``-1``.
 
     Raises
     ------

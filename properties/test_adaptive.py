@@ -46,7 +46,7 @@ def test_backward_equals_oracle(case, random):
     fast = A._backward(case.nd, "b", g, case.x, case.output_size, None)
     naive = A._backward(case.nd, "b", g, case.x, case.output_size, None, core="naive")
     by_index = A._backward(case.nd, "b", g, case.x.shape, case.output_size, i)
-    assert fast.dtype == g.dtype and fast.shape == case.x.shape
+    assert fast.dtype == g.dtype == naive.dtype and fast.shape == case.x.shape
     np.testing.assert_array_equal(fast, naive)
     np.testing.assert_array_equal(by_index, fast)
     assert fast.sum() == g.astype(np.float64).sum()

@@ -55,6 +55,7 @@ def test_fast_equals_oracle(case):
     y, i = Fr._pool(nd, "f", x, k, out, None, True, u, None)
     y2, i2 = Fr._pool(nd, "f", x, k, out, None, True, u, None, core="naive")
     np.testing.assert_array_equal(i, i2)
+    assert y2.dtype == x.dtype and i2.dtype == np.int64
     assert np.array_equal(y, y2, equal_nan=True) and y.dtype == x.dtype
     assert np.array_equal(Fr._pool(nd, "f", x, k, out, None, False, u, None), y, equal_nan=True)
 
@@ -209,3 +210,60 @@ def test_values_indices_and_gradients_equal_torch(case):
         g, x, k, output_size=out, random_samples=u
     )
     np.testing.assert_array_equal(grad, t.grad.numpy())
+
+
+@pytest.mark.parametrize("nd", [2, 3])
+def test_each_public_function(nd):
+    fwd = getattr(poolref, f"fractional_max_pool{nd}d")
+    bwd = getattr(poolref, f"fractional_max_pool{nd}d_backward")
+    x = np.random.default_rng(nd).standard_normal((2, 1, *(6,) * nd))
+    u = np.random.default_rng(1).random((2, 1, nd))
+    y = fwd(x, 2, output_ratio=0.5, rng=np.random.default_rng(3))
+    assert isinstance(y, np.ndarray) and y.shape == (2, 1, *(3,) * nd)
+    u3 = np.random.default_rng(3).random((2, 1, nd))
+    np.testing.assert_array_equal(y, fwd(x, 2, output_size=3, random_samples=u3))
+    yi, i = fwd(x, 2, output_size=3, random_samples=u, return_indices=True)
+    for core in ("fast", "naive"):  # the oracle too, with the sample order of every rank
+        y2, i2 = Fr._pool(nd, "f", x, (2,) * nd, (3,) * nd, None, True, u, None, core=core)
+        np.testing.assert_array_equal(i2, i)
+    g = np.random.default_rng(0).standard_normal(yi.shape)
+    grad = bwd(g, x, 2, output_ratio=0.5, random_samples=u)
+    np.testing.assert_array_equal(grad, bwd(g, x.shape, 2, indices=i))
+    np.testing.assert_array_equal(bwd(g[0], x[0].shape, 2, indices=i[0]), grad[0])
+    np.testing.assert_allclose(grad.sum(), g.sum())
+    name = f"fractional_max_pool{nd}d"
+    with pytest.raises(ValueError, match=f"^{name}: pass exactly one"):
+        fwd(x, 2)
+    cases = [
+        (
+            (g.astype(np.int64), x, 2),
+            {"output_size": 3, "random_samples": u},
+            TypeError,
+            "grad_output.dtype=int64",
+        ),
+        (
+            (g, x.shape, 2),
+            {"indices": np.full(i.shape, -1)},
+            ValueError,
+            f"indices must be in [0, {6**nd}), got -1",
+        ),
+        ((g, x.shape, 2), {"indices": i[:, :, :1]}, ValueError, "indices.shape="),
+        ((g, x.shape[1:], 2), {"indices": i}, ValueError, "does not match x.shape="),
+        ((g, (6,), 2), {"indices": i}, ValueError, "x.shape=(6,)"),
+        ((g, x.shape, 2), {}, ValueError, "pass random_samples or indices"),
+        (
+            (g, x.shape, 2),
+            {"random_samples": u, "output_size": 3},
+            TypeError,
+            "x must be a numpy.ndarray",
+        ),
+    ]
+    for args, kwargs, error, text in cases:
+        with pytest.raises(error, match=f"^{name}_backward: ") as info:
+            bwd(*args, **kwargs)
+        assert text in str(info.value)
+    shape = (1, 1, *(6,) * nd)
+    message = f"grad_output.shape=(2, 1, {', '.join(['3'] * nd)}) does not match x.shape={shape}"
+    with pytest.raises(ValueError, match=f"^{name}_backward: ") as info:
+        bwd(g, shape, 2, indices=i)
+    assert message in str(info.value)

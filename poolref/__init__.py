@@ -24,10 +24,24 @@ array([[[ 1,  6],
 
 from typing import Any, Final
 
-from . import fast, im2col, naive
+from . import adaptive, fast, fractional, im2col, naive
 from ._backend import backend
 from ._backend import public as _public
+from .adaptive import (
+    adaptive_max_pool1d,
+    adaptive_max_pool1d_backward,
+    adaptive_max_pool2d,
+    adaptive_max_pool2d_backward,
+    adaptive_max_pool3d,
+    adaptive_max_pool3d_backward,
+)
 from .fast import MaxPool1d, MaxPool2d, MaxPool3d
+from .fractional import (
+    fractional_max_pool2d,
+    fractional_max_pool2d_backward,
+    fractional_max_pool3d,
+    fractional_max_pool3d_backward,
+)
 
 max_pool1d: Final = _public.max_pool1d
 max_pool2d: Final = _public.max_pool2d
@@ -56,8 +70,20 @@ __all__ = [
     "MaxPool1d",
     "MaxPool2d",
     "MaxPool3d",
+    "adaptive",
+    "adaptive_max_pool1d",
+    "adaptive_max_pool1d_backward",
+    "adaptive_max_pool2d",
+    "adaptive_max_pool2d_backward",
+    "adaptive_max_pool3d",
+    "adaptive_max_pool3d_backward",
     "backend",
     "fast",
+    "fractional",
+    "fractional_max_pool2d",
+    "fractional_max_pool2d_backward",
+    "fractional_max_pool3d",
+    "fractional_max_pool3d_backward",
     "im2col",
     "max_pool1d",
     "max_pool1d_backward",

@@ -41,6 +41,7 @@ from hypothesis.extra import numpy as hnp
 from numpy.typing import DTypeLike
 
 from . import _strategy_args as _args
+from ._adaptive_strategies import AdaptiveCase, adaptive_cases
 from ._strategy_args import DOMAINS, PROFILES, profiles_for
 from .arrays import (
     LAYOUTS,
@@ -53,10 +54,12 @@ from .arrays import (
 )
 
 __all__ = [
+    "AdaptiveCase",
     "LAYOUTS",
     "DOMAINS",
     "PROFILES",
     "PoolCase",
+    "adaptive_cases",
     "array_source",
     "distinct_grid",
     "dtypes",

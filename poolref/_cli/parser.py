@@ -80,6 +80,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="backward b(grad_output, x, kernel_size, stride, padding, dilation, ceil_mode)",
     )
     verify.add_argument(
+        "--op",
+        choices=("max_pool", "adaptive"),
+        default="max_pool",
+        help="which operation TARGET computes (default max_pool; adaptive: f(x, output_size))",
+    )
+    verify.add_argument(
         "--list",
         action="store_true",
         help="list the named adapters, with whether each framework is importable here, and exit",

@@ -17,6 +17,10 @@ if TYPE_CHECKING:
 
 def verify_target(args: argparse.Namespace) -> int:
     """Check TARGET: in a worker process (the default) or, with ``--in-process``, in this one."""
+    if getattr(args, "op", "max_pool") == "adaptive":
+        from .adaptive import verify_adaptive
+
+        return verify_adaptive(args)
     if args.in_process:
         if args.timeout is not None:
             msg = "--timeout needs the worker process: drop --in-process"

@@ -44,6 +44,7 @@ import importlib.util
 from collections.abc import Callable
 
 from ..testing import Candidate
+from ._adaptive import torch_adaptive
 from ._common import PYTORCH, AdapterUnavailable
 from ._jax import JAX, jax
 from ._keras import keras
@@ -83,6 +84,7 @@ __all__ = [
     "tinygrad",
     "torch",
     "torch_compile",
+    "torch_adaptive",
 ]
 
 #: Adapter name -> (factory, one-line description).

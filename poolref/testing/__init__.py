@@ -57,6 +57,7 @@ scale cases: big inputs on the seams of optimised kernels) and ``_run``
 
 from __future__ import annotations
 
+from ._adaptive import check_adaptive_max_pool
 from ._corners import corner_cases
 from ._declare import ALL_DTYPES, BUDGETS, FLOAT_DTYPES, Behaviour, Candidate, Support
 from ._run import check_max_pool
@@ -74,6 +75,7 @@ __all__ = [
     "ScaleSpec",
     "Summary",
     "Support",
+    "check_adaptive_max_pool",
     "check_max_pool",
     "corner_cases",
 ]

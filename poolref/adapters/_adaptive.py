@@ -1,0 +1,44 @@
+"""Adaptive max pooling adapters: forward/backward pairs for :func:`~poolref.testing.check_adaptive_max_pool`."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._common import AdapterUnavailable
+
+__all__ = ["torch_adaptive"]
+
+
+def torch_adaptive():
+    """``torch.nn.functional.adaptive_max_pool{1,2,3}d(..., return_indices=True)`` and autograd (CPU).
+
+    Returns
+    -------
+    tuple of callable
+        ``(forward, backward)`` for :func:`poolref.testing.check_adaptive_max_pool`.
+
+    Raises
+    ------
+    AdapterUnavailable
+        If torch is not installed.
+    """
+    try:
+        import torch
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        msg = "the torch adapter needs PyTorch: pip install torch"
+        raise AdapterUnavailable(msg) from exc
+
+    def _fn(output_size):
+        return getattr(torch.nn.functional, f"adaptive_max_pool{len(output_size)}d")
+
+    def forward(x, output_size):
+        t = torch.from_numpy(np.array(x, order="C", copy=True))
+        y, i = _fn(output_size)(t, output_size, return_indices=True)
+        return y.numpy(), i.numpy()
+
+    def backward(grad_output, x, output_size):
+        t = torch.from_numpy(np.array(x, order="C", copy=True)).requires_grad_()
+        _fn(output_size)(t, output_size).backward(torch.from_numpy(np.array(grad_output)))
+        return t.grad.numpy()
+
+    return forward, backward

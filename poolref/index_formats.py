@@ -49,7 +49,8 @@ def _positions(indices, fmt, input_shape, window):
         local = np.unravel_index(np.where(flat < 0, 0, flat), k)
         grids = np.indices(indices.shape[2:])
         coords = [grids[i] * s[i] - p[i] + local[i] * d[i] for i in range(nd)]
-        return coords
+        # a -1 entry (an empty window) has no tap: any in-range placeholder, masked back to -1
+        return [np.where(flat < 0, 0, c) for c in coords]
     if fmt in ("nhwc", "nhwc_no_batch"):
         plane = flat // n_chan
         if fmt == "nhwc":
@@ -66,7 +67,7 @@ def _positions(indices, fmt, input_shape, window):
     return list(np.unravel_index(np.where(flat < 0, 0, flat), spatial))
 
 
-def _encode(coords, fmt, input_shape, window):
+def _encode(coords, fmt, input_shape, window, valid):
     n_batch, n_chan, *spatial = input_shape
     nd = len(spatial)
     shape = coords[0].shape
@@ -74,7 +75,8 @@ def _encode(coords, fmt, input_shape, window):
         k, s, p, d = window
         grids = np.indices(shape[2:])
         local = [(coords[i] - (grids[i] * s[i] - p[i])) // d[i] for i in range(nd)]
-        return np.ravel_multi_index(local, k)
+        # an empty window's -1 has no tap: a placeholder, masked back to -1 by the caller
+        return np.ravel_multi_index([np.where(valid, v, 0) for v in local], k)
     if fmt == "onnx_column_major":
         offsets = np.arange(n_batch * n_chan).reshape(n_batch, n_chan, *[1] * nd)
         return np.ravel_multi_index(coords, spatial, order="F") + offsets * int(np.prod(spatial))
@@ -156,6 +158,10 @@ def convert_indices(
         )
     coords = _positions(indices, source, tuple(input_shape), window)
     out = _encode(
-        [np.asarray(c, dtype=np.int64) for c in coords], target, tuple(input_shape), window
+        [np.asarray(c, dtype=np.int64) for c in coords],
+        target,
+        tuple(input_shape),
+        window,
+        indices >= 0,
     )
     return np.where(indices < 0, -1, out).astype(np.int64)

@@ -188,7 +188,8 @@ def summary(record: dict) -> dict[str, int]:
 
 def score(record: dict, verdict: str = "verdict") -> tuple[int, int]:
     """(killed, scored) over the record: skipped mutants are not scored, all else is."""
-    entries = [e[verdict] for e in record["mutants"].values() if e[verdict] != "skipped"]
+    skip = ("skipped", "not in the full run")
+    entries = [e[verdict] for e in record["mutants"].values() if e[verdict] not in skip]
     return sum(v in KILLED for v in entries), len(entries)
 
 
@@ -201,9 +202,9 @@ def fold(record: dict, verdicts: dict[str, str], hashes: dict[str, str], note: s
             continue
         record["functions"][function] = hashes[function]
         entry = record["mutants"].setdefault(name, {"full_run": "not in the full run"})
-        entry["verdict"] = verdict
-        if verdict != entry["full_run"]:
-            entry["note"] = note
+        previous, entry["verdict"] = entry.get("verdict"), verdict
+        if verdict != previous and verdict != entry["full_run"]:
+            entry["note"] = note  # a verdict that did not change keeps its note
         changed += 1
     return changed
 
@@ -358,7 +359,7 @@ def survivors_table(record: dict, listed: dict[str, str]) -> str:
     """The Markdown table of the full run's survivors, each with its reason or its killer."""
     rows = ["| mutant | full run | now | why |", "|---|---|---|---|"]
     for name, entry in record["mutants"].items():
-        if entry["full_run"] in KILLED | {"skipped"}:
+        if entry["full_run"] in KILLED | {"skipped", "not in the full run"}:
             continue
         if entry["verdict"] in KILLED:
             why = entry.get("note", "")

@@ -71,25 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
             "named adapter (see --list). Declaration flags override what the target declares."
         ),
     )
-    verify.add_argument(
-        "target", nargs="?", metavar="TARGET", help="what to check (default: poolref itself)"
-    )
-    verify.add_argument(
-        "--backward",
-        metavar="MODULE:FUNCTION",
-        help="backward b(grad_output, x, kernel_size, stride, padding, dilation, ceil_mode)",
-    )
-    verify.add_argument(
-        "--op",
-        choices=("max_pool", "adaptive"),
-        default="max_pool",
-        help="which operation TARGET computes (default max_pool; adaptive: f(x, output_size))",
-    )
-    verify.add_argument(
-        "--list",
-        action="store_true",
-        help="list the named adapters, with whether each framework is importable here, and exit",
-    )
+    _add_target(verify)
     _add_budget(verify.add_argument_group("budget"))
     _add_results(verify.add_argument_group("results for CI"))
     add_database_flags(
@@ -110,6 +92,29 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_fuzz_parser(sub)
     return parser
+
+
+def _add_target(verify: argparse.ArgumentParser) -> None:
+    """What to check: TARGET, its backward, the operation, or the list of named adapters."""
+    verify.add_argument(
+        "target", nargs="?", metavar="TARGET", help="what to check (default: poolref itself)"
+    )
+    verify.add_argument(
+        "--backward",
+        metavar="MODULE:FUNCTION",
+        help="backward b(grad_output, x, kernel_size, stride, padding, dilation, ceil_mode)",
+    )
+    verify.add_argument(
+        "--op",
+        choices=("max_pool", "adaptive"),
+        default="max_pool",
+        help="which operation TARGET computes (default max_pool; adaptive: f(x, output_size))",
+    )
+    verify.add_argument(
+        "--list",
+        action="store_true",
+        help="list the named adapters, with whether each framework is importable here, and exit",
+    )
 
 
 def _add_budget(run: argparse._ArgumentGroup) -> None:

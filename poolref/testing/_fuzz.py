@@ -51,8 +51,13 @@ def fuzz_tests(argv: Sequence[str], database: str) -> dict:
     ndims = _ndims(cand, ndim)
     cand, _ = _probe.probe(cand, ndims[0])  # a capability the target rejects is not fuzzed
     db = open_database(database)
+    # parent: Hypothesis's own default profile. Without it the profile inherits the loaded
+    # settings, which under CI=true are Hypothesis's derandomized "ci" profile, and HypoFuzz
+    # refuses derandomized tests ("sets_derandomize").
     settings.register_profile(
         _PROFILE,
+        settings.get_profile("default"),
+        derandomize=False,
         database=db,
         deadline=None,
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],

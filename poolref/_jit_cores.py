@@ -33,12 +33,11 @@ def _channels_last(a: np.ndarray) -> bool:
     return np.moveaxis(a, 1, -1).flags.c_contiguous
 
 
-def _empty(shape: tuple, dtype, channels_last: bool, fill=None) -> np.ndarray:
-    """A new ``(N, C, *S)`` array, over channels-last memory if asked (``fill``: zeros)."""
-    make = np.empty if fill is None else np.zeros
+def _empty(shape: tuple, dtype, channels_last: bool) -> np.ndarray:
+    """A new uninitialised ``(N, C, *S)`` array, over channels-last memory if asked."""
     if not channels_last:
-        return make(shape, dtype=dtype)
-    return np.moveaxis(make((shape[0], *shape[2:], shape[1]), dtype=dtype), -1, 1)
+        return np.empty(shape, dtype=dtype)
+    return np.moveaxis(np.empty((shape[0], *shape[2:], shape[1]), dtype=dtype), -1, 1)
 
 
 def _five(a: np.ndarray) -> np.ndarray:
@@ -52,11 +51,13 @@ def _planes(a: np.ndarray) -> np.ndarray:
 
 
 @functools.lru_cache(maxsize=256)
-def _geometry(params) -> np.ndarray:
-    """:func:`poolref._jit_kernels.geometry`, once per parameter set (a read-only table)."""
-    table = kernels.geometry(params, params.nd)
-    table.flags.writeable = False
-    return table
+def _geometry(params, width: int, n_out: int) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`~poolref._jit_kernels.geometry` and :func:`~poolref._jit_kernels.taps`, once per
+    parameter set and input width (read-only tables; the tap table has ``kernel_size`` rows)."""
+    geo = kernels.geometry(params, params.nd)
+    taps = kernels.taps(geo, width, n_out)
+    geo.flags.writeable = taps.flags.writeable = False
+    return geo, taps
 
 
 @functools.lru_cache(maxsize=16)
@@ -101,7 +102,7 @@ def _forward(x, params, with_indices):
     if x.dtype not in JIT_DTYPES:
         return _fast_kernels._forward(x, params, with_indices)
     out_shape = (*x.shape[:2], *_params.output_shape(x.shape[2:], params))
-    geo = _geometry(params)
+    geo, taps = _geometry(params, x.shape[-1], out_shape[-1])
     low = _lowest(x.dtype)
     last = _channels_last(x)
     y = _empty(out_shape, x.dtype, last)
@@ -110,9 +111,9 @@ def _forward(x, params, with_indices):
         # the kernel takes the C-contiguous (N, D, H, W, C) memory itself
         x5, y5 = np.moveaxis(_five(x), 1, -1), np.moveaxis(_five(y), 1, -1)
         i5 = np.moveaxis(_five(idx), 1, -1) if with_indices else idx
-        _run("forward_rows", x5, y5, i5, geo, low, with_indices)
+        _run("forward_rows", x5, y5, i5, geo, taps, low, with_indices)
     else:
-        _run("forward_planes", _five(x), _five(y), _five(idx), geo, low, with_indices)
+        _run("forward_planes", _five(x), _five(y), _five(idx), geo, taps, low, with_indices)
     return y, (idx if with_indices else None)
 
 
@@ -120,9 +121,10 @@ def _backward_from_input(grad_output, x, params):
     grad_output, x = np.asarray(grad_output), np.asarray(x)
     if x.dtype not in JIT_DTYPES:
         return _fast_kernels._backward_from_input(grad_output, x, params)
-    geo = _geometry(params)
-    grad = _empty(x.shape, x.dtype, _channels_last(grad_output), fill=0)
-    _run("backward_planes", _five(grad_output), _five(x), _planes(grad), geo, _lowest(x.dtype))
+    geo, taps = _geometry(params, x.shape[-1], grad_output.shape[-1])
+    grad = _empty(x.shape, x.dtype, _channels_last(grad_output))
+    g5, x5, low = _five(grad_output), _five(x), _lowest(x.dtype)
+    _run("backward_planes", g5, x5, _planes(grad), geo, taps, low)
     return grad
 
 
@@ -130,7 +132,7 @@ def _backward_from_indices(grad_output, indices, input_shape, params):
     grad_output = np.asarray(grad_output)
     if grad_output.dtype not in JIT_DTYPES:
         return _fast_kernels._backward_from_indices(grad_output, indices, input_shape, params)
-    grad = _empty(tuple(input_shape), grad_output.dtype, _channels_last(grad_output), fill=0)
+    grad = _empty(tuple(input_shape), grad_output.dtype, _channels_last(grad_output))
     _run("scatter_planes", _planes(grad_output), _planes(indices), _planes(grad), True)
     return grad
 
@@ -139,6 +141,6 @@ def _unpool(y, indices, out_spatial):
     y = np.asarray(y)
     if y.dtype not in JIT_DTYPES:
         return _fast_kernels._unpool(y, indices, out_spatial)
-    out = _empty((*y.shape[:2], *out_spatial), y.dtype, _channels_last(y), fill=0)
+    out = _empty((*y.shape[:2], *out_spatial), y.dtype, _channels_last(y))
     _run("scatter_planes", _planes(y), _planes(indices), _planes(out), False)
     return out

@@ -188,6 +188,10 @@ def _unpool(y, indices, out_spatial):
     return _fast_kernels._unpool(y, indices, out_spatial)
 
 
+def _checks_indices() -> bool:
+    return active() == "jit"
+
+
 #: The public functions of ``poolref`` (the top-level package): the active backend's cores.
 public = _api.build(
     "poolref",
@@ -196,4 +200,5 @@ public = _api.build(
     backward_from_input=_backward_from_input,
     backward_from_indices=_backward_from_indices,
     unpool=_unpool,
+    checks_indices=_checks_indices,
 )

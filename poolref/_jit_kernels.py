@@ -192,15 +192,15 @@ def _fold_channels(x, at_x, y, idx, at, index, with_indices):
 
 
 @_inline
-def _channels_window(x, y, idx, at, geo, low, with_indices):
-    """Output position ``at = (n, od, oh, ow)``, every channel (``x`` is ``(N, D, H, W, C)``)."""
+def _channels_window(x, y, idx, at, rows, geo, low, with_indices):
+    """Output position ``at = (n, od, oh, ow)``, every channel (``x`` is ``(N, D, H, W, C)``);
+    ``rows`` are the valid depth and height taps' ``(first, count)`` of its output row."""
     n, od, oh, ow = at
     _fill(y, _unsigned(at), low[0])
     if with_indices:
         _fill(idx, _unsigned(at), -1)
+    first_d, count_d, first_h, count_h = rows
     height, width = x.shape[2], x.shape[3]
-    first_d, count_d = _span(od, x.shape[1], geo[0])
-    first_h, count_h = _span(oh, height, geo[1])
     first_w, count_w = _span(ow, width, geo[2])
     for a in range(count_d):
         i_d = first_d + a * geo[0, 3]
@@ -217,8 +217,9 @@ def _forward_row(x, y, idx, item, geo, low, with_indices):
     """Output row ``item`` (``(n * D_out + od) * H_out + oh``) of ``(N, D, H, W, C)`` arrays."""
     n_out_d, n_out_h = y.shape[1], y.shape[2]
     n, od, oh = item // (n_out_d * n_out_h), item // n_out_h % n_out_d, item % n_out_h
+    rows = _span(od, x.shape[1], geo[0]) + _span(oh, x.shape[2], geo[1])
     for ow in range(y.shape[3]):
-        _channels_window(x, y, idx, (n, od, oh, ow), geo, low, with_indices)
+        _channels_window(x, y, idx, (n, od, oh, ow), rows, geo, low, with_indices)
 
 
 @_njit
@@ -244,15 +245,17 @@ def _backward_plane(g, x, grad, item, geo, taps, low):
     n, c = item // x.shape[1], item % x.shape[1]
     y = np.empty((1, 1, 1, 1, g.shape[4]), dtype=x.dtype)  # one output row at a time
     idx = np.empty((1, 1, 1, 1, g.shape[4]), dtype=np.int64)
-    for i in range(grad.shape[2]):
-        grad[n, c, i] = 0
+    un, uc = np.uint64(n), np.uint64(c)
+    for i in range(np.uint64(grad.shape[2])):
+        grad[un, uc, i] = 0
     for od in range(g.shape[2]):
         for oh in range(g.shape[3]):
             _output_row(x, n, c, od, oh, y, idx, (0, 0, 0, 0), geo, taps, low, True)
-            for ow in range(g.shape[4]):
+            at = (un, uc, np.uint64(od), np.uint64(oh))
+            for ow in range(np.uint64(g.shape[4])):
                 i = idx[0, 0, 0, 0, ow]
                 if i >= 0:
-                    grad[n, c, i] += g[n, c, od, oh, ow]
+                    grad[un, uc, np.uint64(i)] += g[at[0], at[1], at[2], at[3], ow]
 
 
 @_njit
@@ -272,31 +275,48 @@ def backward_planes_parallel(g, x, grad, geo, taps, low):
 # ----------------------------------------------------------------------------
 
 
-@_njit
+@_inline
 def _scatter_plane(values, indices, out, item, add):
-    """Zero plane ``item`` of ``out`` (``(N, C, plane)``), then scatter its values by index."""
-    n, c = item // values.shape[1], item % values.shape[1]
-    for i in range(out.shape[2]):
+    """Zero plane ``item`` of ``out`` (``(N, C, plane)``), then scatter its values by index.
+
+    Returns the position in the plane of the first index outside ``[-1, plane)``, or -1.
+    """
+    n, c = np.uint64(item // values.shape[1]), np.uint64(item % values.shape[1])
+    plane = np.uint64(out.shape[2])
+    for i in range(plane):
         out[n, c, i] = 0
-    for o in range(values.shape[2]):
+    for o in range(np.uint64(values.shape[2])):
         i = indices[n, c, o]
-        if i >= 0:
+        if np.uint64(i) < plane:  # 0 <= i < plane
             if add:
-                out[n, c, i] += values[n, c, o]
+                out[n, c, np.uint64(i)] += values[n, c, o]
             else:
-                out[n, c, i] = values[n, c, o]
+                out[n, c, np.uint64(i)] = values[n, c, o]
+        elif i != -1:
+            return np.int64(o)
+    return -1
 
 
 @_njit
 def scatter_planes(values, indices, out, add):
+    """Scatter every plane; the flat position of the first index out of range, or -1."""
     for item in range(values.shape[0] * values.shape[1]):
-        _scatter_plane(values, indices, out, item, add)
+        bad = _scatter_plane(values, indices, out, item, add)
+        if bad >= 0:
+            return item * values.shape[2] + bad
+    return -1
 
 
 @_pjit
 def scatter_planes_parallel(values, indices, out, add):
-    for item in numba.prange(values.shape[0] * values.shape[1]):
-        _scatter_plane(values, indices, out, item, add)
+    items = values.shape[0] * values.shape[1]
+    bad = np.empty(items, dtype=np.int64)
+    for item in numba.prange(items):
+        bad[item] = _scatter_plane(values, indices, out, item, add)
+    for item in range(items):
+        if bad[item] >= 0:
+            return item * values.shape[2] + bad[item]
+    return -1
 
 
 #: name -> (serial driver, parallel driver)

@@ -1,7 +1,7 @@
 """Checks of the public wrappers (:mod:`poolref._api`) that are cached or shared with the cores.
 
 The shape checks are pure functions of the shapes and parameters, so they run once per shape
-(``lru_cache``; an error is never cached). :class:`IndexRangeError` is how a core that checks
+(``_forward_shape`` and ``_backward_shapes`` are their ``lru_cache``; an error is never cached). :class:`IndexRangeError` is how a core that checks
 index ranges itself (the compiled ones, while they scatter) reports the first bad index; the
 wrapper words it as its own check would.
 """
@@ -47,16 +47,14 @@ def _never() -> bool:
     return False
 
 
-@lru_cache(maxsize=1024)
-def _forward_shape(shape: tuple, nd: int, params: PoolParams, fname: str) -> bool:
+def _check_forward_shape(shape: tuple, nd: int, params: PoolParams, fname: str) -> bool:
     """Check a forward input's shape (once per shape and parameters); True if batched."""
     batched = _params.check_pool_shape(shape, nd, "x", fname)
     _params.check_output_shape(shape[-nd:], params, fname)
     return batched
 
 
-@lru_cache(maxsize=1024)
-def _backward_shapes(
+def _check_backward_shapes(
     input_shape: tuple, grad_shape: tuple, nd: int, params: PoolParams, bname: str
 ) -> tuple[bool, tuple]:
     """Check a backward's input and gradient shapes (once per shapes and parameters).
@@ -73,3 +71,8 @@ def _backward_shapes(
         )
         raise ValueError(msg)
     return batched, expected
+
+
+# cached by wrapping, not decorating: mutmut mutates undecorated functions only
+_forward_shape = lru_cache(maxsize=1024)(_check_forward_shape)
+_backward_shapes = lru_cache(maxsize=1024)(_check_backward_shapes)

@@ -269,13 +269,16 @@ def check_array(x, name: str, func: str, dtypes: tuple[np.dtype, ...]) -> np.nda
     return np.asarray(x)
 
 
-@lru_cache(maxsize=1)
-def machine_bytes() -> int:
+def _machine_bytes() -> int:
     """This machine's physical memory in bytes (2**63 - 1 where the OS does not say)."""
     try:
         return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
     except (AttributeError, ValueError, OSError):  # pragma: no cover - not POSIX
         return INT64_MAX
+
+
+#: once per process (cached by wrapping: mutmut mutates undecorated functions only)
+machine_bytes = lru_cache(maxsize=1)(_machine_bytes)
 
 
 def check_allocation(nbytes: int, what, func: str) -> None:

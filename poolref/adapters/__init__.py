@@ -44,7 +44,7 @@ import importlib.util
 from collections.abc import Callable
 
 from ..testing import Candidate
-from ._adaptive import torch_adaptive
+from ._adaptive import torch_adaptive, torch_fractional
 from ._common import PYTORCH, AdapterUnavailable
 from ._jax import JAX, jax
 from ._keras import keras
@@ -85,6 +85,7 @@ __all__ = [
     "torch",
     "torch_compile",
     "torch_adaptive",
+    "torch_fractional",
 ]
 
 #: Adapter name -> (factory, one-line description).

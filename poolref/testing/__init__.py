@@ -60,6 +60,7 @@ from __future__ import annotations
 from ._adaptive import check_adaptive_max_pool
 from ._corners import corner_cases
 from ._declare import ALL_DTYPES, BUDGETS, FLOAT_DTYPES, Behaviour, Candidate, Support
+from ._fractional import check_fractional_max_pool
 from ._run import check_max_pool
 from ._scale import ScaleSpec
 from ._summary import HARD_CORNERS, Difference, Summary
@@ -76,6 +77,7 @@ __all__ = [
     "Summary",
     "Support",
     "check_adaptive_max_pool",
+    "check_fractional_max_pool",
     "check_max_pool",
     "corner_cases",
 ]

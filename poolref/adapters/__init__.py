@@ -54,6 +54,7 @@ from ._mygrad import MYGRAD, mygrad
 from ._onnx import ONNXRUNTIME, onnx_reference, onnxruntime
 from ._paddle import paddle
 from ._tensorflow import TENSORFLOW, tensorflow, tensorflow_argmax
+from ._tf_fractional import tensorflow_fractional
 from ._tinygrad import tinygrad
 from ._torch import torch, torch_compile
 
@@ -81,6 +82,7 @@ __all__ = [
     "poolref_module",
     "tensorflow",
     "tensorflow_argmax",
+    "tensorflow_fractional",
     "tinygrad",
     "torch",
     "torch_compile",

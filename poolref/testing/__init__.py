@@ -63,6 +63,7 @@ from ._declare import ALL_DTYPES, BUDGETS, FLOAT_DTYPES, Behaviour, Candidate, S
 from ._fractional import check_fractional_max_pool
 from ._run import check_max_pool
 from ._scale import ScaleSpec
+from ._sequences import check_fractional_sequences
 from ._summary import HARD_CORNERS, Difference, Summary
 
 __all__ = [
@@ -78,6 +79,7 @@ __all__ = [
     "Support",
     "check_adaptive_max_pool",
     "check_fractional_max_pool",
+    "check_fractional_sequences",
     "check_max_pool",
     "corner_cases",
 ]

@@ -106,8 +106,8 @@ def _cases(n_cases: int, dtypes, seed: int):
     for i in range(n_cases - len(_CORNERS)):
         dtype = np.dtype(dtypes[i % len(dtypes)])
         shape = (int(rng.integers(1, 3)), int(rng.integers(1, 3)), *rng.integers(2, 12, 2))
-        ratio = tuple(float(r) for r in rng.uniform(1.0, 3.0, 2))
-        ratio = tuple(min(r, s - 0.01) if s > 1 else 1.0 for r, s in zip(ratio, shape[2:]))
+        drawn = rng.uniform(1.0, 3.0, 2)
+        ratio = tuple(min(float(r), float(s) - 0.01) for r, s in zip(drawn, shape[2:]))
         size = math.prod(shape)
         values = rng.permutation(size) if i % 2 else rng.integers(0, 4, size)  # distinct / ties
         yield values.astype(dtype).reshape(shape), ratio

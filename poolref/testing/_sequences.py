@@ -107,10 +107,10 @@ def _cases(n_cases: int, dtypes, seed: int):
         dtype = np.dtype(dtypes[i % len(dtypes)])
         shape = (int(rng.integers(1, 3)), int(rng.integers(1, 3)), *rng.integers(2, 12, 2))
         drawn = rng.uniform(1.0, 3.0, 2)
-        ratio = tuple(min(float(r), float(s) - 0.01) for r, s in zip(drawn, shape[2:]))
+        pair = tuple(min(float(r), float(s) - 0.01) for r, s in zip(drawn, shape[2:]))
         size = math.prod(shape)
         values = rng.permutation(size) if i % 2 else rng.integers(0, 4, size)  # distinct / ties
-        yield values.astype(dtype).reshape(shape), ratio
+        yield values.astype(dtype).reshape(shape), pair
 
 
 def _check_one(run, x, ratio, pseudo_random, overlapping) -> None:

@@ -1,6 +1,7 @@
 """``poolref verify --op adaptive|fractional TARGET``: the operations with their own calling convention.
 
-TARGET is ``torch`` or ``poolref`` (the named adapters) or ``module:function`` (a forward
+TARGET is a named adapter (``torch``, ``poolref``; for ``adaptive`` also ``keras`` and
+``keras-channels-last``, ``paddle``) or ``module:function`` (a forward
 ``f(x, output_size)`` for ``adaptive``, ``f(x, kernel_size, output_size, random_samples)`` for
 ``fractional``), with ``--backward module:function``. As for ``--op max_pool``, TARGET runs in
 a worker process (``--in-process``: in this one), so a crash or a hang fails its case; the
@@ -19,7 +20,11 @@ from .common import EXIT_FAIL, EXIT_PASS, UsageError
 from .output import write_results
 from .target import _resolve, _support_changes
 
-NAMED = ("torch", "poolref")
+#: The named targets of each operation.
+NAMED = {
+    "adaptive": ("torch", "poolref", "keras", "keras-channels-last", "paddle"),
+    "fractional": ("torch", "poolref"),
+}
 #: The Support fields the operations use (the other declaration flags are refused).
 _FIELDS = ("dtypes", "backward_dtypes", "indices", "unbatched")
 
@@ -50,6 +55,21 @@ def _poolref(op: str):
     return fforward, fbackward
 
 
+def _named(op: str, target: str):
+    from .. import adapters
+
+    try:
+        if target == "torch":
+            return adapters.torch_adaptive() if op == "adaptive" else adapters.torch_fractional()
+        if target == "paddle":
+            return adapters.paddle_adaptive()
+        return adapters.keras_adaptive(
+            "channels_last" if target.endswith("last") else "channels_first"
+        )
+    except adapters.AdapterUnavailable as exc:
+        raise UsageError(str(exc)) from None
+
+
 def op_candidate(args: argparse.Namespace):
     """The :class:`~poolref.testing.Candidate` the command line describes (built in the worker)."""
     from .. import testing
@@ -57,19 +77,15 @@ def op_candidate(args: argparse.Namespace):
     target = args.target or "poolref"
     if target == "poolref":
         forward, backward = _poolref(args.op)
-    elif target == "torch":
-        from .. import adapters
-
-        forward, backward = (
-            adapters.torch_adaptive() if args.op == "adaptive" else adapters.torch_fractional()
-        )
+    elif target in NAMED[args.op]:
+        forward, backward = _named(args.op, target)
     elif ":" in target:
         forward, backward = _resolve(target, "TARGET"), None
         if not callable(forward):
             msg = f"TARGET {target!r} is a {type(forward).__name__}, not a function"
             raise UsageError(msg)
     else:
-        msg = f"--op {args.op}: TARGET must be one of {', '.join(NAMED)} or module:function, got {target!r}"
+        msg = f"--op {args.op}: TARGET must be one of {', '.join(NAMED[args.op])} or module:function, got {target!r}"
         raise UsageError(msg)
     if args.backward:
         backward = _resolve(args.backward, "--backward")

@@ -44,7 +44,7 @@ import importlib.util
 from collections.abc import Callable
 
 from ..testing import Candidate
-from ._adaptive import torch_adaptive, torch_fractional
+from ._adaptive import keras_adaptive, paddle_adaptive, torch_adaptive, torch_fractional
 from ._common import PYTORCH, AdapterUnavailable
 from ._jax import JAX, jax
 from ._keras import keras
@@ -71,6 +71,7 @@ __all__ = [
     "importable",
     "jax",
     "keras",
+    "keras_adaptive",
     "layer",
     "mlx",
     "mygrad",
@@ -79,6 +80,7 @@ __all__ = [
     "onnx_reference",
     "onnxruntime",
     "paddle",
+    "paddle_adaptive",
     "poolref_module",
     "tensorflow",
     "tensorflow_argmax",

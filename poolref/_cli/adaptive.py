@@ -113,6 +113,7 @@ def _check(cand, args: argparse.Namespace):
         cand,
         ndims=None if args.ndim is None else tuple(args.ndim),
         max_examples=examples,
+        corners=not args.no_corners,
         seed=args.seed,
         strict=True if args.strict else None,
         time_budget=args.time_budget,

@@ -41,7 +41,9 @@ def test_fails_the_broken_fractional_pools(broken):
 def test_passes_poolref_with_its_backward():
     summary = check_fractional_max_pool(op_targets.fractional, _backward, max_examples=10)
     assert summary.verdict == "PASS" and summary.corner_cases > 100 and summary.examples == 10
-    assert {"backward", "indices", "NaN", "-inf", "ties", "unbatched"} <= set(summary.features)
+    assert {"backward", "indices", "NaN", "-inf", "ties", "unbatched", "signed zeros"} <= set(
+        summary.features
+    )
     assert summary.unsupported == []
 
 
@@ -75,6 +77,17 @@ def test_catches_a_wrong_gradient_a_view_and_modified_samples():
         no_indices, ndims=(3,), support=declared, max_examples=0, raise_on_failure=False
     )
     assert s.failed and s.failed[0].check == "unsupported"
+
+
+def test_the_sign_of_a_zero_is_compared():
+    def plus_zero(x, kernel_size, output_size, u):
+        y, i = op_targets.fractional(x, kernel_size, output_size, u)
+        y[y == 0] = 0  # every zero becomes +0.0
+        return y, i
+
+    s = check_fractional_max_pool(plus_zero, ndims=(2,), max_examples=0, raise_on_failure=False)
+    assert [d.check for d in s.failed] == ["values"]
+    assert "expected -0.0" in s.failed[0].detail and "signed zeros" in s.failed[0].found_by
 
 
 def test_a_rank_that_rejects_the_full_span_is_probed_per_rank():

@@ -30,7 +30,7 @@ def test_a_crash_or_an_exit_fails_its_case_and_the_run_goes_on(target, check):
     s = _one_rank(target, isolate=True)
     assert [d.check for d in s.failed] == [check]
     assert "nan" in s.failed[0].found_by  # the triggering case: NaN with Out > In
-    assert s.corner_cases == 29  # every corner case ran: the worker restarted after the crash
+    assert s.corner_cases == 36  # every corner case ran: the worker restarted after the crash
 
 
 def test_a_crash_found_by_the_search_is_reported_unshrunk():

@@ -10,7 +10,7 @@ tuple of ints, one per spatial dimension; ``x`` of shape ``(N, C, *spatial)``, o
 The run (:mod:`._ops`) is the fixed-window harness's: the declarations, the capability probe,
 the guarded call, worker isolation, the time budget and the :class:`~poolref.testing.Summary`.
 The corner cases are Out < In not dividing, Out = In, Out > In, one element, ties, NaN, -inf,
-every rank, smallest first; then a Hypothesis search over
+signed zeros, every rank, smallest first; then a Hypothesis search over
 :func:`poolref.strategies.adaptive_cases`, shrunk by Hypothesis.
 """
 
@@ -60,11 +60,16 @@ def _values(profile: str, dtype: np.dtype, size: int, rng) -> np.ndarray:
         x[rng.random(size) < 0.3] = np.nan
     if profile == "-inf":
         x[rng.random(size) < 0.5] = -np.inf
+    if profile == "signed zeros":  # -0.0 and +0.0 tied maxima: the output is the selected one
+        x = np.where(rng.random(size) < 0.5, -0.0, 0.0).astype(dtype)
+        x[rng.random(size) < 0.2] = -1
     return x
 
 
 def _profiles(dtype: np.dtype) -> tuple[str, ...]:
-    return ("distinct", "ties", "nan", "-inf") if dtype.kind == "f" else ("distinct", "ties")
+    if dtype.kind == "f":
+        return ("distinct", "ties", "nan", "-inf", "signed zeros")
+    return ("distinct", "ties")
 
 
 class _Adaptive(OpSpec):

@@ -194,6 +194,8 @@ def _features(case: OpCase) -> set[str]:
             features.add("+inf")
     if np.unique(x).size < x.size:
         features.add("ties")
+    if x.dtype.kind == "f" and (np.signbit(x) & (x == 0)).any():
+        features.add("signed zeros")
     return features
 
 

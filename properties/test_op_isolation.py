@@ -116,3 +116,19 @@ def test_the_cli_isolates_the_target_by_default(capsys, monkeypatch):
     argv = ["verify", "--op", "adaptive", "op_targets:hangs", "--ndim", "1", "--examples", "0"]
     assert main([*argv, "--timeout", "0.5", "--dtypes", "float64"]) == 1
     assert "timeout (0.5 s)" in capsys.readouterr().out
+
+
+@pytest.mark.slow
+def test_keras_sigfpe_is_a_failure_of_its_case_not_of_the_run(capsys):
+    """docs/findings.md K1: keras 3.15.1's adaptive_max_pool kills its process on float32 Out > In."""
+    keras = pytest.importorskip("keras")
+    pytest.importorskip("tensorflow")
+    if keras.__version__ != "3.15.1" or keras.backend.backend() != "tensorflow":
+        pytest.skip("the finding is recorded for keras 3.15.1 on the TensorFlow backend")
+    from poolref.__main__ import main
+
+    argv = ["verify", "--op", "adaptive", "keras", "--ndim", "1", "--examples", "0"]
+    assert main([*argv, "--dtypes", "float32", "--no-indices", "--no-unbatched"]) == 1
+    out = capsys.readouterr().out
+    assert "[target crashed (signal SIGFPE)]" in out
+    assert "found by: corner case distinct (1,) -> (3,)" in out  # about 50 s: TF loads per crash

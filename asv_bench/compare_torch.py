@@ -740,6 +740,11 @@ def main(argv=None) -> int:
         default=1,
         help="intra-op threads for torch and for poolref's jit kernels (default 1)",
     )
+    parser.add_argument(
+        "--adaptive",
+        action="store_true",
+        help="also the adaptive max pooling rows (asv_bench/compare_torch_adaptive.py)",
+    )
     args = parser.parse_args(argv)
     impls = [s.strip() for s in args.impl.split(",") if s.strip()]
     unknown = [s for s in impls if s not in IMPLS]
@@ -806,6 +811,14 @@ def main(argv=None) -> int:
         print("\nNotes (why a cell is n/a or WRONG):\n")
         for num, key, msg in notes:
             print(f"- config {num}, {key}: {msg}")
+    if args.adaptive:  # adaptive max pooling against torch's, in the same run
+        try:
+            from . import compare_torch_adaptive
+        except ImportError:  # run as a script: asv_bench/ is on sys.path
+            import compare_torch_adaptive  # type: ignore[no-redef]
+
+        print("\n## Adaptive max pooling\n", flush=True)
+        return compare_torch_adaptive.main(["--repeat", str(repeat)] + ["--quick"] * args.quick)
     return 0
 
 

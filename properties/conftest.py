@@ -80,6 +80,7 @@ if os.environ.get("POOLREF_PROFILE") == "mutation":
 
         _params._normalize_cached.cache_clear()
         _params.output_shape.cache_clear()
+        _params.machine_bytes.cache_clear()
         _api_checks._forward_shape.cache_clear()
         _api_checks._backward_shapes.cache_clear()
         _fast_geometry._geometry.entries.clear()

@@ -355,3 +355,17 @@ def test_the_allocation_text_is_made_only_for_the_error(monkeypatch):
         _params.check_allocation(10, text, "f")
     with pytest.raises(ValueError, match=r"^f: plain text would need 10 bytes "):
         _params.check_allocation(10, "plain text", "f")
+
+
+def test_a_core_reports_the_position_of_the_bad_index():
+    exc = _api_checks.IndexRangeError(7)
+    assert exc.position == 7 and exc.args == (7,) and str(exc) == "7"
+
+
+def test_the_automatic_backend_checks_indices_where_jit_runs(monkeypatch):
+    from poolref import _backend
+
+    monkeypatch.setattr(_backend, "active", lambda: "jit")
+    assert _backend._checks_indices() is True
+    monkeypatch.setattr(_backend, "active", lambda: "numpy")
+    assert _backend._checks_indices() is False

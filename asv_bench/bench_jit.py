@@ -88,10 +88,7 @@ class JitLayer(Benchmark):
     param_names = ["ndim", "config"]
 
     def setup(self, ndim, config):
-        poolref = importlib.import_module("poolref")
-        layer_class = getattr(poolref, f"MaxPool{ndim}d", None)
-        if layer_class is None:  # pragma: no cover - commits before the layers
-            raise NotImplementedError
+        layer_class = impl_attr(importlib.import_module("poolref"), f"MaxPool{ndim}d")
         self.layer = layer_class(*pool_args(config))
         self.x = make_input(input_shape(ndim), "float32")
         y = self.layer.forward(self.x)  # compiles

@@ -91,3 +91,25 @@ def test_out_equal_to_in_is_the_identity_in_every_rank():
         y, i = getattr(poolref, f"adaptive_max_pool{nd}d")(x, spatial, return_indices=True)
         assert np.array_equal(y, x, equal_nan=True)
         assert (i == np.arange(np.prod(spatial)).reshape(spatial)).all()
+
+
+@pytest.mark.parametrize("nd", [1, 2, 3])
+def test_both_backwards_agree_given_the_indices(nd):
+    from poolref import adaptive as A
+
+    x = _x((3,) * nd, "float64", nd)
+    out = (4,) + (2,) * (nd - 1)
+    _, idx = A._pool(nd, "f", x, out, True)
+    g = np.arange(1.0, 1.0 + idx.size).reshape(idx.shape)
+    fast = A._backward(nd, "b", g, x.shape, out, idx)
+    naive = A._backward(nd, "b", g, x.shape, out, idx, core="naive")
+    np.testing.assert_array_equal(fast, naive)
+    assert fast.sum() == g.sum()
+
+
+@pytest.mark.parametrize("nd", [1, 2, 3])
+def test_a_bad_return_indices_is_named_by_each_rank(nd):
+    name = f"adaptive_max_pool{nd}d"
+    with pytest.raises(TypeError) as info:
+        getattr(poolref, name)(np.zeros((1, *(2,) * nd)), 1, return_indices=1)
+    assert str(info.value).startswith(f"{name}: return_indices must be a bool")

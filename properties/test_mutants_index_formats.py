@@ -71,3 +71,22 @@ def test_an_empty_window_of_a_padded_dilated_pool_round_trips(fmt):
     other = convert_indices(idx, "plane", fmt, shape, **geometry)
     assert (other == -1).all()
     assert (convert_indices(other, fmt, "plane", shape, **geometry) == -1).all()
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"source": "torch"}, "source must be one of plane, nhwc, nhwc_no_batch, "),
+        ({"kernel_size": "2"}, "kernel_size must be an int or a tuple of 2 ints"),
+        ({"stride": 1.5}, "stride must be an int or a tuple of 2 ints"),
+        ({"padding": (1, 1, 1)}, "padding must be a single int or a tuple of 2 ints"),
+        ({"dilation": [1.0]}, "dilation must contain only ints"),
+    ],
+)
+def test_a_bad_window_geometry_is_named(kwargs, message):
+    args = {"source": "plane", "kernel_size": 2, "stride": None, "padding": 0, "dilation": 1}
+    args.update(kwargs)
+    source = args.pop("source")
+    with pytest.raises((TypeError, ValueError)) as info:
+        convert_indices(np.zeros((1, 1, 1, 1), int), source, "window", (1, 1, 2, 2), **args)
+    assert str(info.value).startswith(f"convert_indices: {message}")

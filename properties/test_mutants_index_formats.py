@@ -90,3 +90,13 @@ def test_a_bad_window_geometry_is_named(kwargs, message):
     with pytest.raises((TypeError, ValueError)) as info:
         convert_indices(np.zeros((1, 1, 1, 1), int), source, "window", (1, 1, 2, 2), **args)
     assert str(info.value).startswith(f"convert_indices: {message}")
+
+
+def test_the_first_element_of_a_padded_window_is_not_its_first_tap():
+    """``kernel_size=3, padding=1``: element 0 is tap 1 of window 0 (tap 0 is in the padding)."""
+    got = convert_indices(
+        np.array([[[0, 0]]]), "plane", "window", (1, 1, 2), kernel_size=3, stride=1, padding=1
+    )
+    assert got.tolist() == [[[1, 0]]]
+    back = convert_indices(got, "window", "plane", (1, 1, 2), kernel_size=3, stride=1, padding=1)
+    assert back.tolist() == [[[0, 0]]]

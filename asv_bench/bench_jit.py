@@ -79,3 +79,35 @@ class JitPool(Benchmark):
     @skip_benchmark_if(NO_NUMBA)
     def peakmem_forward_with_indices(self, ndim, config, layout):
         self.pool(self.x, *self.args, return_indices=True)
+
+
+class JitLayer(Benchmark):
+    """``poolref.MaxPool{ndim}d`` on the jit backend: forward (keeping int32 indices), backward."""
+
+    params = [NDIMS, CONFIG_NAMES]
+    param_names = ["ndim", "config"]
+
+    def setup(self, ndim, config):
+        poolref = importlib.import_module("poolref")
+        layer_class = getattr(poolref, f"MaxPool{ndim}d", None)
+        if layer_class is None:  # pragma: no cover - commits before the layers
+            raise NotImplementedError
+        self.layer = layer_class(*pool_args(config))
+        self.x = make_input(input_shape(ndim), "float32")
+        y = self.layer.forward(self.x)  # compiles
+        self.g = make_input(y.shape, "float32", seed=1)
+        self.layer.backward(self.g)
+
+    @skip_benchmark_if(NO_NUMBA)
+    def time_layer_forward(self, ndim, config):
+        self.layer.forward(self.x)
+
+    @skip_benchmark_if(NO_NUMBA)
+    def time_layer_backward(self, ndim, config):
+        self.layer.backward(self.g)
+
+    @skip_benchmark_if(NO_NUMBA)
+    def track_layer_saved_bytes_per_output(self, ndim, config):
+        return self.layer.saved_nbytes / self.g.size
+
+    track_layer_saved_bytes_per_output.unit = "bytes/output"

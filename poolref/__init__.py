@@ -3,7 +3,8 @@
 The functions here call the compiled kernels of :mod:`poolref.jit` when numba
 is installed, else those of :mod:`poolref.fast` (vectorised NumPy); the
 ``POOLREF_BACKEND`` environment variable and :func:`backend` force either
-(docs/jit.md). The ``MaxPool*d`` layers are :mod:`poolref.fast`'s.
+(docs/jit.md), and so do the ``MaxPool*d`` layers (:mod:`poolref.fast`'s
+layers on the NumPy backend).
 :mod:`poolref.im2col` (the classic im2col/col2im algorithm) and
 :mod:`poolref.naive` (the loop oracle) have the same signatures and are
 written independently, so each checks the others.
@@ -25,6 +26,7 @@ array([[[ 1,  6],
 from typing import Any, Final
 
 from . import adaptive, fast, fractional, im2col, naive
+from ._auto_layers import MaxPool1d, MaxPool2d, MaxPool3d
 from ._backend import backend
 from ._backend import public as _public
 from .adaptive import (
@@ -35,7 +37,6 @@ from .adaptive import (
     adaptive_max_pool3d,
     adaptive_max_pool3d_backward,
 )
-from .fast import MaxPool1d, MaxPool2d, MaxPool3d
 from .fractional import (
     fractional_max_pool2d,
     fractional_max_pool2d_backward,

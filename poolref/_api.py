@@ -30,6 +30,11 @@ nor return views of them):
 ``unpool(y, indices, out_spatial) -> out``
     zeros of shape ``(N, C, *out_spatial)`` with ``out[n, c].flat[i] = y[n, c][o]``
     for every output ``o`` whose index ``i`` is not ``-1``.
+``checks_indices() -> bool`` (optional)
+    True when the two scatter cores check that every index is in ``[-1, plane)`` themselves,
+    raising :class:`~poolref._api_checks.IndexRangeError` with the flat position of the first one that is not (the
+    compiled cores do it while they scatter); the wrapper then skips its own range check and
+    reports the error in the same words.
 """
 
 from __future__ import annotations
@@ -42,6 +47,13 @@ import numpy as np
 from numpy.typing import NDArray
 
 from . import _docstrings, _params
+from ._api_checks import (
+    _backward_shapes,
+    _forward_shape,
+    _index_range_error,
+    _never,
+    _scatter,
+)
 from ._params import BACKWARD_DTYPES, FORWARD_DTYPES, PoolParams
 
 # ----------------------------------------------------------------------------
@@ -49,8 +61,13 @@ from ._params import BACKWARD_DTYPES, FORWARD_DTYPES, PoolParams
 # ----------------------------------------------------------------------------
 
 
-def _check_indices(indices, expected_shape, plane_size: int, func: str) -> np.ndarray:
-    """``indices`` must be an int64 array of ``expected_shape`` with values in [-1, plane_size)."""
+def _check_indices(
+    indices, expected_shape, plane_size: int, func: str, check_range: bool = True
+) -> np.ndarray:
+    """``indices`` must be an int64 array of ``expected_shape`` with values in [-1, plane_size).
+
+    ``check_range=False`` leaves the values to a core that checks them while it scatters.
+    """
     if not isinstance(indices, np.ndarray):
         msg = (
             f"{func}: indices must be a numpy.ndarray, got indices of type {type(indices).__name__}"
@@ -71,15 +88,11 @@ def _check_indices(indices, expected_shape, plane_size: int, func: str) -> np.nd
             f"{tuple(expected_shape)}"
         )
         raise ValueError(msg)
-    if indices.size:
+    if check_range and indices.size:
         bad = (indices < -1) | (indices >= plane_size)
         if bad.any():
             where = tuple(int(i) for i in np.argwhere(bad)[0])
-            msg = (
-                f"{func}: indices[{', '.join(map(str, where))}]={int(indices[where])} is out of "
-                f"range; every index must be in [0, {plane_size}) (or -1 for an empty window)"
-            )
-            raise ValueError(msg)
+            raise _index_range_error(indices, where, plane_size, func)
     return np.asarray(indices)
 
 
@@ -144,6 +157,7 @@ class _Cores(NamedTuple):
     backward_from_input: Callable | None
     backward_from_indices: Callable
     unpool: Callable
+    checks_indices: Callable[[], bool] = _never
 
 
 # The bodies of the public functions are module-level functions (the methods of
@@ -157,8 +171,7 @@ def _pool(cores, nd, fname, x, kernel_size, stride, padding, dilation, ceil_mode
     )
     with_indices = _params.check_bool(return_indices, "return_indices", fname)
     x = _params.check_array(x, "x", fname, FORWARD_DTYPES)
-    batched = _params.check_pool_shape(x.shape, nd, "x", fname)
-    _params.check_output_shape(x.shape[-nd:], params, fname)
+    batched = _forward_shape(x.shape, nd, params, fname)
     y, idx = cores.forward(_batched(x, batched), params, with_indices)
     y = _unbatched(y, batched)
     if with_indices:
@@ -197,23 +210,23 @@ def _pool_backward(
         x = np.asarray(x)
     _params.check_allocation(
         math.prod(input_shape) * grad_output.itemsize,
-        f"grad_input for x.shape={tuple(input_shape)}",
+        lambda: f"grad_input for x.shape={tuple(input_shape)}",
         bname,
     )
-    batched = _params.check_pool_shape(input_shape, nd, "x", bname)
-    out_spatial = _params.check_output_shape(tuple(input_shape[-nd:]), params, bname)
-    expected = (*input_shape[:-nd], *out_spatial)
-    if grad_output.shape != expected:
-        msg = (
-            f"{bname}: grad_output.shape={grad_output.shape} does not match the "
-            f"forward's output shape {expected} for x.shape={tuple(input_shape)}"
-        )
-        raise ValueError(msg)
+    batched, expected = _backward_shapes(input_shape, grad_output.shape, nd, params, bname)
     g = _batched(grad_output, batched)
     if indices is not None:
-        indices = _check_indices(indices, expected, math.prod(input_shape[-nd:]), bname)
-        grad = cores.backward_from_indices(
-            g, _batched(indices, batched), _batched(tuple(input_shape), batched), params
+        plane, own = math.prod(input_shape[-nd:]), cores.checks_indices()
+        indices = _check_indices(indices, expected, plane, bname, check_range=not own)
+        grad = _scatter(
+            cores.backward_from_indices,
+            indices,
+            plane,
+            bname,
+            g,
+            _batched(indices, batched),
+            _batched(tuple(input_shape), batched),
+            params,
         )
     elif cores.backward_from_input is not None:
         grad = cores.backward_from_input(g, _batched(x, batched), params)
@@ -232,11 +245,13 @@ def _unpool(cores, nd, uname, y, indices, kernel_size, stride, padding, output_s
     planes = math.prod(y.shape[:-nd])
     _params.check_allocation(
         planes * math.prod(out_spatial) * y.itemsize,
-        f"the output for output_size={out_spatial}",
+        lambda: f"the output for output_size={out_spatial}",
         uname,
     )
-    indices = _check_indices(indices, y.shape, math.prod(out_spatial), uname)
-    out = cores.unpool(_batched(y, batched), _batched(indices, batched), out_spatial)
+    plane, own = math.prod(out_spatial), cores.checks_indices()
+    indices = _check_indices(indices, y.shape, plane, uname, check_range=not own)
+    yb, ib = _batched(y, batched), _batched(indices, batched)
+    out = _scatter(cores.unpool, indices, plane, uname, yb, ib, out_spatial)
     return _unbatched(out, batched)
 
 
@@ -470,13 +485,15 @@ def build(
     backward_from_indices: Callable,
     unpool: Callable,
     backward_from_input: Callable | None = None,
+    checks_indices: Callable[[], bool] = _never,
 ) -> Implementation:  # pragma: no mutate block
     """Wrap one implementation's core functions (see the module docstring) into the public nine.
 
     ``impl`` names the implementation in :func:`repr` (e.g. ``"vectorised"``).
     """
     functions = Implementation(
-        module, _Cores(forward, backward_from_input, backward_from_indices, unpool)
+        module,
+        _Cores(forward, backward_from_input, backward_from_indices, unpool, checks_indices),
     )
     functions.module = f"{module} ({impl})"
     return functions

@@ -35,6 +35,26 @@ _THREADS: contextvars.ContextVar[int | None] = contextvars.ContextVar(
     "poolref_threads", default=None
 )
 _NUMBA: list[bool] = []  # [whether numba can be imported], filled on first use
+_JIT_CORES: list = []  # [poolref._jit_cores], filled on first use
+
+
+def _getenv(name: str) -> str | None:
+    """``os.environ.get(name)``, read on every call without encoding ``name`` every time.
+
+    Every pooling call reads ``POOLREF_BACKEND`` and ``NUMBA_NUM_THREADS``; ``os.environ.get``
+    encodes the key first, which cost as much as a small kernel.
+    """
+    data = getattr(os.environ, "_data", None)  # CPython's mapping of encoded keys and values
+    if data is None:  # pragma: no cover - another Python
+        return os.environ.get(name)
+    key = _KEYS.get(name)
+    if key is None:
+        key = _KEYS[name] = os.environ.encodekey(name)  # type: ignore[attr-defined]
+    value = data.get(key)
+    return None if value is None else os.environ.decodevalue(value)  # type: ignore[attr-defined]
+
+
+_KEYS: dict[str, object] = {}  # name -> its encoded key in os.environ._data
 
 
 def _check_name(name, where: str) -> str:
@@ -73,7 +93,8 @@ def requested() -> str:
     """The backend asked for: :func:`backend`'s, else ``POOLREF_BACKEND``, else ``"auto"``."""
     choice = _CHOICE.get()
     if choice is None:
-        choice = _check_name(os.environ.get("POOLREF_BACKEND", "auto"), "POOLREF_BACKEND")
+        value = _getenv("POOLREF_BACKEND")
+        choice = _check_name("auto" if value is None else value, "POOLREF_BACKEND")
     return choice
 
 
@@ -107,7 +128,7 @@ def threads() -> int:
     n = _THREADS.get()
     if n is not None:
         return n
-    env = os.environ.get("NUMBA_NUM_THREADS")
+    env = _getenv("NUMBA_NUM_THREADS")
     return int(env) if env else 1
 
 
@@ -161,7 +182,9 @@ def backend(name: str = "auto", threads: int | None = None) -> Iterator[None]:
 
 
 def _jit_cores():
-    return importlib.import_module("poolref._jit_cores")
+    if not _JIT_CORES:
+        _JIT_CORES.append(importlib.import_module("poolref._jit_cores"))
+    return _JIT_CORES[0]
 
 
 def _forward(x, params, with_indices):
@@ -188,6 +211,10 @@ def _unpool(y, indices, out_spatial):
     return _fast_kernels._unpool(y, indices, out_spatial)
 
 
+def _checks_indices() -> bool:
+    return active() == "jit"
+
+
 #: The public functions of ``poolref`` (the top-level package): the active backend's cores.
 public = _api.build(
     "poolref",
@@ -196,4 +223,5 @@ public = _api.build(
     backward_from_input=_backward_from_input,
     backward_from_indices=_backward_from_indices,
     unpool=_unpool,
+    checks_indices=_checks_indices,
 )

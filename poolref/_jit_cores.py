@@ -13,11 +13,12 @@ from __future__ import annotations
 import contextlib
 import functools
 import math
+from typing import NamedTuple
 
 import numba
 import numpy as np
 
-from . import _backend, _fast_kernels, _params
+from . import _api_checks, _backend, _fast_kernels, _params
 from . import _jit_kernels as kernels
 
 #: dtypes the kernels compile for; every other accepted dtype takes poolref.fast's cores
@@ -26,24 +27,22 @@ JIT_DTYPES = frozenset(
 )
 
 
+#: per rank: the axes that view ``(N, C, *S)`` as ``(N, *S, C)``
+_TO_LAST = {ndim: (0, *range(2, ndim), 1) for ndim in (3, 4, 5)}
+
+
 def _channels_last(a: np.ndarray) -> bool:
     """True for ``(N, C, *S)`` arrays over C-contiguous ``(N, *S, C)`` memory, with ``C > 1``."""
     if a.flags.c_contiguous or a.shape[1] < 2:
         return False
-    return np.moveaxis(a, 1, -1).flags.c_contiguous
+    return a.transpose(_TO_LAST[a.ndim]).flags.c_contiguous
 
 
-def _empty(shape: tuple, dtype, channels_last: bool, fill=None) -> np.ndarray:
-    """A new ``(N, C, *S)`` array, over channels-last memory if asked (``fill``: zeros)."""
-    make = np.empty if fill is None else np.zeros
+def _empty(shape: tuple, dtype, channels_last: bool) -> np.ndarray:
+    """A new uninitialised ``(N, C, *S)`` array, over channels-last memory if asked."""
     if not channels_last:
-        return make(shape, dtype=dtype)
-    return np.moveaxis(make((shape[0], *shape[2:], shape[1]), dtype=dtype), -1, 1)
-
-
-def _five(a: np.ndarray) -> np.ndarray:
-    """The ``(N, C, D, H, W)`` view of an ``(N, C, *S)`` array (unit axes in front of ``S``)."""
-    return a.reshape(a.shape[:2] + (1,) * (5 - a.ndim) + a.shape[2:])
+        return np.empty(shape, dtype=dtype)
+    return np.moveaxis(np.empty((shape[0], *shape[2:], shape[1]), dtype=dtype), -1, 1)
 
 
 def _planes(a: np.ndarray) -> np.ndarray:
@@ -52,11 +51,13 @@ def _planes(a: np.ndarray) -> np.ndarray:
 
 
 @functools.lru_cache(maxsize=256)
-def _geometry(params) -> np.ndarray:
-    """:func:`poolref._jit_kernels.geometry`, once per parameter set (a read-only table)."""
-    table = kernels.geometry(params, params.nd)
-    table.flags.writeable = False
-    return table
+def _geometry(params, width: int, n_out: int) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`~poolref._jit_kernels.geometry` and :func:`~poolref._jit_kernels.taps`, once per
+    parameter set and input width (read-only tables; the tap table has ``kernel_size`` rows)."""
+    geo = kernels.geometry(params, params.nd)
+    taps = kernels.taps(geo, width, n_out)
+    geo.flags.writeable = taps.flags.writeable = False
+    return geo, taps
 
 
 @functools.lru_cache(maxsize=16)
@@ -78,13 +79,12 @@ def _threads(n: int):
         numba.set_num_threads(before)
 
 
-def _run(name: str, *args) -> None:
+def _run(name: str, *args):
     """Call kernel ``name``'s serial driver, or its parallel one when more threads are asked for."""
     serial, parallel = kernels.DRIVERS[name]
     n = _backend.threads()
     if n <= 1:
-        serial(*args)
-        return
+        return serial(*args)
     limit = numba.config.NUMBA_NUM_THREADS  # type: ignore[attr-defined]
     if n > limit:
         msg = (
@@ -93,52 +93,114 @@ def _run(name: str, *args) -> None:
         )
         raise ValueError(msg)
     with _threads(n):
-        parallel(*args)
+        return parallel(*args)
 
 
-def _forward(x, params, with_indices):
+class _Plan(NamedTuple):
+    """What a forward call needs besides its arrays, once per shape, dtype, parameters, layout."""
+
+    out_shape: tuple  # (N, C, *O)
+    alloc_shape: tuple  # the outputs' memory: (N, C, *O), or (N, *O, C) for channels-last
+    x5: tuple  # the kernel's view of x: (N, C, D, H, W), or (N, D, H, W, C)
+    y5: tuple  # the kernel's view of the outputs, likewise
+    to_last: tuple  # the axes that view (N, C, *S) as (N, *S, C)
+    from_last: tuple  # the axes that view (N, *O, C) as (N, C, *O)
+    geo: np.ndarray
+    taps: np.ndarray
+    low: np.ndarray
+
+
+def _unit_axes(shape: tuple, last: bool) -> tuple:
+    """``(N, C, *S)`` as five dimensions, unit axes in front of ``S`` (channels last if asked)."""
+    spatial = (1,) * (5 - len(shape)) + tuple(shape[2:])
+    return (shape[0], *spatial, shape[1]) if last else (shape[0], shape[1], *spatial)
+
+
+@functools.lru_cache(maxsize=512)
+def _forward_plan(shape: tuple, dtype, params, last: bool) -> _Plan:
+    out_shape = (*shape[:2], *_params.output_shape(shape[2:], params))
+    geo, taps = _geometry(params, shape[-1], out_shape[-1])
+    nd = len(shape) - 2
+    to_last = _TO_LAST[len(shape)]
+    alloc = tuple(out_shape[i] for i in to_last) if last else out_shape
+    from_last = (0, nd + 1, *range(1, nd + 1))
+    x5, y5 = _unit_axes(shape, last), _unit_axes(out_shape, last)
+    return _Plan(out_shape, alloc, x5, y5, to_last, from_last, geo, taps, _lowest(dtype))
+
+
+#: the indices argument of a forward without indices (empty: nothing is ever written to it;
+#: writeable, because the kernels are typed for writing indices)
+_NO_INDICES = np.empty((0,) * 5, dtype=np.int64)
+
+
+def _forward(x, params, with_indices, index_dtype=np.int64):
+    """The forward core; ``index_dtype`` int32 is for the layers (planes under 2**31 elements)."""
     x = np.asarray(x)
     if x.dtype not in JIT_DTYPES:
         return _fast_kernels._forward(x, params, with_indices)
-    out_shape = (*x.shape[:2], *_params.output_shape(x.shape[2:], params))
-    geo = _geometry(params)
-    low = _lowest(x.dtype)
     last = _channels_last(x)
-    y = _empty(out_shape, x.dtype, last)
-    idx = _empty(out_shape, np.int64, last) if with_indices else np.empty((0,) * 5, np.int64)
-    if last:
-        # the kernel takes the C-contiguous (N, D, H, W, C) memory itself
-        x5, y5 = np.moveaxis(_five(x), 1, -1), np.moveaxis(_five(y), 1, -1)
-        i5 = np.moveaxis(_five(idx), 1, -1) if with_indices else idx
-        _run("forward_rows", x5, y5, i5, geo, low, with_indices)
-    else:
-        _run("forward_planes", _five(x), _five(y), _five(idx), geo, low, with_indices)
-    return y, (idx if with_indices else None)
+    plan = _forward_plan(x.shape, x.dtype, params, last)
+    y = np.empty(plan.alloc_shape, dtype=x.dtype)
+    idx = np.empty(plan.alloc_shape, dtype=index_dtype) if with_indices else _NO_INDICES
+    i5 = idx.reshape(plan.y5) if with_indices else idx
+    args = (y.reshape(plan.y5), i5, plan.geo, plan.taps, plan.low, with_indices)
+    if not last:
+        _run("forward_planes", x.reshape(plan.x5), *args)
+        return y, (idx if with_indices else None)
+    # the kernel takes the C-contiguous (N, *S, C) memory itself; the outputs are viewed back
+    _run("forward_rows", x.transpose(plan.to_last).reshape(plan.x5), *args)
+    back = plan.from_last
+    return y.transpose(back), (idx.transpose(back) if with_indices else None)
 
 
 def _backward_from_input(grad_output, x, params):
     grad_output, x = np.asarray(grad_output), np.asarray(x)
     if x.dtype not in JIT_DTYPES:
         return _fast_kernels._backward_from_input(grad_output, x, params)
-    geo = _geometry(params)
-    grad = _empty(x.shape, x.dtype, _channels_last(grad_output), fill=0)
-    _run("backward_planes", _five(grad_output), _five(x), _planes(grad), geo, _lowest(x.dtype))
+    geo, taps = _geometry(params, x.shape[-1], grad_output.shape[-1])
+    grad = _empty(x.shape, x.dtype, _channels_last(grad_output))
+    g5, x5 = (
+        grad_output.reshape(_unit_axes(grad_output.shape, False)),
+        x.reshape(_unit_axes(x.shape, False)),
+    )
+    _run("backward_planes", g5, x5, _planes(grad), geo, taps, _lowest(x.dtype))
     return grad
+
+
+def _check_range(indices: np.ndarray, plane: int) -> None:
+    """:class:`~poolref._api_checks.IndexRangeError` for the first index outside ``[-1, plane)`` (NumPy)."""
+    bad = np.flatnonzero((indices < -1) | (indices >= plane))
+    if bad.size:
+        raise _api_checks.IndexRangeError(int(bad[0]))
+
+
+def _scatter(values, indices, out, add: bool) -> None:
+    """Scatter into ``out`` by plane (the kernel zeroes it), raising for an index out of range."""
+    bad = _run("scatter_planes", _planes(values), _planes(indices), _planes(out), add)
+    if bad >= 0:
+        raise _api_checks.IndexRangeError(int(bad))
 
 
 def _backward_from_indices(grad_output, indices, input_shape, params):
     grad_output = np.asarray(grad_output)
-    if grad_output.dtype not in JIT_DTYPES:
+    if grad_output.dtype not in JIT_DTYPES:  # the NumPy core does not check the range
+        _check_range(indices, math.prod(input_shape[2:]))
         return _fast_kernels._backward_from_indices(grad_output, indices, input_shape, params)
-    grad = _empty(tuple(input_shape), grad_output.dtype, _channels_last(grad_output), fill=0)
-    _run("scatter_planes", _planes(grad_output), _planes(indices), _planes(grad), True)
+    grad = _empty(tuple(input_shape), grad_output.dtype, _channels_last(grad_output))
+    _scatter(grad_output, indices, grad, True)
     return grad
 
 
 def _unpool(y, indices, out_spatial):
     y = np.asarray(y)
     if y.dtype not in JIT_DTYPES:
+        _check_range(indices, math.prod(out_spatial))
         return _fast_kernels._unpool(y, indices, out_spatial)
-    out = _empty((*y.shape[:2], *out_spatial), y.dtype, _channels_last(y), fill=0)
-    _run("scatter_planes", _planes(y), _planes(indices), _planes(out), False)
+    out = _empty((*y.shape[:2], *out_spatial), y.dtype, _channels_last(y))
+    _scatter(y, indices, out, False)
     return out
+
+
+def _checks_indices() -> bool:
+    """The scatter cores above check the index range themselves."""
+    return True

@@ -78,6 +78,8 @@ class PoolParams:
 
 def _is_int(value) -> bool:
     """True for Python and NumPy integers, False for bool (which is an int)."""
+    if type(value) is int:  # the common case, without the slower abstract-class check
+        return True
     return isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_))
 
 
@@ -267,7 +269,7 @@ def check_array(x, name: str, func: str, dtypes: tuple[np.dtype, ...]) -> np.nda
     return np.asarray(x)
 
 
-def machine_bytes() -> int:
+def _machine_bytes() -> int:
     """This machine's physical memory in bytes (2**63 - 1 where the OS does not say)."""
     try:
         return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
@@ -275,17 +277,23 @@ def machine_bytes() -> int:
         return INT64_MAX
 
 
-def check_allocation(nbytes: int, what: str, func: str) -> None:
+#: once per process (cached by wrapping: mutmut mutates undecorated functions only)
+machine_bytes = lru_cache(maxsize=1)(_machine_bytes)
+
+
+def check_allocation(nbytes: int, what, func: str) -> None:
     """``ValueError`` naming ``what`` when ``nbytes`` exceed the machine's physical memory.
 
     Called before an array is allocated whose size comes from the arguments rather
     than from an existing array, so the call fails at once with the size it needs
     instead of a ``MemoryError`` (or a NumPy dimension error) from deep inside.
+    ``what`` is the text, or a function that makes it (only called for the error).
     """
     available = machine_bytes()
     if nbytes > available:
+        text = what() if callable(what) else what
         msg = (
-            f"{func}: {what} would need {nbytes:,} bytes ({nbytes / 2**30:,.1f} GiB), "
+            f"{func}: {text} would need {nbytes:,} bytes ({nbytes / 2**30:,.1f} GiB), "
             f"more than this machine's memory ({available / 2**30:,.1f} GiB)"
         )
         raise ValueError(msg)

@@ -154,9 +154,17 @@ class _MaxPoolNd:
         batched = _params.check_pool_shape(x.shape, self.nd, "x", fname)
         out_spatial = _params.check_output_shape(x.shape[-self.nd :], self.params, fname)
         xb = x if batched else x[np.newaxis]
-        y, codes = _max_and_codes(xb, self.params, out_spatial)
-        self._saved = (codes, xb.shape, x.dtype, batched)
+        y, saved = self._pool_and_save(xb, out_spatial)
+        self._saved = (saved, xb.shape, x.dtype, batched)
         return y if batched else y[0]
+
+    def _pool_and_save(self, xb: NDArray[Any], out_spatial: tuple[int, ...]):
+        """The batched forward and what backward needs per output (here: the tap codes)."""
+        return _max_and_codes(xb, self.params, out_spatial)
+
+    def _backward_saved(self, gb: NDArray[Any], saved, input_shape: tuple[int, ...]):
+        """The batched backward from what :meth:`_pool_and_save` kept."""
+        return _backward_from_codes(gb, saved, input_shape, self.params)
 
     def backward(self, grad_output: NDArray[Any]) -> NDArray[Any]:
         """Gradient with respect to the last ``forward``'s input.
@@ -201,7 +209,7 @@ class _MaxPoolNd:
             expected = codes.shape if batched else codes.shape[1:]
             msg = f"{fname}: grad_output.shape={grad_output.shape} does not match the output shape {expected}"
             raise ValueError(msg)
-        grad = _backward_from_codes(gb, codes, input_shape, self.params)
+        grad = self._backward_saved(gb, codes, input_shape)
         return grad if batched else grad[0]
 
 

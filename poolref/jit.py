@@ -5,15 +5,18 @@ excepted: numba has no native float16 arithmetic, so float16 arrays take :mod:`p
 NumPy kernels). ``poolref.max_pool*d`` use them automatically when numba can be imported; see
 :func:`poolref.backend` for the switch and the thread count.
 
-How it works. Argument checks are the shared ones (:mod:`poolref._params`, once per call); then
-one compiled loop nest visits every window once and, per window, only its valid taps (padding is
-never read): the first valid tap starts the running maximum and a later tap takes over where it
-is strictly greater or NaN, which is PyTorch's rule. 1-D and 2-D inputs are pooled as 3-D with
-unit axes (views). An input over C-contiguous ``(N, H, W, C)`` memory seen as ``(N, C, H, W)``
-(what ``x.transpose(0, 3, 1, 2)`` gives) runs a channels-last loop order without a copy and
+How it works. Argument checks are the shared ones (:mod:`poolref._params`, once per call, cached
+per shape); then one compiled loop nest per call: for each output row it folds whole input rows
+into the row of running maxima one kernel tap at a time, reading only the valid taps (padding
+is never read), with a branch-free select that the compiler vectorises: a tap takes over where
+it is strictly greater or NaN, and the first valid tap always starts a window, which is
+PyTorch's rule. 1-D and 2-D inputs are pooled as 3-D with unit axes (views). An input over
+C-contiguous ``(N, H, W, C)`` memory seen as ``(N, C, H, W)`` (what ``x.transpose(0, 3, 1, 2)``
+gives) runs a channels-last loop order (whole channel vectors per tap) without a copy and
 returns channels-last outputs; any other layout is read through its strides. The backward and
-unpool scatter by index over ``(N, C, plane)`` views. Kernels compile on their first use per
-dtype and layout and are cached on disk (numba's ``cache=True``): nothing compiles at import.
+unpool scatter by index over ``(N, C, plane)`` views and check each index's range as they go.
+Kernels compile on their first use per dtype and layout and are cached on disk (numba's
+``cache=True``): nothing compiles at import.
 
 Importing this module imports numba (``import poolref`` does not); without numba it raises
 ``ImportError``.
@@ -55,6 +58,7 @@ _public = _api.build(
     backward_from_input=_jit_cores._backward_from_input,
     backward_from_indices=_jit_cores._backward_from_indices,
     unpool=_jit_cores._unpool,
+    checks_indices=_jit_cores._checks_indices,
 )
 max_pool1d: Final = _public.max_pool1d
 max_pool2d: Final = _public.max_pool2d

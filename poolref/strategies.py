@@ -42,6 +42,7 @@ from numpy.typing import DTypeLike
 
 from . import _strategy_args as _args
 from ._adaptive_strategies import AdaptiveCase, adaptive_cases
+from ._fractional_strategies import FractionalCase, fractional_cases
 from ._strategy_args import DOMAINS, PROFILES, profiles_for
 from .arrays import (
     LAYOUTS,
@@ -57,12 +58,14 @@ __all__ = [
     "AdaptiveCase",
     "LAYOUTS",
     "DOMAINS",
+    "FractionalCase",
     "PROFILES",
     "PoolCase",
     "adaptive_cases",
     "array_source",
     "distinct_grid",
     "dtypes",
+    "fractional_cases",
     "layout_name",
     "pool_cases",
     "pool_params",

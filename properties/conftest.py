@@ -85,9 +85,12 @@ if os.environ.get("POOLREF_PROFILE") == "mutation":
         inherit full caches: a call answered from them never reaches the mutated function (e.g.
         ``_params._normalize``), and its mutants survived tests that make exactly that call.
         """
-        from poolref import _fast_geometry, _params
+        from poolref import _api_checks, _fast_geometry, _params
 
         _params._normalize_cached.cache_clear()
         _params.output_shape.cache_clear()
+        _params.machine_bytes.cache_clear()
+        _api_checks._forward_shape.cache_clear()
+        _api_checks._backward_shapes.cache_clear()
         _fast_geometry._geometry.entries.clear()
         _fast_geometry._axis_passes.entries.clear()

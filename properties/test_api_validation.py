@@ -16,10 +16,19 @@ import re
 import numpy as np
 import pytest
 
-from poolref import _api, _params, fast, im2col, naive
+import poolref
+from poolref import _api, _api_checks, _params, fast, im2col, naive
 from poolref._params import PoolParams
 
-IMPLS = pytest.mark.parametrize("impl", [fast, im2col, naive], ids=lambda m: m.__name__)
+try:  # the compiled cores check index ranges themselves (checks_indices): the same words
+    from poolref import jit
+except ImportError:
+    jit = None
+IMPLS = pytest.mark.parametrize(
+    "impl",
+    [fast, im2col, naive, poolref] + ([jit] if jit is not None else []),
+    ids=lambda m: m.__name__,
+)
 
 X1 = np.zeros((1, 1, 6))
 G1 = np.zeros((1, 1, 3))  # max_pool1d(X1, 2)'s output shape
@@ -264,3 +273,99 @@ def test_unpool_refuses_an_output_larger_than_memory_before_allocating_it(impl):
     indices = np.zeros(y.shape, dtype=np.int64)
     with pytest.raises(ValueError, match=r"^max_unpool2d: .* would need [0-9,]+ bytes"):
         impl.max_unpool2d(y, indices, k)
+
+
+# ---------------------------------------------------------------------------- cores that check indices
+
+
+def _own_range_checks(seen, position, *, checks=True):
+    """naive's forward, and scatter cores that report ``position`` as the first bad index."""
+
+    def backward_from_indices(grad_output, indices, input_shape, params):
+        seen.append(("backward", indices.shape))
+        raise _api_checks.IndexRangeError(position)
+
+    def unpool(y, indices, out_spatial):
+        seen.append(("unpool", indices.shape))
+        raise _api_checks.IndexRangeError(position)
+
+    return _api.build(
+        "own",
+        "own",
+        forward=naive._forward,
+        backward_from_indices=backward_from_indices,
+        unpool=unpool,
+        checks_indices=lambda: checks,
+    )
+
+
+BAD = np.array([[[0, 99, 3], [1, 7, 2]]], dtype=np.int64)  # 99 first in row-major order; 7 at 4
+
+
+@pytest.mark.parametrize("batched", [True, False])
+def test_a_core_that_checks_the_range_gets_the_indices_unchecked_and_its_error_worded_as_usual(
+    batched,
+):
+    seen = []
+    impl = _own_range_checks(seen, 4)
+    indices, shape = (BAD, (1, 2, 6)) if batched else (BAD[0], (2, 6))
+    where = "0, 1, 1" if batched else "1, 1"
+    text = (
+        f"max_pool1d_backward: indices[{where}]=7 is out of range; every index must be in "
+        "[0, 6) (or -1 for an empty window)"
+    )
+    with _raises(ValueError, text):
+        impl.max_pool1d_backward(np.zeros(indices.shape), shape, 2, indices=indices)
+    with _raises(ValueError, text.replace("max_pool1d_backward", "max_unpool1d")):
+        impl.max_unpool1d(np.zeros(indices.shape), indices, 2)
+    assert seen == [("backward", (1, 2, 3)), ("unpool", (1, 2, 3))]  # batched views reach it
+
+
+def test_a_core_that_does_not_check_the_range_never_sees_a_bad_index():
+    seen = []
+    impl = _own_range_checks(seen, 4, checks=False)
+    text = "indices[0, 0, 1]=99 is out of range"
+    with _raises(
+        ValueError,
+        f"max_pool1d_backward: {text}; every index must be in [0, 6) (or -1 for an empty window)",
+    ):
+        impl.max_pool1d_backward(np.zeros((1, 2, 3)), (1, 2, 6), 2, indices=BAD)
+    with _raises(
+        ValueError,
+        f"max_unpool1d: {text}; every index must be in [0, 6) (or -1 for an empty window)",
+    ):
+        impl.max_unpool1d(np.zeros((1, 2, 3)), BAD, 2)
+    assert seen == []
+
+
+def test_the_allocation_text_is_made_only_for_the_error(monkeypatch):
+    calls = []
+
+    def text():
+        calls.append(1)
+        return "the thing"
+
+    _params.check_allocation(10, text, "f")
+    assert calls == []
+    monkeypatch.setattr(_params, "machine_bytes", lambda: 9)
+    with _raises(
+        ValueError,
+        "f: the thing would need 10 bytes (0.0 GiB), more than this machine's memory (0.0 GiB)",
+    ):
+        _params.check_allocation(10, text, "f")
+    with pytest.raises(ValueError, match=r"^f: plain text would need 10 bytes "):
+        _params.check_allocation(10, "plain text", "f")
+
+
+def test_a_core_reports_the_position_of_the_bad_index():
+    exc = _api_checks.IndexRangeError(7)
+    assert exc.position == 7 and exc.args == (7,) and str(exc) == "7"
+
+
+def test_the_automatic_backend_checks_indices_where_jit_runs(monkeypatch):
+    from poolref import _backend
+
+    monkeypatch.setattr(_backend, "active", lambda: "jit")
+    assert _backend._checks_indices() is True
+    monkeypatch.setattr(_backend, "active", lambda: "numpy")
+    assert _backend._checks_indices() is False

@@ -229,6 +229,14 @@ def test_inputs_are_seeded_read_only_and_sized_for_the_suite():
     assert common.make_input((50,), "uint8").std() > 0
 
 
+def test_compare_torch_adaptive_rows_come_with_the_flag(capsys):
+    pytest.importorskip("torch")
+    assert compare_torch.main(["--quick", "--configs", "tiny", "--impl", "fast", "--adaptive"]) == 0
+    out = capsys.readouterr().out
+    assert "## Adaptive max pooling" in out
+    assert out.count("| equal |") >= 4, out  # every adaptive row checked against torch
+
+
 def test_compare_torch_quick_prints_the_tables(capsys):
     assert (
         compare_torch.main(["--quick", "--configs", "tiny,1d", "--impl", "fast,im2col,naive"]) == 0

@@ -179,3 +179,16 @@ def test_import_poolref_does_not_import_numba():
 def test_unknown_attribute_is_an_attribute_error():
     with pytest.raises(AttributeError, match="module 'poolref' has no attribute 'nope'"):
         poolref.nope
+
+
+def test_the_environment_is_read_on_every_call_and_an_empty_value_is_not_auto(monkeypatch):
+    assert _backend._getenv("POOLREF_TEST_UNSET_VARIABLE") is None
+    monkeypatch.setenv("POOLREF_BACKEND", "numpy")
+    assert _backend.requested() == "numpy"
+    monkeypatch.setenv("POOLREF_BACKEND", "jit")
+    assert _backend.requested() == "jit"  # a change is seen at once
+    monkeypatch.setenv("POOLREF_BACKEND", "")
+    with pytest.raises(ValueError, match=r"^POOLREF_BACKEND='' is not a backend"):
+        _backend.requested()
+    monkeypatch.setenv("NUMBA_NUM_THREADS", "2")
+    assert _backend.threads() == 2 and _backend._getenv("NUMBA_NUM_THREADS") == "2"

@@ -35,12 +35,11 @@ def test_asking_for_jit_without_numba_says_how_to_install_it(monkeypatch):
 def test_poolref_jit_is_the_module_imported_on_first_access():
     # poolref.__getattr__ itself: once poolref.jit is imported, the package attribute is set
     # and attribute access no longer reaches it
-    try:
-        module = poolref.__getattr__("jit")
-    except ImportError:
-        assert not _backend.numba_available()
-    else:
-        assert module is importlib.import_module("poolref.jit")
+    if not _backend.numba_available():  # poolref.jit's own clear message
+        with pytest.raises(ImportError, match=r"^poolref: the 'jit' backend needs numba"):
+            poolref.__getattr__("jit")
+        return
+    assert poolref.__getattr__("jit") is importlib.import_module("poolref.jit")
 
 
 def test_any_other_missing_attribute_is_an_attribute_error():

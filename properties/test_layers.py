@@ -1,4 +1,5 @@
-"""The fast layer classes agree with the functional API they stand for."""
+"""The layer classes (``poolref.fast``'s and ``poolref``'s, on the active backend) agree with
+the functional API they stand for."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
+import poolref
 from poolref import fast
 from poolref import strategies as ps
 
@@ -16,8 +18,17 @@ FLOATS = ("float64", "float32", "float16")
 SMALL = {"max_elements": 128}
 
 
-def _layer(case):
-    return getattr(fast, f"MaxPool{case.nd}d")(**case.kwargs())
+#: poolref.MaxPool*d run the compiled kernels when numba is installed (the jit backend); without
+#: numba they are fast's layers (properties/test_auto_layers.py), so they are not run twice
+OWNERS = pytest.mark.parametrize(
+    "owner",
+    [fast, poolref] if poolref._backend.numba_available() else [fast],
+    ids=lambda m: m.__name__,
+)
+
+
+def _layer(case, owner=fast):
+    return getattr(owner, f"MaxPool{case.nd}d")(**case.kwargs())
 
 
 def _grad_outputs(y, *, integers):
@@ -31,24 +42,27 @@ def _grad_outputs(y, *, integers):
     return hnp.arrays(y.dtype, y.shape, elements=elements, fill=st.nothing())
 
 
+@OWNERS
 @given(case=ps.pool_cases(**SMALL))
-def test_layer_forward_equals_functional_forward(case):
-    y = _layer(case).forward(case.x)
+def test_layer_forward_equals_functional_forward(owner, case):
+    y = _layer(case, owner).forward(case.x)
     pa.assert_pool_equal(y, pa.pool(fast, case), case=case, name="layer.forward(x)")
 
 
+@OWNERS
 @given(case=ps.pool_cases(dtypes=FLOATS, **SMALL), data=st.data())
-def test_layer_backward_equals_functional_backward_exactly_on_integer_gradients(case, data):
-    layer = _layer(case)
+def test_layer_backward_equals_functional_backward_exactly_on_integer_gradients(owner, case, data):
+    layer = _layer(case, owner)
     y = layer.forward(case.x)
     g = data.draw(_grad_outputs(y, integers=True), label="grad_output")
     expected = pa.backward(fast, case.nd)(g, case.x, **case.kwargs())
     pa.assert_pool_equal(layer.backward(g), expected, case=case, name="layer.backward(g)")
 
 
+@OWNERS
 @given(case=ps.pool_cases(dtypes=FLOATS, **SMALL), data=st.data())
-def test_layer_backward_equals_functional_backward_to_rounding(case, data):
-    layer = _layer(case)
+def test_layer_backward_equals_functional_backward_to_rounding(owner, case, data):
+    layer = _layer(case, owner)
     y = layer.forward(case.x)
     g = data.draw(_grad_outputs(y, integers=False), label="grad_output")
     expected = pa.backward(fast, case.nd)(g, case.x, **case.kwargs())
@@ -59,9 +73,10 @@ def test_layer_backward_equals_functional_backward_to_rounding(case, data):
     )
 
 
+@OWNERS
 @given(case=ps.pool_cases(dtypes=FLOATS, **SMALL), data=st.data())
-def test_layer_backward_uses_the_latest_forward(case, data):
-    layer = _layer(case)
+def test_layer_backward_uses_the_latest_forward(owner, case, data):
+    layer = _layer(case, owner)
     other = data.draw(
         hnp.arrays(
             case.x.dtype,

@@ -106,9 +106,10 @@ def _add_target(verify: argparse.ArgumentParser) -> None:
     )
     verify.add_argument(
         "--op",
-        choices=("max_pool", "adaptive"),
+        choices=("max_pool", "adaptive", "fractional"),
         default="max_pool",
-        help="which operation TARGET computes (default max_pool; adaptive: f(x, output_size))",
+        help="which operation TARGET computes (default max_pool; adaptive: f(x, output_size); "
+        "fractional: f(x, kernel_size, output_size, random_samples))",
     )
     verify.add_argument(
         "--list",

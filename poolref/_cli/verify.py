@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
 def verify_target(args: argparse.Namespace) -> int:
     """Check TARGET: in a worker process (the default) or, with ``--in-process``, in this one."""
-    if getattr(args, "op", "max_pool") == "adaptive":
+    if getattr(args, "op", "max_pool") in ("adaptive", "fractional"):
         from .adaptive import verify_adaptive
 
         return verify_adaptive(args)

@@ -44,7 +44,7 @@ import importlib.util
 from collections.abc import Callable
 
 from ..testing import Candidate
-from ._adaptive import torch_adaptive
+from ._adaptive import keras_adaptive, paddle_adaptive, torch_adaptive, torch_fractional
 from ._common import PYTORCH, AdapterUnavailable
 from ._jax import JAX, jax
 from ._keras import keras
@@ -54,6 +54,7 @@ from ._mygrad import MYGRAD, mygrad
 from ._onnx import ONNXRUNTIME, onnx_reference, onnxruntime
 from ._paddle import paddle
 from ._tensorflow import TENSORFLOW, tensorflow, tensorflow_argmax
+from ._tf_fractional import tensorflow_fractional
 from ._tinygrad import tinygrad
 from ._torch import torch, torch_compile
 
@@ -70,6 +71,7 @@ __all__ = [
     "importable",
     "jax",
     "keras",
+    "keras_adaptive",
     "layer",
     "mlx",
     "mygrad",
@@ -78,13 +80,16 @@ __all__ = [
     "onnx_reference",
     "onnxruntime",
     "paddle",
+    "paddle_adaptive",
     "poolref_module",
     "tensorflow",
     "tensorflow_argmax",
+    "tensorflow_fractional",
     "tinygrad",
     "torch",
     "torch_compile",
     "torch_adaptive",
+    "torch_fractional",
 ]
 
 #: Adapter name -> (factory, one-line description).

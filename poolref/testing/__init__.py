@@ -1,6 +1,8 @@
 """Check anyone's max pooling against poolref, and find the smallest input where it is wrong.
 
-The one public entry point is :func:`check_max_pool`::
+The main entry point is :func:`check_max_pool` (adaptive and fractional pooling:
+:func:`check_adaptive_max_pool`, :func:`check_fractional_max_pool` and, for boundaries the
+target draws itself, :func:`check_fractional_sequences`)::
 
     from poolref.testing import check_max_pool
 
@@ -51,7 +53,9 @@ XML), ``_worker`` (running the candidate in a worker process, so that an exit, a
 crash or a hang fails its case: ``check_max_pool(..., isolate=True)``),
 ``_boundary`` (the checks around one call, and what crosses the process
 boundary: arrays with their exact strides, results, exceptions), ``_scale`` (the
-scale cases: big inputs on the seams of optimised kernels) and ``_run``
+scale cases: big inputs on the seams of optimised kernels), ``_ops`` (the run of the
+adaptive and fractional checks, ``_adaptive`` and ``_fractional``, on the same pieces),
+``_sequences`` (TensorFlow's self-drawn fractional boundaries) and ``_run``
 (:func:`check_max_pool`, which ties them together).
 """
 
@@ -60,8 +64,10 @@ from __future__ import annotations
 from ._adaptive import check_adaptive_max_pool
 from ._corners import corner_cases
 from ._declare import ALL_DTYPES, BUDGETS, FLOAT_DTYPES, Behaviour, Candidate, Support
+from ._fractional import check_fractional_max_pool
 from ._run import check_max_pool
 from ._scale import ScaleSpec
+from ._sequences import check_fractional_sequences
 from ._summary import HARD_CORNERS, Difference, Summary
 
 __all__ = [
@@ -76,6 +82,8 @@ __all__ = [
     "Summary",
     "Support",
     "check_adaptive_max_pool",
+    "check_fractional_max_pool",
+    "check_fractional_sequences",
     "check_max_pool",
     "corner_cases",
 ]

@@ -21,12 +21,12 @@ for the cross-checks).
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, Final
 
 import numpy as np
 from numpy.typing import NDArray
 
-from . import _adaptive_fast, _adaptive_naive, _api, _params
+from . import _adaptive_docstrings, _adaptive_fast, _adaptive_naive, _api, _params, _ranked
 from ._params import BACKWARD_DTYPES, FORWARD_DTYPES
 
 __all__ = [
@@ -122,154 +122,54 @@ def _backward(nd: int, bname: str, grad_output, x, output_size, indices, core: s
     return _api._unbatched(grad, batched)
 
 
-def adaptive_max_pool1d(
-    x: NDArray[Any], output_size: OutputSize, return_indices: bool = False
+def _forward(
+    nd: int, fname: str, x: NDArray[Any], output_size: OutputSize, return_indices: bool = False
 ) -> NDArray[Any] | tuple[NDArray[Any], NDArray[np.int64]]:
-    """1-D adaptive max pooling, as ``torch.nn.functional.adaptive_max_pool1d``.
-
-    Parameters
-    ----------
-    x : numpy.ndarray
-        Input of shape ``(N, C, L)`` or ``(C, L)``; float16/32/64, int8/16/32/64 or uint8.
-    output_size : int or tuple of int or None
-        The output's spatial size: one int for every dimension, or 1 entries, each an
-        int >= 1 or None (keep the input's size in that dimension).
-    return_indices : bool, optional
-        Also return the int64 flat row-major index of every selected element in its plane.
-
-    Returns
-    -------
-    numpy.ndarray or tuple of numpy.ndarray
-        The pooled array (``x``'s dtype), or ``(output, indices)`` with ``return_indices=True``.
-    """
-    return _pool(1, "adaptive_max_pool1d", x, output_size, return_indices)
+    """The public forward's body (``x``, ``output_size``, ``return_indices``: its signature)."""
+    return _pool(nd, fname, x, output_size, return_indices)
 
 
-def adaptive_max_pool1d_backward(
+def _public_backward(
+    nd: int,
+    bname: str,
     grad_output: NDArray[Any],
     x: NDArray[Any] | tuple[int, ...],
     output_size: OutputSize,
     indices: NDArray[np.int64] | None = None,
 ) -> NDArray[Any]:
-    """Gradient of :func:`adaptive_max_pool1d` with respect to its input.
-
-    Parameters
-    ----------
-    grad_output : numpy.ndarray
-        Gradient of the forward's output (float16, float32 or float64).
-    x : numpy.ndarray or tuple of int
-        The forward's input, or (with ``indices``) just its shape.
-    output_size : int or tuple of int or None
-        The forward's ``output_size``.
-    indices : numpy.ndarray, optional
-        The forward's indices; when None they are recomputed from ``x``.
-
-    Returns
-    -------
-    numpy.ndarray
-        Gradient of the input's shape and ``grad_output``'s dtype; gradients of outputs that
-        select the same element add up (in float64, cast once).
-    """
-    return _backward(1, "adaptive_max_pool1d_backward", grad_output, x, output_size, indices)
+    """The public backward's body (its parameters after ``nd`` and ``bname``: the signature)."""
+    return _backward(nd, bname, grad_output, x, output_size, indices)
 
 
-def adaptive_max_pool2d(
-    x: NDArray[Any], output_size: OutputSize, return_indices: bool = False
-) -> NDArray[Any] | tuple[NDArray[Any], NDArray[np.int64]]:
-    """2-D adaptive max pooling, as ``torch.nn.functional.adaptive_max_pool2d``.
-
-    Parameters
-    ----------
-    x : numpy.ndarray
-        Input of shape ``(N, C, H, W)`` or ``(C, H, W)``; float16/32/64, int8/16/32/64 or uint8.
-    output_size : int or tuple of int or None
-        The output's spatial size: one int for every dimension, or 2 entries, each an
-        int >= 1 or None (keep the input's size in that dimension).
-    return_indices : bool, optional
-        Also return the int64 flat row-major index of every selected element in its plane.
-
-    Returns
-    -------
-    numpy.ndarray or tuple of numpy.ndarray
-        The pooled array (``x``'s dtype), or ``(output, indices)`` with ``return_indices=True``.
-    """
-    return _pool(2, "adaptive_max_pool2d", x, output_size, return_indices)
-
-
-def adaptive_max_pool2d_backward(
-    grad_output: NDArray[Any],
-    x: NDArray[Any] | tuple[int, ...],
-    output_size: OutputSize,
-    indices: NDArray[np.int64] | None = None,
-) -> NDArray[Any]:
-    """Gradient of :func:`adaptive_max_pool2d` with respect to its input.
-
-    Parameters
-    ----------
-    grad_output : numpy.ndarray
-        Gradient of the forward's output (float16, float32 or float64).
-    x : numpy.ndarray or tuple of int
-        The forward's input, or (with ``indices``) just its shape.
-    output_size : int or tuple of int or None
-        The forward's ``output_size``.
-    indices : numpy.ndarray, optional
-        The forward's indices; when None they are recomputed from ``x``.
-
-    Returns
-    -------
-    numpy.ndarray
-        Gradient of the input's shape and ``grad_output``'s dtype; gradients of outputs that
-        select the same element add up (in float64, cast once).
-    """
-    return _backward(2, "adaptive_max_pool2d_backward", grad_output, x, output_size, indices)
-
-
-def adaptive_max_pool3d(
-    x: NDArray[Any], output_size: OutputSize, return_indices: bool = False
-) -> NDArray[Any] | tuple[NDArray[Any], NDArray[np.int64]]:
-    """3-D adaptive max pooling, as ``torch.nn.functional.adaptive_max_pool3d``.
-
-    Parameters
-    ----------
-    x : numpy.ndarray
-        Input of shape ``(N, C, D, H, W)`` or ``(C, D, H, W)``; float16/32/64, int8/16/32/64 or uint8.
-    output_size : int or tuple of int or None
-        The output's spatial size: one int for every dimension, or 3 entries, each an
-        int >= 1 or None (keep the input's size in that dimension).
-    return_indices : bool, optional
-        Also return the int64 flat row-major index of every selected element in its plane.
-
-    Returns
-    -------
-    numpy.ndarray or tuple of numpy.ndarray
-        The pooled array (``x``'s dtype), or ``(output, indices)`` with ``return_indices=True``.
-    """
-    return _pool(3, "adaptive_max_pool3d", x, output_size, return_indices)
-
-
-def adaptive_max_pool3d_backward(
-    grad_output: NDArray[Any],
-    x: NDArray[Any] | tuple[int, ...],
-    output_size: OutputSize,
-    indices: NDArray[np.int64] | None = None,
-) -> NDArray[Any]:
-    """Gradient of :func:`adaptive_max_pool3d` with respect to its input.
-
-    Parameters
-    ----------
-    grad_output : numpy.ndarray
-        Gradient of the forward's output (float16, float32 or float64).
-    x : numpy.ndarray or tuple of int
-        The forward's input, or (with ``indices``) just its shape.
-    output_size : int or tuple of int or None
-        The forward's ``output_size``.
-    indices : numpy.ndarray, optional
-        The forward's indices; when None they are recomputed from ``x``.
-
-    Returns
-    -------
-    numpy.ndarray
-        Gradient of the input's shape and ``grad_output``'s dtype; gradients of outputs that
-        select the same element add up (in float64, cast once).
-    """
-    return _backward(3, "adaptive_max_pool3d_backward", grad_output, x, output_size, indices)
+# One function per rank, each kind's signature written once above and its text once in
+# poolref._adaptive_docstrings (poolref._ranked).
+adaptive_max_pool1d: Final = _ranked.ranked(
+    _forward, 1, "adaptive_max_pool1d", __name__, _adaptive_docstrings.adaptive(1, "forward")
+)
+adaptive_max_pool2d: Final = _ranked.ranked(
+    _forward, 2, "adaptive_max_pool2d", __name__, _adaptive_docstrings.adaptive(2, "forward")
+)
+adaptive_max_pool3d: Final = _ranked.ranked(
+    _forward, 3, "adaptive_max_pool3d", __name__, _adaptive_docstrings.adaptive(3, "forward")
+)
+adaptive_max_pool1d_backward: Final = _ranked.ranked(
+    _public_backward,
+    1,
+    "adaptive_max_pool1d_backward",
+    __name__,
+    _adaptive_docstrings.adaptive(1, "backward"),
+)
+adaptive_max_pool2d_backward: Final = _ranked.ranked(
+    _public_backward,
+    2,
+    "adaptive_max_pool2d_backward",
+    __name__,
+    _adaptive_docstrings.adaptive(2, "backward"),
+)
+adaptive_max_pool3d_backward: Final = _ranked.ranked(
+    _public_backward,
+    3,
+    "adaptive_max_pool3d_backward",
+    __name__,
+    _adaptive_docstrings.adaptive(3, "backward"),
+)

@@ -26,12 +26,20 @@ array([[[[ 6.,  8.,  9.],
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, Final
 
 import numpy as np
 from numpy.typing import NDArray
 
-from . import _adaptive_fast, _api, _fractional_fast, _fractional_naive, _params
+from . import (
+    _adaptive_docstrings,
+    _adaptive_fast,
+    _api,
+    _fractional_fast,
+    _fractional_naive,
+    _params,
+    _ranked,
+)
 from ._params import BACKWARD_DTYPES, FORWARD_DTYPES
 
 __all__ = [
@@ -122,8 +130,17 @@ def _pool(
 
 
 def _backward(
-    nd, bname, grad_output, x, kernel_size, output_size, output_ratio, random_samples, indices
-):
+    nd: int,
+    bname: str,
+    grad_output: NDArray[Any],
+    x: NDArray[Any] | tuple[int, ...],
+    kernel_size: int | tuple[int, ...],
+    output_size: int | tuple[int, ...] | None = None,
+    output_ratio: float | tuple[float, ...] | None = None,
+    random_samples: NDArray[Any] | None = None,
+    indices: NDArray[np.int64] | None = None,
+) -> NDArray[Any]:
+    """The public backward's body (its parameters after ``nd`` and ``bname``: the signature)."""
     grad_output = _params.check_array(grad_output, "grad_output", bname, BACKWARD_DTYPES)
     if indices is None:
         if random_samples is None:
@@ -151,7 +168,9 @@ def _backward(
     return _api._unbatched(grad, batched)
 
 
-def fractional_max_pool2d(
+def _forward(
+    nd: int,
+    fname: str,
     x: NDArray[Any],
     kernel_size: int | tuple[int, ...],
     output_size: int | tuple[int, ...] | None = None,
@@ -160,178 +179,31 @@ def fractional_max_pool2d(
     random_samples: NDArray[Any] | None = None,
     rng: np.random.Generator | None = None,
 ) -> NDArray[Any] | tuple[NDArray[Any], NDArray[np.int64]]:
-    """2-D fractional max pooling, as ``torch.nn.functional.fractional_max_pool2d``.
-
-    Parameters
-    ----------
-    x : numpy.ndarray
-        Input of shape ``(N, C, H, W)`` or ``(C, H, W)``.
-    kernel_size : int or tuple of int
-        The window size.
-    output_size : int or tuple of int, optional
-        The output's spatial size (exactly one of ``output_size`` and ``output_ratio``).
-    output_ratio : float or tuple of float, optional
-        Output size as a fraction of the input size in (0, 1) (truncated, as PyTorch).
-    return_indices : bool, optional
-        Also return the int64 flat row-major index of every selected element in its plane.
-    random_samples : numpy.ndarray, optional
-        Samples in [0, 1) of shape ``(N, C, 2)`` (``(1, C, 2)`` for unbatched input), in
-        PyTorch's order (sample 0 for W, sample 1 for H), of ``x``'s float dtype.
-    rng : numpy.random.Generator, optional
-        Draws the samples when ``random_samples`` is None.
-
-    Returns
-    -------
-    numpy.ndarray or tuple of numpy.ndarray
-        The pooled array, or ``(output, indices)`` with ``return_indices=True``.
-    """
+    """The public forward's body (its parameters after ``nd`` and ``fname``: the signature)."""
     return _pool(
-        2,
-        "fractional_max_pool2d",
-        x,
-        kernel_size,
-        output_size,
-        output_ratio,
-        return_indices,
-        random_samples,
-        rng,
+        nd, fname, x, kernel_size, output_size, output_ratio, return_indices, random_samples, rng
     )
 
 
-def fractional_max_pool2d_backward(
-    grad_output: NDArray[Any],
-    x: NDArray[Any] | tuple[int, ...],
-    kernel_size: int | tuple[int, ...],
-    output_size: int | tuple[int, ...] | None = None,
-    output_ratio: float | tuple[float, ...] | None = None,
-    random_samples: NDArray[Any] | None = None,
-    indices: NDArray[np.int64] | None = None,
-) -> NDArray[Any]:
-    """Gradient of :func:`fractional_max_pool2d` with respect to its input.
-
-    Parameters
-    ----------
-    grad_output : numpy.ndarray
-        Gradient of the forward's output (float16, float32 or float64).
-    x : numpy.ndarray or tuple of int
-        The forward's input, or (with ``indices``) just its shape.
-    kernel_size : int or tuple of int
-        The forward's ``kernel_size``.
-    output_size : int or tuple of int, optional
-        The forward's ``output_size``.
-    output_ratio : float or tuple of float, optional
-        The forward's ``output_ratio``.
-    random_samples : numpy.ndarray, optional
-        The forward's samples (needed when ``indices`` is None).
-    indices : numpy.ndarray, optional
-        The forward's indices.
-
-    Returns
-    -------
-    numpy.ndarray
-        Gradient of the input's shape (float64 sums, cast once to ``grad_output``'s dtype).
-    """
-    return _backward(
-        2,
-        "fractional_max_pool2d_backward",
-        grad_output,
-        x,
-        kernel_size,
-        output_size,
-        output_ratio,
-        random_samples,
-        indices,
-    )
-
-
-def fractional_max_pool3d(
-    x: NDArray[Any],
-    kernel_size: int | tuple[int, ...],
-    output_size: int | tuple[int, ...] | None = None,
-    output_ratio: float | tuple[float, ...] | None = None,
-    return_indices: bool = False,
-    random_samples: NDArray[Any] | None = None,
-    rng: np.random.Generator | None = None,
-) -> NDArray[Any] | tuple[NDArray[Any], NDArray[np.int64]]:
-    """3-D fractional max pooling, as ``torch.nn.functional.fractional_max_pool3d``.
-
-    Parameters
-    ----------
-    x : numpy.ndarray
-        Input of shape ``(N, C, D, H, W)`` or ``(C, D, H, W)``.
-    kernel_size : int or tuple of int
-        The window size.
-    output_size : int or tuple of int, optional
-        The output's spatial size (exactly one of ``output_size`` and ``output_ratio``).
-    output_ratio : float or tuple of float, optional
-        Output size as a fraction of the input size in (0, 1) (truncated, as PyTorch).
-    return_indices : bool, optional
-        Also return the int64 flat row-major index of every selected element in its plane.
-    random_samples : numpy.ndarray, optional
-        Samples in [0, 1) of shape ``(N, C, 3)`` (``(1, C, 3)`` for unbatched input), in
-        PyTorch's order (T, H, W), of ``x``'s float dtype.
-    rng : numpy.random.Generator, optional
-        Draws the samples when ``random_samples`` is None.
-
-    Returns
-    -------
-    numpy.ndarray or tuple of numpy.ndarray
-        The pooled array, or ``(output, indices)`` with ``return_indices=True``.
-    """
-    return _pool(
-        3,
-        "fractional_max_pool3d",
-        x,
-        kernel_size,
-        output_size,
-        output_ratio,
-        return_indices,
-        random_samples,
-        rng,
-    )
-
-
-def fractional_max_pool3d_backward(
-    grad_output: NDArray[Any],
-    x: NDArray[Any] | tuple[int, ...],
-    kernel_size: int | tuple[int, ...],
-    output_size: int | tuple[int, ...] | None = None,
-    output_ratio: float | tuple[float, ...] | None = None,
-    random_samples: NDArray[Any] | None = None,
-    indices: NDArray[np.int64] | None = None,
-) -> NDArray[Any]:
-    """Gradient of :func:`fractional_max_pool3d` with respect to its input.
-
-    Parameters
-    ----------
-    grad_output : numpy.ndarray
-        Gradient of the forward's output (float16, float32 or float64).
-    x : numpy.ndarray or tuple of int
-        The forward's input, or (with ``indices``) just its shape.
-    kernel_size : int or tuple of int
-        The forward's ``kernel_size``.
-    output_size : int or tuple of int, optional
-        The forward's ``output_size``.
-    output_ratio : float or tuple of float, optional
-        The forward's ``output_ratio``.
-    random_samples : numpy.ndarray, optional
-        The forward's samples (needed when ``indices`` is None).
-    indices : numpy.ndarray, optional
-        The forward's indices.
-
-    Returns
-    -------
-    numpy.ndarray
-        Gradient of the input's shape (float64 sums, cast once to ``grad_output``'s dtype).
-    """
-    return _backward(
-        3,
-        "fractional_max_pool3d_backward",
-        grad_output,
-        x,
-        kernel_size,
-        output_size,
-        output_ratio,
-        random_samples,
-        indices,
-    )
+# One function per rank, each kind's signature written once above and its text once in
+# poolref._adaptive_docstrings (poolref._ranked).
+fractional_max_pool2d: Final = _ranked.ranked(
+    _forward, 2, "fractional_max_pool2d", __name__, _adaptive_docstrings.fractional(2, "forward")
+)
+fractional_max_pool3d: Final = _ranked.ranked(
+    _forward, 3, "fractional_max_pool3d", __name__, _adaptive_docstrings.fractional(3, "forward")
+)
+fractional_max_pool2d_backward: Final = _ranked.ranked(
+    _backward,
+    2,
+    "fractional_max_pool2d_backward",
+    __name__,
+    _adaptive_docstrings.fractional(2, "backward"),
+)
+fractional_max_pool3d_backward: Final = _ranked.ranked(
+    _backward,
+    3,
+    "fractional_max_pool3d_backward",
+    __name__,
+    _adaptive_docstrings.fractional(3, "backward"),
+)

@@ -28,12 +28,22 @@ def ranked(
 ) -> Callable[P, R]:  # pragma: no mutate block
     """``body`` with ``nd`` and ``name`` bound, named ``module.name``, documented by ``doc``."""
 
-    def function(*args: P.args, **kwargs: P.kwargs) -> R:
-        return body(nd, name, *args, **kwargs)
-
     signature = inspect.signature(body)
+    shown = signature.replace(parameters=list(signature.parameters.values())[2:])
+
+    def function(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return body(nd, name, *args, **kwargs)
+        except TypeError:
+            try:  # arguments that do not fit: say so with the public name, not the body's
+                shown.bind(*args, **kwargs)
+            except TypeError as exc:
+                msg = f"{name}(): {exc}"
+                raise TypeError(msg) from None
+            raise
+
     public: Any = function
-    public.__signature__ = signature.replace(parameters=list(signature.parameters.values())[2:])
+    public.__signature__ = shown
     public.__name__ = public.__qualname__ = name
     public.__module__ = module
     public.__doc__ = doc

@@ -113,3 +113,26 @@ def test_a_bad_return_indices_is_named_by_each_rank(nd):
     with pytest.raises(TypeError) as info:
         getattr(poolref, name)(np.zeros((1, *(2,) * nd)), 1, return_indices=1)
     assert str(info.value).startswith(f"{name}: return_indices must be a bool")
+
+
+@pytest.mark.parametrize(
+    ("call", "text"),
+    [
+        (
+            lambda: poolref.adaptive_max_pool1d(np.zeros((1, 1, 4))),
+            "adaptive_max_pool1d(): missing a required argument: 'output_size'",
+        ),
+        (
+            lambda: poolref.adaptive_max_pool2d_backward(np.zeros((1, 1, 2, 2))),
+            "adaptive_max_pool2d_backward(): missing a required argument: 'x'",
+        ),
+        (
+            lambda: poolref.fractional_max_pool3d(np.zeros((1, 1, 4, 4, 4)), 2, bogus=1),
+            "fractional_max_pool3d(): got an unexpected keyword argument 'bogus'",
+        ),
+    ],
+)
+def test_arguments_that_do_not_fit_name_the_public_function(call, text):
+    with pytest.raises(TypeError) as info:
+        call()
+    assert str(info.value) == text

@@ -85,10 +85,13 @@ def test_verify_op_adaptive(tmp_path, capsys, monkeypatch):
             "5",
             "--json",
             str(out),
+            "--in-process",  # the output is the claim here (test_op_isolation.py: the worker)
         ]
     )
     text = capsys.readouterr().out
     assert status == 1 and "FAIL" in text and "input positions" in text
     assert json.loads(out.read_text())["differences"]
-    assert main(["verify", "--op", "adaptive", "--examples", "5", "--ndim", "1"]) == 0
+    assert (
+        main(["verify", "--op", "adaptive", "--examples", "5", "--ndim", "1", "--in-process"]) == 0
+    )
     assert "poolref: no counterexample (1-D;" in capsys.readouterr().out

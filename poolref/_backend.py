@@ -38,23 +38,19 @@ _NUMBA: list[bool] = []  # [whether numba can be imported], filled on first use
 _JIT_CORES: list = []  # [poolref._jit_cores], filled on first use
 
 
+#: the variables read on every call, as os.environ's own (encoded) keys
+_KEYS = {name: os.environ.encodekey(name) for name in ("POOLREF_BACKEND", "NUMBA_NUM_THREADS")}  # type: ignore[attr-defined]
+
+
 def _getenv(name: str) -> str | None:
-    """``os.environ.get(name)``, read on every call without encoding ``name`` every time.
+    """``os.environ.get(name)`` for the names in :data:`_KEYS`, read on every call.
 
     Every pooling call reads ``POOLREF_BACKEND`` and ``NUMBA_NUM_THREADS``; ``os.environ.get``
-    encodes the key first, which cost as much as a small kernel.
+    encodes the key first, which cost as much as a small kernel. ``os.environ._data`` is the
+    mapping ``os.environ`` itself reads (CPython and PyPy, every platform).
     """
-    data = getattr(os.environ, "_data", None)  # CPython's mapping of encoded keys and values
-    if data is None:  # pragma: no cover - another Python
-        return os.environ.get(name)
-    key = _KEYS.get(name)
-    if key is None:
-        key = _KEYS[name] = os.environ.encodekey(name)  # type: ignore[attr-defined]
-    value = data.get(key)
+    value = os.environ._data.get(_KEYS[name])  # type: ignore[attr-defined]
     return None if value is None else os.environ.decodevalue(value)  # type: ignore[attr-defined]
-
-
-_KEYS: dict[str, object] = {}  # name -> its encoded key in os.environ._data
 
 
 def _check_name(name, where: str) -> str:

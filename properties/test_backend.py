@@ -5,6 +5,8 @@ Runs with and without numba: the numba-less paths are simulated by marking numba
 
 from __future__ import annotations
 
+import types
+
 import numpy as np
 import pytest
 
@@ -182,7 +184,8 @@ def test_unknown_attribute_is_an_attribute_error():
 
 
 def test_the_environment_is_read_on_every_call_and_an_empty_value_is_not_auto(monkeypatch):
-    assert _backend._getenv("POOLREF_TEST_UNSET_VARIABLE") is None
+    monkeypatch.delenv("POOLREF_BACKEND", raising=False)
+    assert _backend._getenv("POOLREF_BACKEND") is None
     monkeypatch.setenv("POOLREF_BACKEND", "numpy")
     assert _backend.requested() == "numpy"
     monkeypatch.setenv("POOLREF_BACKEND", "jit")
@@ -192,3 +195,15 @@ def test_the_environment_is_read_on_every_call_and_an_empty_value_is_not_auto(mo
         _backend.requested()
     monkeypatch.setenv("NUMBA_NUM_THREADS", "2")
     assert _backend.threads() == 2 and _backend._getenv("NUMBA_NUM_THREADS") == "2"
+
+
+def test_the_compiled_cores_are_imported_once_and_kept(monkeypatch):
+    imported = []
+    fake = types.SimpleNamespace(
+        import_module=lambda name: imported.append(name) or types.SimpleNamespace(name=name)
+    )
+    monkeypatch.setattr(_backend, "importlib", fake)
+    monkeypatch.setattr(_backend, "_JIT_CORES", [])
+    first = _backend._jit_cores()
+    assert first.name == "poolref._jit_cores" and _backend._jit_cores() is first
+    assert imported == ["poolref._jit_cores"]  # the second call did not import again

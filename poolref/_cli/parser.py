@@ -165,7 +165,7 @@ def _add_budget(run: argparse._ArgumentGroup) -> None:
         "--max-elements",
         type=int,
         metavar="N",
-        help="most input elements of one scale case (default 4194304; thorough: 33554432)",
+        help="most input elements of one scale case (default 33554432: the sparse planes above 2^24 fit)",
     )
     run.add_argument("-q", "--quiet", action="store_true", help="print only the verdict")
 

@@ -241,10 +241,6 @@ def _check_backward(cand, spec, x, x_before, y_exp, i_exp, checked):
         g = np.where(checked, g, np.zeros((), dtype=x.dtype))
     g_call = _like(g, x)
     g_before = g_call.copy(order="K")
-    if spec.sparse:
-        expected = _scale_sparse.expected_backward(spec, g, i_exp)
-    else:
-        expected = _fast(spec.nd, backward=True)(g, x, *spec.kargs())
     try:
         grad = guarded_call(cand.backward, "backward", (g_call, x, *spec.kargs()))
     except (TargetCrashed, TargetMisbehaved) as exc:
@@ -266,10 +262,9 @@ def _check_backward(cand, spec, x, x_before, y_exp, i_exp, checked):
             f"grad_input.shape={grad.shape}, dtype={grad.dtype}; expected {x.shape}, {x.dtype}",
             grad_output=g,
         )
-    bound = _summation_bound(spec, g, i_exp)
-    bad = ~(np.abs(grad.astype(np.float64) - expected.astype(np.float64)) <= bound)
-    if bad.any():
-        where = _first(bad)
+    wrong = _wrong_gradient(spec, x, grad, g, i_exp)
+    if wrong is not None:
+        where, expected = wrong
         raise ScaleFailure(
             "gradient",
             f"grad_input[{', '.join(map(str, where))}] = {_fmt(grad[where])}, expected {_fmt(expected[where])}",
@@ -282,6 +277,23 @@ def _check_backward(cand, spec, x, x_before, y_exp, i_exp, checked):
                 ]
             ),
         )
+
+
+def _wrong_gradient(spec, x, grad, g, i_exp):
+    """``(first wrong position, expected gradient)``, or None when the gradient is right.
+
+    A sparse case's windows are disjoint: each element gets at most one output's gradient, so
+    ``grad`` is gathered at the indices and counted elsewhere, with no plane-size float64 arrays.
+    """
+    if spec.sparse:
+        where = _scale_sparse.wrong_gradient(spec, grad, g, i_exp, _EPS[spec.dtype])
+        if where is None:
+            return None
+        return where, _scale_sparse.expected_backward(spec, g, i_exp)
+    expected = _fast(spec.nd, backward=True)(g, x, *spec.kargs())
+    bound = _summation_bound(spec, g, i_exp)
+    bad = ~(np.abs(grad.astype(np.float64) - expected.astype(np.float64)) <= bound)
+    return (_first(bad), expected) if bad.any() else None
 
 
 def _summation_bound(spec, g, indices) -> np.ndarray:

@@ -11,7 +11,8 @@ pooling at all:
 * a few maxima (``100``) are planted at chosen flat positions (the first element, odd positions
   just above ``2**24`` and ``2**23``, the last covered element, at a middle tap of their window,
   one per window), and one window near the end is set to the dtype's lowest value (``-inf``);
-* the windows do not overlap (``stride == kernel_size``, no padding, no dilation), so a planted
+* the windows do not overlap (``stride == kernel_size``: 5 in 1-D, 3x3 and 3x3x3; no padding,
+  no dilation), so a planted
   maximum belongs to one window and the gradient is the output gradient scattered at those
   indices (one ``np.bincount``).
 
@@ -32,6 +33,9 @@ from .._params import lowest
 BASE, TOP = 1, 100
 #: The sparse recipes' spatial sizes per rank: planes just above 2**24 whose windows reach past it.
 SPARSE_SPATIAL = {1: (2**24 + 2**16 + 1,), 2: (4104, 4105), 3: (258, 258, 258)}
+#: Their kernel size (= stride) per rank: 1-D windows of 5 keep the output (and the harness's
+#: work on it) at a fifth of the plane.
+SPARSE_KERNEL = {1: 5, 2: 3, 3: 3}
 #: The flat positions where maxima are planted (those inside a window, one per window).
 _TOP_AT = (0, 4, 2**23 + 1, 2**24 + 1, 2**24 + 3, 2**24 + 2**14 + 5)
 
@@ -141,6 +145,31 @@ def expected_backward(spec, grad_output: np.ndarray, index: np.ndarray) -> np.nd
     return grad.astype(grad_output.dtype).reshape(spec.shape)
 
 
+def wrong_gradient(spec, grad: np.ndarray, grad_output: np.ndarray, index: np.ndarray, eps: float):
+    """The first wrong position of ``grad`` (batched coordinates), or None.
+
+    At each output's index ``grad`` must be that output's gradient (within ``2 * eps`` of it: one
+    addend, the summation bound of one term); every other element must be zero.
+    """
+    n_planes, plane = spec.shape[0] * spec.shape[1], math.prod(spec.spatial)
+    flat = (index.reshape(n_planes, -1) + (np.arange(n_planes) * plane)[:, None]).ravel()
+    values = np.ascontiguousarray(grad).reshape(-1)
+    got = values[flat].astype(np.float64)
+    want = grad_output.reshape(-1).astype(np.float64)
+    bad = ~(np.abs(got - want) <= 2 * eps * np.abs(want))
+    if bad.any():
+        return _coordinates(spec, int(flat[int(np.argmax(bad))]))
+    if np.count_nonzero(values) == np.count_nonzero(got):
+        return None
+    elsewhere = values != 0
+    elsewhere[flat] = False
+    return _coordinates(spec, int(np.argmax(elsewhere)))
+
+
+def _coordinates(spec, flat: int) -> tuple:
+    return tuple(int(i) for i in np.unravel_index(flat, spec.shape))
+
+
 def sparse_recipes() -> tuple:
     """The sparse recipe: ``make(nd, seed)`` for every rank (sizes in :data:`SPARSE_SPATIAL`)."""
 
@@ -149,8 +178,8 @@ def sparse_recipes() -> tuple:
 
         return ScaleSpec(
             shape=(1, 1, *SPARSE_SPATIAL[nd]),
-            kernel_size=(3,) * nd,
-            stride=(3,) * nd,
+            kernel_size=(SPARSE_KERNEL[nd],) * nd,
+            stride=(SPARSE_KERNEL[nd],) * nd,
             seed=seed,
             label="plane > 2^24, constant with planted maxima",
             sparse=True,

@@ -190,7 +190,8 @@ def _add_isolation(iso: argparse._ArgumentGroup) -> None:
         "--timeout",
         type=_seconds,
         metavar="SECONDS",
-        help=f"seconds one call of the target may take (default {DEFAULT_TIMEOUT:g})",
+        help=f"seconds one call of the target may take (default {DEFAULT_TIMEOUT:g}; "
+        "torch-compile: 900, a compile is part of a call)",
     )
     iso.add_argument(
         "--in-process",

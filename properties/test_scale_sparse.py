@@ -84,3 +84,38 @@ def test_a_float32_index_is_caught_on_the_2d_plane_in_seconds_and_not_shrunk():
         support=Support(ndims=(2,), backward_dtypes=()),
     )
     assert "plane > 2^24" in chk.check_case(exact, spec, spec.build())
+
+
+def _exact(x, *a):
+    return getattr(poolref.fast, f"max_pool{x.ndim - 2}d")(x, *a, return_indices=True)
+
+
+def _backward(g, x, *a):
+    return getattr(poolref.fast, f"max_pool{x.ndim - 2}d_backward")(g, x, *a)
+
+
+def _stray(g, x, *a):
+    grad = _backward(g, x, *a)
+    grad.reshape(-1)[-1] = 1.0  # right at the indices, but a gradient where no window's index is
+    return grad
+
+
+def _rounded(g, x, *a):
+    return _backward(g.astype(np.float32).astype(g.dtype), x, *a)  # float32 on the way
+
+
+@pytest.mark.parametrize(
+    ("backward", "where"), [(_stray, "the last element"), (_rounded, "a window's index")]
+)
+def test_a_wrong_sparse_gradient_is_caught_where_it_is(backward, where):
+    spec = ScaleSpec((1, 1, 7, 32), (3, 3), (3, 3), dtype="float64", sparse=True)
+    support = Support(ndims=(2,), dtypes=("float64",), backward_dtypes=("float64",))
+    chk.check_case(Candidate(_exact, _backward, support), spec, spec.build())
+    with pytest.raises(chk.ScaleFailure) as info:
+        chk.check_case(Candidate(_exact, backward, support), spec, spec.build())
+    assert info.value.check == "gradient"
+    if where == "the last element":
+        assert info.value.where == (0, 0, 6, 31) and "expected 0.0" in info.value.detail
+    else:
+        _, index = sp.expected(spec)
+        assert np.ravel_multi_index(info.value.where[2:], spec.spatial) in index

@@ -119,3 +119,14 @@ def test_a_wrong_sparse_gradient_is_caught_where_it_is(backward, where):
     else:
         _, index = sp.expected(spec)
         assert np.ravel_multi_index(info.value.where[2:], spec.spatial) in index
+
+
+def test_the_self_check_leaves_the_sparse_planes_to_a_larger_cap():
+    from poolref._cli.selfcheck import SELF_MAX_ELEMENTS
+
+    for nd in (1, 2, 3):
+        specs, skipped = cases.scale_specs(
+            nd, Support(), Behaviour(), max_elements=SELF_MAX_ELEMENTS
+        )
+        assert not any(s.sparse for s in specs) and len(skipped) == 1
+        assert len(specs) == len(cases.scale_specs(nd, Support(), Behaviour())[0]) - 1

@@ -94,6 +94,11 @@ def _lowest_block(spec) -> tuple:
     return tuple(slice(w * s, w * s + k) for w, k, s in zip(window, spec.kernel_size, spec.stride))
 
 
+def _at(window: tuple) -> tuple:
+    """``window`` (one entry per spatial dimension) as an index of every plane."""
+    return (Ellipsis, *window)
+
+
 def build(spec) -> np.ndarray:
     """The input: ``BASE`` everywhere, ``TOP`` at :func:`plants`, one window at the lowest value."""
     x = np.full(spec.shape, BASE, dtype=np.dtype(spec.dtype))
@@ -101,7 +106,7 @@ def build(spec) -> np.ndarray:
     for flat, _ in plants(spec):
         planes[:, flat] = TOP
     if _with_lowest(spec):
-        x[(Ellipsis, *_lowest_block(spec))] = lowest(x.dtype)
+        x[_at(_lowest_block(spec))] = lowest(x.dtype)
     return x
 
 
@@ -129,10 +134,10 @@ def expected(spec) -> tuple:
     index = np.broadcast_to(first, shape).copy()
     value = np.full(shape, BASE, dtype=np.dtype(spec.dtype))
     for flat, window in plants(spec):
-        value[(Ellipsis, *window)] = TOP
-        index[(Ellipsis, *window)] = flat
+        value[_at(window)] = TOP
+        index[_at(window)] = flat
     if _with_lowest(spec):
-        value[(Ellipsis, *_lowest_window(spec))] = lowest(value.dtype)
+        value[_at(_lowest_window(spec))] = lowest(value.dtype)
     return value, index
 
 

@@ -130,3 +130,14 @@ def test_the_self_check_leaves_the_sparse_planes_to_a_larger_cap():
         )
         assert not any(s.sparse for s in specs) and len(skipped) == 1
         assert len(specs) == len(cases.scale_specs(nd, Support(), Behaviour())[0]) - 1
+
+
+def test_a_slow_candidate_leaves_the_sparse_plane_out_within_the_time_cap():
+    from poolref.testing._scale import _projected
+
+    spec = next(s for s in cases.scale_specs(2, Support(), Behaviour())[0] if s.sparse)
+    dense = cases.scale_specs(2, Support(), Behaviour())[0][0]
+    assert _projected(5.0, 3_600_000, spec) < 30  # torch's rate: 5 s for the pooled cases
+    assert _projected(20.0, 3_600_000, spec) > 30  # 4x slower: 23 s more for the sparse plane
+    assert _projected(20.0, 3_600_000, dense) == 20.0  # a pooled case runs while time is left
+    assert _projected(0.1, 0, spec) == 0.1

@@ -61,12 +61,12 @@ class ScaleSpec:
         The value domain (``Support.values``).
     seed : int, optional
         Seed of the value generator.
+    label : str, optional
+        The seam the case is about, for reports and the summary.
     sparse : bool, optional
         A constant plane with a few planted maxima and one lowest window, judged without pooling
         the plane (``poolref.testing._scale_sparse``); needs disjoint windows (stride >= kernel,
         no padding, dilation or ceil_mode) and ignores ``plant`` and ``distinct``.
-    label : str, optional
-        The seam the case is about, for reports and the summary.
     """
 
     shape: tuple[int, ...]

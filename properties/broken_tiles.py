@@ -2,7 +2,8 @@
 
 :func:`pool` is a 2-D NCHW kernel (float32 and float64, with indices and a backward) written as
 a vector loop is: output columns in whole tiles of ``lanes`` outputs (the *body*) and a scalar
-*tail* for the rest, each "instruction" a whole-array NumPy operation over every plane and row.
+*tail* for the rest, each "instruction" a whole-array NumPy operation over every plane and row
+(the tap loop and the output sizes are ``broken_kernels.py``'s).
 The correct kernel follows PyTorch (strict ``>`` keeps the first maximum, a NaN always wins,
 the index starts at the window's first valid tap). Each entry of :data:`BROKEN` switches on one
 bug of the body, written as a kernel author would write it:
@@ -28,40 +29,28 @@ import functools
 from dataclasses import dataclass
 
 import numpy as np
+from broken_kernels import _out_size, body_width, tap_coordinates
 
 from poolref.testing import Candidate, Support
-
-
-def _out_size(n, k, s, p, d, ceil_mode):
-    span = n + 2 * p - d * (k - 1) - 1
-    if not ceil_mode:
-        return span // s + 1
-    o = -(-span // s) + 1
-    return o - 1 if (o - 1) * s >= n + p else o
 
 
 def pool(x, kernel_size, stride, padding, dilation, ceil_mode, bugs=frozenset(), lanes=16):
     """``(output, indices)`` of a 2-D NCHW max pool with the body/tail split of a vector loop."""
     n, c, h, w = x.shape
-    (kh, kw), (sh, sw), (ph, pw), (dh, dw) = kernel_size, stride, padding, dilation
-    oh = _out_size(h, kh, sh, ph, dh, ceil_mode)
-    ow = _out_size(w, kw, sw, pw, dw, ceil_mode)
+    kh, kw = kernel_size
+    oh, ow = (_out_size(*a, ceil_mode) for a in zip((h, w), kernel_size, stride, padding, dilation))
     flat = np.ascontiguousarray(x).reshape(n * c, h * w)
-    rows = np.arange(oh)[:, None]
-    cols = np.arange(ow)[None, :]
-    body = np.broadcast_to(cols < (ow // lanes) * lanes, (oh, ow))
+    body = np.broadcast_to(np.arange(ow)[None, :] < body_width(ow, lanes), (oh, ow))
     best = np.full((n * c, oh, ow), -np.inf, dtype=x.dtype)
     index = np.full((n * c, oh, ow), -1, dtype=np.int64)
-    for i in range(kh):
-        for j in range(kw):
-            r = rows * sh - ph + i * dh
-            col = cols * sw - pw + j * dw
-            valid = (r >= 0) & (r < h) & (col >= 0) & (col < w)
-            if "overhang" in bugs:  # the body's unchecked load past the row's end
-                valid = valid | (body & (r >= 0) & (r < h) & (col >= w) & (r * w + col < h * w))
-            at = np.broadcast_to(np.where(valid, r * w + col, 0), (oh, ow))
-            v = flat[:, at]
-            _update(best, index, v, at, np.broadcast_to(valid, (oh, ow)), body, bugs)
+    taps = [(i, j) for i in range(kh) for j in range(kw)]
+    for r, col in tap_coordinates([np.arange(oh), np.arange(ow)], stride, padding, dilation, taps):
+        valid = (r >= 0) & (r < h) & (col >= 0) & (col < w)
+        if "overhang" in bugs:  # the body's unchecked load past the row's end
+            valid = valid | (body & (r >= 0) & (r < h) & (col >= w) & (r * w + col < h * w))
+        at = np.broadcast_to(np.where(valid, r * w + col, 0), (oh, ow))
+        v = flat[:, at]
+        _update(best, index, v, at, np.broadcast_to(valid, (oh, ow)), body, bugs)
     return best.reshape(n, c, oh, ow), index.reshape(n, c, oh, ow)
 
 

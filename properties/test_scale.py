@@ -49,16 +49,23 @@ def test_kernel_bug_is_caught_by_the_scale_cases(kernel):
     assert seconds < 60, f"took {seconds:.0f} s"
 
 
-@pytest.mark.parametrize("kernel", [k for k in bk.BROKEN if k.budget == "thorough"], ids=_id)
-def test_kernel_bug_beyond_the_quick_cap_is_caught_by_the_thorough_budget(kernel):
-    # a plane above 2^24 elements is over the quick budget's max_elements
-    bad = kernel.candidate
-    quick = check_max_pool(bad, ndim=kernel.ndim, corners=False, max_examples=0)
-    assert any("plane > 2^24" in reason for reason in quick.scale.skipped)
-    with pytest.raises(AssertionError) as info:
-        check_max_pool(bad, ndim=kernel.ndim, corners=False, max_examples=0, budget="thorough")
-    assert _tag(str(info.value)) == kernel.caught_by
-    assert "plane > 2^24" in str(info.value)
+def test_a_plane_above_2_24_runs_at_the_default_budget_and_the_dense_one_in_thorough():
+    for nd in (1, 2, 3):
+        quick = {s.label: s for s in sc.scale_specs(nd, Support(), Behaviour())[0]}
+        sparse = quick["plane > 2^24, constant with planted maxima"]
+        assert sparse.sparse and np.prod(sparse.spatial) > 2**24
+        assert "plane > 2^24" not in quick  # the dense one pools 2^24 elements to judge them
+        thorough = {s.label for s in sc.scale_specs(nd, Support(), Behaviour(), "thorough")[0]}
+        assert {"plane > 2^24", sparse.label} <= thorough
+    _, skipped = sc.scale_specs(1, Support(), Behaviour(), max_elements=1 << 22)
+    assert skipped == {
+        "plane > 2^24, constant with planted maxima: more elements than max_elements=4,194,304"
+        " (run it with a larger --max-elements or max_elements=)": 1
+    }
+    _, skipped = sc.scale_specs(1, Support(), Behaviour(ties="any"))
+    assert skipped[
+        "plane > 2^24, constant with planted maxima: ties='any': a constant plane is all ties"
+    ]
 
 
 def test_the_correct_tiled_kernel_passes_every_rank():
@@ -186,7 +193,8 @@ def test_max_elements_caps_memory_and_the_summary_says_what_was_skipped():
         adapters.poolref_module("im2col"), corners=False, max_examples=0, max_elements=50_000
     )
     assert summary.scale.cases > 5
-    assert all(reason.endswith("max_elements=50,000") for reason in summary.scale.skipped)
+    larger = " (run it with a larger --max-elements or max_elements=)"
+    assert all(reason.endswith("max_elements=50,000" + larger) for reason in summary.scale.skipped)
     text = str(summary)
     assert "skipped: plane > 2^16: more elements than max_elements=50,000" in text
     assert "W crossed a multiple of 32:" in text and "channels-last C >= 64:" in text

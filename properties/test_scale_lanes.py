@@ -141,3 +141,17 @@ def test_torch_takes_any_callable_and_names_the_compile_target():
     assert "torch-compile" in adapters.NAMED and adapters.REQUIRES["torch-compile"] == ("torch",)
     with pytest.raises(TypeError, match="fn="):
         adapters.torch(fn=42)
+
+
+def test_a_compiled_target_gets_a_call_timeout_that_holds_a_compile():
+    import argparse
+
+    from poolref._cli.verify import _call_timeout
+    from poolref.testing._worker import DEFAULT_TIMEOUT
+
+    def args(target, timeout=None):
+        return argparse.Namespace(target=target, timeout=timeout)
+
+    assert _call_timeout(args("torch-compile")) == adapters.CALL_TIMEOUT["torch-compile"] >= 600
+    assert _call_timeout(args("torch")) == DEFAULT_TIMEOUT == 60
+    assert _call_timeout(args("torch-compile", 5.0)) == 5.0

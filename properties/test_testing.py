@@ -170,12 +170,18 @@ def test_a_non_deterministic_candidate_is_reported():
 # Candidates built on pure-Python loops (poolref.naive, broken.py) take seconds per scale case:
 # they skip the scale cases (NO_SCALE); test_scale.py checks those with kernel-shaped candidates.
 NO_SCALE = {"scale": False}
+#: poolref's own implementations skip the sparse planes above 2^24 here, as ``poolref verify`` does.
+SELF_MAX_ELEMENTS = 1 << 22
 
 
 @pytest.mark.parametrize("module", ["fast", "im2col", "naive"])
 def test_poolref_implementations_pass(module):
     summary = check_max_pool(
-        adapters.poolref_module(module), ndim=None, max_examples=FEW, scale=module != "naive"
+        adapters.poolref_module(module),
+        ndim=None,
+        max_examples=FEW,
+        scale=module != "naive",
+        max_elements=SELF_MAX_ELEMENTS,  # the sparse planes: test_scale_sparse.py
     )
     assert summary.ndims == (1, 2, 3)
     assert summary.corner_cases > 150
@@ -184,12 +190,13 @@ def test_poolref_implementations_pass(module):
 def test_poolref_layer_classes_pass():
     from poolref import fast, im2col
 
-    check_max_pool(adapters.nn_layers(fast), ndim=None, max_examples=FEW)
-    check_max_pool(adapters.layer(im2col.Maxpool, dtypes=testing.ALL_DTYPES), max_examples=FEW)
+    small = {"max_examples": FEW, "max_elements": SELF_MAX_ELEMENTS}
+    check_max_pool(adapters.nn_layers(fast), ndim=None, **small)
+    check_max_pool(adapters.layer(im2col.Maxpool, dtypes=testing.ALL_DTYPES), **small)
 
 
 def test_default_budget_reaches_every_hard_corner():
-    summary = check_max_pool(adapters.poolref_module("fast"))
+    summary = check_max_pool(adapters.poolref_module("fast"), max_elements=SELF_MAX_ELEMENTS)
     assert summary.not_covered == ()
     assert set(testing.HARD_CORNERS) <= set(summary.features)
     text = str(summary)

@@ -166,7 +166,7 @@ def _add_budget(run: argparse._ArgumentGroup) -> None:
         "--max-elements",
         type=int,
         metavar="N",
-        help="most input elements of one scale case (default 4194304; thorough: 33554432)",
+        help="most input elements of one scale case (default 33554432: the sparse planes above 2^24 fit)",
     )
     run.add_argument("-q", "--quiet", action="store_true", help="print only the verdict")
 
@@ -191,7 +191,8 @@ def _add_isolation(iso: argparse._ArgumentGroup) -> None:
         "--timeout",
         type=_seconds,
         metavar="SECONDS",
-        help=f"seconds one call of the target may take (default {DEFAULT_TIMEOUT:g})",
+        help=f"seconds one call of the target may take (default {DEFAULT_TIMEOUT:g}; "
+        "torch-compile: 900, a compile is part of a call)",
     )
     iso.add_argument(
         "--in-process",

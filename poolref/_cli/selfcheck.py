@@ -49,6 +49,12 @@ def _implementations() -> list[Candidate]:
     ]
 
 
+#: The self-check's cap on one quick scale case: every quick recipe but the sparse planes above
+#: 2^24, which cost poolref.im2col's NumPy passes seconds each (the self-check grew from 22 s to
+#: 106 s with them); ``--max-elements 33554432`` or ``--profile thorough`` runs them.
+SELF_MAX_ELEMENTS = 1 << 22
+
+
 def _check_one(cand: Candidate, args: argparse.Namespace, width: int) -> int | None:
     """Check ``cand`` and print its line: the number of its cases, or ``None`` if it failed.
 
@@ -66,13 +72,12 @@ def _check_one(cand: Candidate, args: argparse.Namespace, width: int) -> int | N
     )
     if not ndims:
         return 0
+    options = search_kwargs(args)
+    if options["max_elements"] is None and options["budget"] in (None, "quick"):
+        options["max_elements"] = SELF_MAX_ELEMENTS
     try:
         summary = testing.check_max_pool(
-            cand,
-            ndim=ndims,
-            progress=progress,
-            scale=scale,
-            **search_kwargs(args),
+            cand, ndim=ndims, progress=progress, scale=scale, **options
         )
     except AssertionError as exc:
         progress.done()

@@ -32,7 +32,7 @@ def verify_target(args: argparse.Namespace) -> int:
     recipe = functools.partial(candidate, args)
     cand = None
     try:
-        with _worker.isolated(recipe, timeout=args.timeout or _worker.DEFAULT_TIMEOUT) as cand:
+        with _worker.isolated(recipe, timeout=_call_timeout(args)) as cand:
             return _check_target(cand, args)
     except _worker.WorkerError as exc:
         if cand is not None:
@@ -50,6 +50,14 @@ def verify_target(args: argparse.Namespace) -> int:
             raise UsageError(msg) from None
         print(f"FAIL: {cand.label}: {exc.check} outside a case: {exc}")  # e.g. in Support.accepts
         return EXIT_FAIL
+
+
+def _call_timeout(args: argparse.Namespace) -> float:
+    """``--timeout``, else the named adapter's (``adapters.CALL_TIMEOUT``), else the worker's default."""
+    from .. import adapters
+    from ..testing import _worker
+
+    return args.timeout or adapters.CALL_TIMEOUT.get(args.target, _worker.DEFAULT_TIMEOUT)
 
 
 def _check_target(cand: Candidate, args: argparse.Namespace) -> int:

@@ -65,6 +65,7 @@ __all__ = [
     "NAMED",
     "ONNXRUNTIME",
     "PYTORCH",
+    "CALL_TIMEOUT",
     "REQUIRES",
     "TENSORFLOW",
     "AdapterUnavailable",
@@ -161,6 +162,12 @@ REQUIRES: dict[str, tuple[str, ...]] = {
     "keras-channels-last": ("keras",),
     **{name: () for name in NAMED if name.startswith("poolref")},
 }
+
+#: Adapter name -> the seconds one call may take before ``poolref verify`` counts it as a hang,
+#: where the worker's 60 s default is too short: a compile is part of a call, and one inductor
+#: compile on a loaded 2-core machine passed 60 s (the timeout killed the worker, and its
+#: compiled code with it). ``--timeout`` overrides it.
+CALL_TIMEOUT: dict[str, float] = {"torch-compile": 900.0}
 
 
 def importable(name: str) -> tuple[bool, list[str]]:

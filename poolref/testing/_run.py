@@ -133,8 +133,8 @@ def check_max_pool(
         corner cases and before the search (default True).
     max_elements : int, optional
         Memory cap: the most elements one scale case's input may have (default
-        4,194,304 for ``"quick"``, 2**25 for ``"thorough"``); the summary
-        lists the cases it skipped.
+        2**25, which holds the sparse planes above 2**24; the other quick cases
+        have at most 2**22); the summary lists the cases it skipped.
     database : str, os.PathLike or hypothesis.database.ExampleDatabase, optional
         Where counterexamples are kept across runs: a directory, ``"redis://host:port[/db]"``
         (needs ``pip install 'poolref[redis]'``) or any Hypothesis ``ExampleDatabase``. Every

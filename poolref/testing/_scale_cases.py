@@ -8,18 +8,21 @@ from collections import Counter
 
 import numpy as np
 
+from ._scale_grid import grid_specs
 from ._scale_lanes import lane_plantable, lane_recipes
-from ._scale_spec import _CHANNELS, MULTIPLES, PLANTS, ScaleSpec
+from ._scale_sparse import sparse_recipes
+from ._scale_spec import ScaleSpec
 
-#: Default memory cap: elements of one scale case's input.
-DEFAULT_MAX_ELEMENTS = 1 << 22
+#: Default memory cap: elements of one scale case's input (the sparse planes above 2^24 fit; the
+#: other quick recipes have at most 2^22).
+DEFAULT_MAX_ELEMENTS = 1 << 25
 #: Per named budget: the default cap on one case, on the sum over a rank's cases, the number of
 #: extra draws from the seam grid, and the wall time after which a rank's remaining cases are
 #: skipped (a bounded share for slow candidates, e.g. pure-Python loops; the summary lists them).
 SCALE_BUDGETS = {
     "quick": {
         "max_elements": DEFAULT_MAX_ELEMENTS,
-        "total_elements": 12_000_000,
+        "total_elements": 30_000_000,
         "grid": 0,
         "seconds": 30.0,
     },
@@ -290,6 +293,10 @@ QUICK = (
     ),
 )
 
+#: Recipes of the thorough budget only: the dense plane above 2^24 is judged by pooling it with
+#: poolref.fast (minutes on a slow candidate); the quick one is sparse (``_scale_sparse``).
+THOROUGH_ONLY = ("plane > 2^24",)
+
 #: Where one rank needs other sizes to reach the recipe's seam: (rank, label) -> spec fields.
 _RANK_OVERRIDES = {
     (1, "plane > 2^16"): {"spatial": (65537 + 64,)},
@@ -300,71 +307,16 @@ _RANK_OVERRIDES = {
 }
 
 
-def _quick_specs(nd: int, seed: int) -> list:
+def _quick_specs(nd: int, seed: int, thorough: bool = False) -> list:
     out = []
-    for i, make in enumerate(QUICK + lane_recipes(_recipe)):
+    for i, make in enumerate(QUICK + lane_recipes(_recipe) + sparse_recipes()):
         spec = make(nd, seed + i)
+        if spec.label in THOROUGH_ONLY and not thorough:
+            continue
         override: dict = dict(_RANK_OVERRIDES.get((nd, spec.label), {}))  # type: ignore[call-overload]
         if "spatial" in override:
             override["shape"] = (*spec.shape[:2], *override.pop("spatial"))
         out.append(dataclasses.replace(spec, **override))
-    return out
-
-
-_GRID_KERNELS = (
-    (2, 2, 0),
-    (3, 2, 1),
-    (3, 1, 1),
-    (2, 1, 0),
-    (5, 3, 2),
-    (4, 4, 0),
-    (2, 3, 0),
-    (9, 7, 4),
-    (11, 11, 0),
-)
-_GRID_PLANES = (1, 2, 3, 7, 13, 16, 31, 64, 96, 127, 192, 251, 256)
-
-
-def _grid_specs(nd: int, seed: int, count: int) -> list:
-    """``count`` seeded draws from the grid of seams (the thorough budget's extra cases)."""
-    rng = np.random.default_rng([seed, nd, 7])
-    out = []
-    for i in range(count):
-        k, s, p = _GRID_KERNELS[rng.integers(len(_GRID_KERNELS))]
-        m = int(rng.choice(MULTIPLES))
-        delta = int(rng.choice((-1, 0, 1, k - 1)))
-        w = max(k, m * int(rng.integers(1, 4)) + delta)
-        h = max(
-            k,
-            int(rng.choice((1, 2, 3))) * int(rng.choice(MULTIPLES[:3]))
-            + int(rng.choice((-1, 0, 1))),
-        )
-        dd = max(k, int(rng.integers(k, 2 * k + 3)))
-        layout = "C"
-        if nd > 1 and rng.random() < 0.35:
-            layout, c, n = _CL, int(rng.choice(_CHANNELS)), int(rng.integers(1, 4))
-        else:
-            planes = int(rng.choice(_GRID_PLANES))
-            n = next(q for q in (4, 3, 2, 1) if planes % q == 0)
-            c = planes // n
-        plant = tuple(f for f in PLANTS if rng.random() < 0.5)
-        ceil = bool(rng.random() < 0.25)
-        make = _recipe(
-            f"grid {i}",
-            W=w,
-            H=h,
-            D=dd,
-            N=n,
-            C=c,
-            k=k,
-            s=s,
-            p=p,
-            ceil=ceil,
-            layout=layout,
-            plant=plant,
-            tile=m,
-        )
-        out.append(make(nd, seed + 1000 + i))
     return out
 
 
@@ -451,6 +403,8 @@ def _fit(spec: ScaleSpec, support, behaviour):
         ]
         spec = dataclasses.replace(spec, shape=(*spec.shape[:2], *sizes))
     if behaviour.ties == "any":
+        if spec.sparse:
+            return None, "ties='any': a constant plane is all ties"
         if np.dtype(spec.dtype).kind != "f" or spec.dtype == "float16":
             return None, "ties='any' needs distinct values (float32/float64)"
         spec = dataclasses.replace(spec, distinct=True)
@@ -458,6 +412,9 @@ def _fit(spec: ScaleSpec, support, behaviour):
     if not spec.valid():
         return None, "not a valid call after fitting the declarations"
     return spec, ""
+
+
+_LARGER = " (run it with a larger --max-elements or max_elements=)"
 
 
 def scale_specs(
@@ -470,14 +427,17 @@ def scale_specs(
 ):
     """The scale cases of rank ``nd`` for a candidate: ``(specs, skipped)``.
 
-    ``skipped`` maps a reason (``"plane > 2^24: over max_elements=4194304"``)
+    ``skipped`` maps a reason (``"plane > 2^16: more elements than max_elements=50,000 (run it
+    with a larger --max-elements or max_elements=)"``)
     to a count. Cases are fitted to ``support`` (dtypes, layouts, padding,
     ...) and to ``behaviour`` (see :func:`_plantable`).
     """
     plan: dict = SCALE_BUDGETS[budget]
     cap = plan["max_elements"] if max_elements is None else int(max_elements)
     base = 20260 if seed is None else int(seed)
-    specs = _quick_specs(nd, base) + _grid_specs(nd, base, plan["grid"])
+    specs = _quick_specs(nd, base, budget == "thorough") + grid_specs(
+        _recipe, nd, base, plan["grid"]
+    )
     kept: list = []
     skipped: Counter = Counter()
     total = 0
@@ -487,7 +447,7 @@ def scale_specs(
             skipped[f"{spec.label}: {reason}"] += 1
             continue
         if fitted.elements > cap:
-            skipped[f"{spec.label}: more elements than max_elements={cap:,}"] += 1
+            skipped[f"{spec.label}: more elements than max_elements={cap:,}{_LARGER}"] += 1
             continue
         if total + fitted.elements > plan["total_elements"]:
             skipped[

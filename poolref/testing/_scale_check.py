@@ -9,6 +9,7 @@ import math
 
 import numpy as np
 
+from . import _scale_sparse
 from ._boundary import TargetCrashed, TargetMisbehaved, guarded_call
 from ._declare import _import_source
 from ._index import FORMAT_TEXT, encode
@@ -114,7 +115,10 @@ def _like(a: np.ndarray, x: np.ndarray) -> np.ndarray:
 def check_case(cand, spec: ScaleSpec, x: np.ndarray) -> list:
     """Every check on one scale case; raise :class:`ScaleFailure` on the first problem. Returns its seams."""
     kargs = spec.kargs()
-    y_exp, i_exp = _fast(spec.nd)(x, *kargs, return_indices=True)
+    if spec.sparse:  # a constant plane above 2^24: the expectation is arithmetic, not pooled
+        y_exp, i_exp = _scale_sparse.expected(spec)
+    else:
+        y_exp, i_exp = _fast(spec.nd)(x, *kargs, return_indices=True)
     checked = (
         ~np.isnan(y_exp)
         if (cand.behaviour.nan == "propagate" and y_exp.dtype.kind == "f")
@@ -237,7 +241,6 @@ def _check_backward(cand, spec, x, x_before, y_exp, i_exp, checked):
         g = np.where(checked, g, np.zeros((), dtype=x.dtype))
     g_call = _like(g, x)
     g_before = g_call.copy(order="K")
-    expected = _fast(spec.nd, backward=True)(g, x, *spec.kargs())
     try:
         grad = guarded_call(cand.backward, "backward", (g_call, x, *spec.kargs()))
     except (TargetCrashed, TargetMisbehaved) as exc:
@@ -259,10 +262,9 @@ def _check_backward(cand, spec, x, x_before, y_exp, i_exp, checked):
             f"grad_input.shape={grad.shape}, dtype={grad.dtype}; expected {x.shape}, {x.dtype}",
             grad_output=g,
         )
-    bound = _summation_bound(spec, g, i_exp)
-    bad = ~(np.abs(grad.astype(np.float64) - expected.astype(np.float64)) <= bound)
-    if bad.any():
-        where = _first(bad)
+    wrong = _wrong_gradient(spec, x, grad, g, i_exp)
+    if wrong is not None:
+        where, expected = wrong
         raise ScaleFailure(
             "gradient",
             f"grad_input[{', '.join(map(str, where))}] = {_fmt(grad[where])}, expected {_fmt(expected[where])}",
@@ -275,6 +277,23 @@ def _check_backward(cand, spec, x, x_before, y_exp, i_exp, checked):
                 ]
             ),
         )
+
+
+def _wrong_gradient(spec, x, grad, g, i_exp):
+    """``(first wrong position, expected gradient)``, or None when the gradient is right.
+
+    A sparse case's windows are disjoint: each element gets at most one output's gradient, so
+    ``grad`` is gathered at the indices and counted elsewhere, with no plane-size float64 arrays.
+    """
+    if spec.sparse:
+        where = _scale_sparse.wrong_gradient(spec, grad, g, i_exp, _EPS[spec.dtype])
+        if where is None:
+            return None
+        return where, _scale_sparse.expected_backward(spec, g, i_exp)
+    expected = _fast(spec.nd, backward=True)(g, x, *spec.kargs())
+    bound = _summation_bound(spec, g, i_exp)
+    bad = ~(np.abs(grad.astype(np.float64) - expected.astype(np.float64)) <= bound)
+    return (_first(bad), expected) if bad.any() else None
 
 
 def _summation_bound(spec, g, indices) -> np.ndarray:
@@ -338,9 +357,10 @@ def _shrink_options(spec: ScaleSpec):
 def shrink(cand, spec: ScaleSpec, failure: ScaleFailure, budget: int = 80):
     """Greedily the smallest spec that still fails the same check (at most ``budget`` attempts).
 
-    A crash or a timeout is not shrunk: every try would restart (or wait for) the target.
+    A crash or a timeout is not shrunk: every try would restart (or wait for) the target; nor is
+    a sparse case (its size is its seam: a smaller plane is below 2^24).
     """
-    if getattr(failure, "crash", None):
+    if getattr(failure, "crash", None) or spec.sparse:
         return spec, failure
     best, best_failure, tries = spec, failure, 0
     improved = True

@@ -63,6 +63,10 @@ class ScaleSpec:
         Seed of the value generator.
     label : str, optional
         The seam the case is about, for reports and the summary.
+    sparse : bool, optional
+        A constant plane with a few planted maxima and one lowest window, judged without pooling
+        the plane (``poolref.testing._scale_sparse``); needs disjoint windows (stride >= kernel,
+        no padding, dilation or ceil_mode) and ignores ``plant`` and ``distinct``.
     """
 
     shape: tuple[int, ...]
@@ -79,6 +83,7 @@ class ScaleSpec:
     values: str = "any"
     seed: int = 0
     label: str = ""
+    sparse: bool = False
 
     def __post_init__(self) -> None:
         nd = len(self.kernel_size)
@@ -133,6 +138,10 @@ class ScaleSpec:
 
     def build(self) -> np.ndarray:
         """The input: seeded values in a few whole-array calls, hard values planted, laid out."""
+        if self.sparse:
+            from ._scale_sparse import build
+
+            return build(self)
         rng = np.random.default_rng([self.seed, *self.shape])
         x = _base_values(rng, np.dtype(self.dtype), self.shape, self.distinct)
         for feature in self.plant:

@@ -40,8 +40,10 @@ def test_there_are_at_least_twenty_broken_implementations():
 
 @pytest.mark.parametrize("bad", broken.BROKEN, ids=lambda b: b.bug)
 def test_broken_implementation_is_caught_by_the_default_budget(bad):
+    # broken.py loops over outputs in Python: the planes above 2^24 elements (the sparse scale
+    # cases) would take it hours, and its bugs are logic bugs that smaller cases find
     with pytest.raises(AssertionError) as info:
-        check_max_pool(bad.forward, backward=bad.backward)
+        check_max_pool(bad.forward, backward=bad.backward, max_elements=2**22)
     found = [d.check for d in info.value.summary.differences]
     assert bad.caught_by in found, str(info.value)
 

@@ -52,12 +52,12 @@ def _planes(a: np.ndarray) -> np.ndarray:
 
 @functools.lru_cache(maxsize=256)
 def _geometry(params, width: int, n_out: int) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`~poolref._jit_kernels.geometry` and :func:`~poolref._jit_kernels.taps`, once per
-    parameter set and input width (read-only tables; the tap table has ``kernel_size`` rows)."""
+    """:func:`~poolref._jit_kernels.geometry` and :func:`~poolref._jit_kernels.row_plan`, once
+    per parameter set and input width (read-only; both have a fixed size, whatever the kernel)."""
     geo = kernels.geometry(params, params.nd)
-    taps = kernels.taps(geo, width, n_out)
-    geo.flags.writeable = taps.flags.writeable = False
-    return geo, taps
+    row = kernels.row_plan(geo, width, n_out)
+    geo.flags.writeable = row.flags.writeable = False
+    return geo, row
 
 
 @functools.lru_cache(maxsize=16)
@@ -99,14 +99,13 @@ def _run(name: str, *args):
 class _Plan(NamedTuple):
     """What a forward call needs besides its arrays, once per shape, dtype, parameters, layout."""
 
-    out_shape: tuple  # (N, C, *O)
     alloc_shape: tuple  # the outputs' memory: (N, C, *O), or (N, *O, C) for channels-last
     x5: tuple  # the kernel's view of x: (N, C, D, H, W), or (N, D, H, W, C)
     y5: tuple  # the kernel's view of the outputs, likewise
     to_last: tuple  # the axes that view (N, C, *S) as (N, *S, C)
     from_last: tuple  # the axes that view (N, *O, C) as (N, C, *O)
     geo: np.ndarray
-    taps: np.ndarray
+    row: np.ndarray
     low: np.ndarray
 
 
@@ -119,13 +118,13 @@ def _unit_axes(shape: tuple, last: bool) -> tuple:
 @functools.lru_cache(maxsize=512)
 def _forward_plan(shape: tuple, dtype, params, last: bool) -> _Plan:
     out_shape = (*shape[:2], *_params.output_shape(shape[2:], params))
-    geo, taps = _geometry(params, shape[-1], out_shape[-1])
+    geo, row = _geometry(params, shape[-1], out_shape[-1])
     nd = len(shape) - 2
     to_last = _TO_LAST[len(shape)]
     alloc = tuple(out_shape[i] for i in to_last) if last else out_shape
     from_last = (0, nd + 1, *range(1, nd + 1))
     x5, y5 = _unit_axes(shape, last), _unit_axes(out_shape, last)
-    return _Plan(out_shape, alloc, x5, y5, to_last, from_last, geo, taps, _lowest(dtype))
+    return _Plan(alloc, x5, y5, to_last, from_last, geo, row, _lowest(dtype))
 
 
 #: the indices argument of a forward without indices (empty: nothing is ever written to it;
@@ -143,12 +142,15 @@ def _forward(x, params, with_indices, index_dtype=np.int64):
     y = np.empty(plan.alloc_shape, dtype=x.dtype)
     idx = np.empty(plan.alloc_shape, dtype=index_dtype) if with_indices else _NO_INDICES
     i5 = idx.reshape(plan.y5) if with_indices else idx
-    args = (y.reshape(plan.y5), i5, plan.geo, plan.taps, plan.low, with_indices)
     if not last:
-        _run("forward_planes", x.reshape(plan.x5), *args)
+        y5 = y.reshape(plan.y5)
+        _run(
+            "forward_planes", x.reshape(plan.x5), y5, i5, plan.geo, plan.row, plan.low, with_indices
+        )
         return y, (idx if with_indices else None)
     # the kernel takes the C-contiguous (N, *S, C) memory itself; the outputs are viewed back
-    _run("forward_rows", x.transpose(plan.to_last).reshape(plan.x5), *args)
+    x5 = x.transpose(plan.to_last).reshape(plan.x5)
+    _run("forward_rows", x5, y.reshape(plan.y5), i5, plan.geo, plan.low, with_indices)
     back = plan.from_last
     return y.transpose(back), (idx.transpose(back) if with_indices else None)
 
@@ -157,13 +159,13 @@ def _backward_from_input(grad_output, x, params):
     grad_output, x = np.asarray(grad_output), np.asarray(x)
     if x.dtype not in JIT_DTYPES:
         return _fast_kernels._backward_from_input(grad_output, x, params)
-    geo, taps = _geometry(params, x.shape[-1], grad_output.shape[-1])
+    geo, row = _geometry(params, x.shape[-1], grad_output.shape[-1])
     grad = _empty(x.shape, x.dtype, _channels_last(grad_output))
     g5, x5 = (
         grad_output.reshape(_unit_axes(grad_output.shape, False)),
         x.reshape(_unit_axes(x.shape, False)),
     )
-    _run("backward_planes", g5, x5, _planes(grad), geo, taps, _lowest(x.dtype))
+    _run("backward_planes", g5, x5, _planes(grad), geo, row, _lowest(x.dtype))
     return grad
 
 

@@ -50,7 +50,7 @@ def _span(o, length, geo_row):
     return start + lo * d, max(hi - lo, 0)
 
 
-_TWO = np.uint64(2)
+_ONE, _TWO = np.uint64(1), np.uint64(2)
 
 
 @_inline
@@ -74,99 +74,161 @@ def _wins(v, best):
 
 
 @_inline
-def _fold_values(x, at_x, y, at, taps, s):
-    """Fold input row ``x[at_x]`` into the running maxima of output row ``y[at]``, one tap
-    along W at a time (whole arrays are indexed with unsigned indices: see the module notes)."""
-    n, c, i_d, i_h = _unsigned(at_x)
-    yn, yc, od, oh = _unsigned(at)
-    for e in range(taps.shape[0]):
-        first, o0, count = taps[e, 0], taps[e, 1], taps[e, 2]
-        if s == 1:
-            for t in range(count):
-                v, best = x[n, c, i_d, i_h, first + t], y[yn, yc, od, oh, o0 + t]
-                y[yn, yc, od, oh, o0 + t] = v if _wins(v, best) else best
-        elif s == 2:
-            for t in range(count):
-                v, best = x[n, c, i_d, i_h, first + _TWO * t], y[yn, yc, od, oh, o0 + t]
-                y[yn, yc, od, oh, o0 + t] = v if _wins(v, best) else best
-        else:
-            for t in range(count):
-                v, best = x[n, c, i_d, i_h, first + s * t], y[yn, yc, od, oh, o0 + t]
-                y[yn, yc, od, oh, o0 + t] = v if _wins(v, best) else best
+def _pick(v, best):
+    """``v`` where it replaces the running maximum ``best`` (see :func:`_wins`), else ``best``."""
+    return v if _wins(v, best) else best
 
 
 @_inline
-def _take(x, at_x, i, y, idx, at, o, base):
-    """One tap of the indexed fold: input ``x[at_x][i]`` against output ``y[at][o]``.
-
-    An output whose index is still ``-1`` takes its first valid tap whatever the value, so a
-    window of lowest values gets the index of its first tap.
-    """
-    n, c, i_d, i_h = at_x
-    yn, yc, od, oh = at
-    v, best, j = x[n, c, i_d, i_h, i], y[yn, yc, od, oh, o], idx[yn, yc, od, oh, o]
+def _pick_indexed(v, i, best, j):
+    """:func:`_pick` that also keeps the winner's index; a running index still ``-1`` takes
+    ``v`` whatever it is, so a window of lowest values gets the index of its first valid tap."""
     take = _wins(v, best) | (j < 0)
-    y[yn, yc, od, oh, o] = v if take else best
-    idx[yn, yc, od, oh, o] = base + np.int64(i) if take else j
+    return (v if take else best), (i if take else j)
 
 
 @_inline
-def _fold_indexed(x, at_x, y, idx, at, taps, s):
-    """:func:`_fold_values` that also keeps the winner's flat plane index in ``idx[at]``."""
-    at_x, at = _unsigned(at_x), _unsigned(at)
-    base = (np.int64(at_x[2]) * x.shape[3] + np.int64(at_x[3])) * x.shape[4]
-    for e in range(taps.shape[0]):
-        first, o0, count = taps[e, 0], taps[e, 1], taps[e, 2]
-        if s == 1:
+def _interior_values(xr, yr, row, s, d):
+    """Fold input row ``xr`` into the running maxima ``yr`` of the outputs whose taps along W all
+    lie inside it (``row``, see :func:`row_plan`), in one pass for two and three taps (unrolled,
+    so that the compiler vectorises across outputs), else one pass a tap. ``s`` and ``d`` are
+    constants where the callers can make them so (the loads are then contiguous or
+    de-interleaved)."""
+    o0, count, i0, k = row[0], row[1], row[2], row[3]
+    if k == 2:
+        for t in range(count):
+            i = i0 + s * t
+            yr[o0 + t] = _pick(xr[i + d], _pick(xr[i], yr[o0 + t]))
+    elif k == 3:
+        for t in range(count):
+            i = i0 + s * t
+            best = _pick(xr[i + d], _pick(xr[i], yr[o0 + t]))
+            yr[o0 + t] = _pick(xr[i + _TWO * d], best)
+    else:
+        for e in range(k):
             for t in range(count):
-                _take(x, at_x, first + t, y, idx, at, o0 + t, base)
-        elif s == 2:
-            for t in range(count):
-                _take(x, at_x, first + _TWO * t, y, idx, at, o0 + t, base)
-        else:
-            for t in range(count):
-                _take(x, at_x, first + s * t, y, idx, at, o0 + t, base)
+                yr[o0 + t] = _pick(xr[i0 + d * e + s * t], yr[o0 + t])
 
 
 @_inline
-def _output_row(x, n, c, od, oh, y, idx, at, geo, taps, low, with_indices):
-    """Output row ``(n, c, od, oh, :)`` of plane ``x[n, c]`` into ``y[at]`` (and ``idx[at]``)."""
-    first_d, count_d = _span(od, x.shape[2], geo[0])
-    first_h, count_h = _span(oh, x.shape[3], geo[1])
-    _fill(y, _unsigned(at), low[0])
-    if with_indices:
-        _fill(idx, _unsigned(at), -1)
-    s = np.uint64(geo[2, 1])
+def _interior_indexed(xr, yr, ir, row, s, d, base):
+    """:func:`_interior_values` that also keeps the winner's flat plane index in ``ir``
+    (``base``: the plane index of ``xr[0]``)."""
+    o0, count, i0, k = row[0], row[1], row[2], row[3]
+    if k == 2:
+        for t in range(count):
+            i, o = i0 + s * t, o0 + t
+            best, j = _pick_indexed(xr[i], base + np.int64(i), yr[o], ir[o])
+            yr[o], ir[o] = _pick_indexed(xr[i + d], base + np.int64(i + d), best, j)
+    elif k == 3:
+        for t in range(count):
+            i, o = i0 + s * t, o0 + t
+            best, j = _pick_indexed(xr[i], base + np.int64(i), yr[o], ir[o])
+            best, j = _pick_indexed(xr[i + d], base + np.int64(i + d), best, j)
+            tap = i + _TWO * d
+            yr[o], ir[o] = _pick_indexed(xr[tap], base + np.int64(tap), best, j)
+    else:
+        for e in range(k):
+            for t in range(count):
+                tap, o = i0 + d * e + s * t, o0 + t
+                yr[o], ir[o] = _pick_indexed(xr[tap], base + np.int64(tap), yr[o], ir[o])
+
+
+@_inline
+def _window(x, n, c, spans, o, geo, low):
+    """Output ``o`` of an output row, computed whole: its maximum and flat plane index (``-1``
+    for an empty window). ``spans``: the row's valid D and H taps, ``(first, count)`` each."""
+    first_d, count_d, first_h, count_h = spans
+    first_w, count_w = _span(o, x.shape[4], geo[2])
+    best, j = low[0], np.int64(-1)
     for a in range(count_d):
         i_d = first_d + a * geo[0, 3]
         for b in range(count_h):
-            at_x = (n, c, i_d, first_h + b * geo[1, 3])
-            if with_indices:
-                _fold_indexed(x, at_x, y, idx, at, taps, s)
-            else:
-                _fold_values(x, at_x, y, at, taps, s)
+            i_h = first_h + b * geo[1, 3]
+            base = (i_d * x.shape[3] + i_h) * x.shape[4]
+            for e in range(count_w):
+                i_w = first_w + e * geo[2, 3]
+                best, j = _pick_indexed(x[n, c, i_d, i_h, i_w], base + i_w, best, j)
+    return best, j
 
 
-@_njit
-def _forward_plane(x, y, idx, item, geo, taps, low, with_indices):
-    """Every window of plane ``item`` (``n * C + c``)."""
-    n, c = item // x.shape[1], item % x.shape[1]
+@_inline
+def _row_values(x, n, c, od, oh, yr, geo, row, low, s, d):
+    """Output row ``(od, oh)`` of plane ``x[n, c]`` into ``yr``: the inside outputs fold the
+    valid D and H taps' input rows, the edge outputs (padding, ceil_mode) are computed whole."""
+    spans = _span(od, x.shape[2], geo[0]) + _span(oh, x.shape[3], geo[1])
+    o0, count = row[0], row[1]
+    for t in range(count):
+        yr[o0 + t] = low[0]
+    for a in range(spans[1]):
+        i_d = np.uint64(spans[0] + a * geo[0, 3])
+        for b in range(spans[3]):
+            _interior_values(x[n, c, i_d, np.uint64(spans[2] + b * geo[1, 3])], yr, row, s, d)
+    for o in range(np.int64(o0)):
+        yr[o] = _window(x, n, c, spans, o, geo, low)[0]
+    for o in range(np.int64(o0 + count), yr.shape[0]):
+        yr[o] = _window(x, n, c, spans, o, geo, low)[0]
+
+
+@_inline
+def _row_indexed(x, n, c, od, oh, yr, ir, geo, row, low, s, d):
+    """:func:`_row_values` that also keeps the winners' flat plane indices in ``ir``."""
+    spans = _span(od, x.shape[2], geo[0]) + _span(oh, x.shape[3], geo[1])
+    o0, count = row[0], row[1]
+    for t in range(count):
+        yr[o0 + t], ir[o0 + t] = low[0], -1
+    for a in range(spans[1]):
+        i_d = spans[0] + a * geo[0, 3]
+        for b in range(spans[3]):
+            i_h = spans[2] + b * geo[1, 3]
+            xr, base = (
+                x[n, c, np.uint64(i_d), np.uint64(i_h)],
+                (i_d * x.shape[3] + i_h) * x.shape[4],
+            )
+            _interior_indexed(xr, yr, ir, row, s, d, base)
+    for o in range(np.int64(o0)):
+        yr[o], ir[o] = _window(x, n, c, spans, o, geo, low)
+    for o in range(np.int64(o0 + count), yr.shape[0]):
+        yr[o], ir[o] = _window(x, n, c, spans, o, geo, low)
+
+
+@_inline
+def _plane(x, y, idx, n, c, geo, row, low, with_indices, s, d):
+    """Every output row of plane ``(n, c)`` (``s``, ``d``: see :func:`_interior_values`)."""
+    un, uc = np.uint64(n), np.uint64(c)
     for od in range(y.shape[2]):
         for oh in range(y.shape[3]):
-            at = (n, c, od, oh)
-            _output_row(x, n, c, od, oh, y, idx, at, geo, taps, low, with_indices)
+            at = (un, uc, np.uint64(od), np.uint64(oh))
+            if with_indices:
+                _row_indexed(x, n, c, od, oh, y[at], idx[at], geo, row, low, s, d)
+            else:
+                _row_values(x, n, c, od, oh, y[at], geo, row, low, s, d)
 
 
 @_njit
-def forward_planes(x, y, idx, geo, taps, low, with_indices):
+def _forward_plane(x, y, idx, item, geo, row, low, with_indices):
+    """Every window of plane ``item`` (``n * C + c``), with the stride and dilation along W made
+    constants for the common cases (stride 1; stride 2 without dilation)."""
+    n, c = item // x.shape[1], item % x.shape[1]
+    s, d = row[4], row[5]
+    if s == _ONE:
+        _plane(x, y, idx, n, c, geo, row, low, with_indices, _ONE, d)
+    elif s == _TWO and d == _ONE:
+        _plane(x, y, idx, n, c, geo, row, low, with_indices, _TWO, _ONE)
+    else:
+        _plane(x, y, idx, n, c, geo, row, low, with_indices, s, d)
+
+
+@_njit
+def forward_planes(x, y, idx, geo, row, low, with_indices):
     for item in range(x.shape[0] * x.shape[1]):
-        _forward_plane(x, y, idx, item, geo, taps, low, with_indices)
+        _forward_plane(x, y, idx, item, geo, row, low, with_indices)
 
 
 @_pjit
-def forward_planes_parallel(x, y, idx, geo, taps, low, with_indices):
+def forward_planes_parallel(x, y, idx, geo, row, low, with_indices):
     for item in numba.prange(x.shape[0] * x.shape[1]):
-        _forward_plane(x, y, idx, item, geo, taps, low, with_indices)
+        _forward_plane(x, y, idx, item, geo, row, low, with_indices)
 
 
 # ----------------------------------------------------------------------------
@@ -223,13 +285,13 @@ def _forward_row(x, y, idx, item, geo, low, with_indices):
 
 
 @_njit
-def forward_rows(x, y, idx, geo, taps, low, with_indices):
+def forward_rows(x, y, idx, geo, low, with_indices):
     for item in range(y.shape[0] * y.shape[1] * y.shape[2]):
         _forward_row(x, y, idx, item, geo, low, with_indices)
 
 
 @_pjit
-def forward_rows_parallel(x, y, idx, geo, taps, low, with_indices):
+def forward_rows_parallel(x, y, idx, geo, low, with_indices):
     for item in numba.prange(y.shape[0] * y.shape[1] * y.shape[2]):
         _forward_row(x, y, idx, item, geo, low, with_indices)
 
@@ -239,35 +301,48 @@ def forward_rows_parallel(x, y, idx, geo, taps, low, with_indices):
 # ----------------------------------------------------------------------------
 
 
+@_inline
+def _backward_rows(g, x, grad, n, c, yr, ir, geo, row, low, s, d):
+    """Add plane ``(n, c)``'s gradients at its windows' maxima, one output row at a time."""
+    un, uc = np.uint64(n), np.uint64(c)
+    for od in range(g.shape[2]):
+        for oh in range(g.shape[3]):
+            _row_indexed(x, n, c, od, oh, yr, ir, geo, row, low, s, d)
+            gr = g[un, uc, np.uint64(od), np.uint64(oh)]
+            for ow in range(np.uint64(g.shape[4])):
+                i = ir[ow]
+                if i >= 0:
+                    grad[un, uc, np.uint64(i)] += gr[ow]
+
+
 @_njit
-def _backward_plane(g, x, grad, item, geo, taps, low):
-    """Add plane ``item``'s gradients at its windows' maxima (``grad`` is ``(N, C, plane)``)."""
+def _backward_plane(g, x, grad, item, geo, row, low):
+    """Plane ``item``'s gradient (``grad`` is ``(N, C, plane)``), zeroed first."""
     n, c = item // x.shape[1], item % x.shape[1]
-    y = np.empty((1, 1, 1, 1, g.shape[4]), dtype=x.dtype)  # one output row at a time
-    idx = np.empty((1, 1, 1, 1, g.shape[4]), dtype=np.int64)
+    yr = np.empty(g.shape[4], dtype=x.dtype)  # one output row at a time
+    ir = np.empty(g.shape[4], dtype=np.int64)
     un, uc = np.uint64(n), np.uint64(c)
     for i in range(np.uint64(grad.shape[2])):
         grad[un, uc, i] = 0
-    for od in range(g.shape[2]):
-        for oh in range(g.shape[3]):
-            _output_row(x, n, c, od, oh, y, idx, (0, 0, 0, 0), geo, taps, low, True)
-            at = (un, uc, np.uint64(od), np.uint64(oh))
-            for ow in range(np.uint64(g.shape[4])):
-                i = idx[0, 0, 0, 0, ow]
-                if i >= 0:
-                    grad[un, uc, np.uint64(i)] += g[at[0], at[1], at[2], at[3], ow]
+    s, d = row[4], row[5]
+    if s == _ONE:
+        _backward_rows(g, x, grad, n, c, yr, ir, geo, row, low, _ONE, d)
+    elif s == _TWO and d == _ONE:
+        _backward_rows(g, x, grad, n, c, yr, ir, geo, row, low, _TWO, _ONE)
+    else:
+        _backward_rows(g, x, grad, n, c, yr, ir, geo, row, low, s, d)
 
 
 @_njit
-def backward_planes(g, x, grad, geo, taps, low):
+def backward_planes(g, x, grad, geo, row, low):
     for item in range(x.shape[0] * x.shape[1]):
-        _backward_plane(g, x, grad, item, geo, taps, low)
+        _backward_plane(g, x, grad, item, geo, row, low)
 
 
 @_pjit
-def backward_planes_parallel(g, x, grad, geo, taps, low):
+def backward_planes_parallel(g, x, grad, geo, row, low):
     for item in numba.prange(x.shape[0] * x.shape[1]):
-        _backward_plane(g, x, grad, item, geo, taps, low)
+        _backward_plane(g, x, grad, item, geo, row, low)
 
 
 # ----------------------------------------------------------------------------
@@ -348,13 +423,13 @@ def geometry(params, nd: int) -> np.ndarray:
     return table
 
 
-def taps(geo: np.ndarray, width: int, n_out: int) -> np.ndarray:
-    """``(k, 3)`` uint64 table: per tap along W, ``(first, o0, count)``: outputs
-    ``o0 .. o0 + count - 1`` read it inside ``[0, width)``, output ``o0 + t`` at input position
-    ``first + t * s``."""
+def row_plan(geo: np.ndarray, width: int, n_out: int) -> np.ndarray:
+    """``uint64 [o0, count, i0, k, s, d]``: the outputs ``o0 .. o0 + count - 1`` are those whose
+    ``k`` taps along W all lie inside ``[0, width)``; output ``o0 + t`` starts at input position
+    ``i0 + t * s``. The others (padding, ceil_mode) are the edges, found tap by tap.
+    """
     k, s, p, d = (int(v) for v in geo[2])
-    off = np.arange(k, dtype=np.int64) * d - p
-    lo = np.where(off < 0, -(off // s), 0)
-    hi = np.where(off <= width - 1, np.minimum(n_out, (width - 1 - off) // s + 1), 0)
-    count = np.maximum(hi - lo, 0)
-    return np.stack([np.where(count > 0, lo * s + off, 0), lo, count], axis=1).astype(np.uint64)
+    o0 = min(-(-p // s), n_out)  # the first output whose first tap is not in the padding
+    last = width - 1 - (k - 1) * d + p  # output o's last tap is inside when o * s <= last
+    count = max(min(last // s + 1, n_out) - o0, 0) if last >= 0 else 0
+    return np.array([o0, count, o0 * s - p if count else 0, k, s, d], dtype=np.uint64)

@@ -45,6 +45,13 @@ def _empty(shape: tuple, dtype, channels_last: bool) -> np.ndarray:
     return np.moveaxis(np.empty((shape[0], *shape[2:], shape[1]), dtype=dtype), -1, 1)
 
 
+def _contiguous(a: np.ndarray) -> np.ndarray:
+    """``a`` itself when C-contiguous, else a C-contiguous copy: the plane kernels then compile
+    once per dtype (a strided layout would be a second specialisation, as slow to compile as
+    the first). Channels-last memory never comes here: its own kernel reads it in place."""
+    return a if a.flags.c_contiguous else np.ascontiguousarray(a)
+
+
 def _planes(a: np.ndarray) -> np.ndarray:
     """The ``(N, C, prod(S))`` view of an array (a copy only if its layout does not allow one)."""
     return a.reshape(*a.shape[:2], math.prod(a.shape[2:]))
@@ -145,7 +152,9 @@ def _forward(x, params, with_indices, index_dtype=np.int64):
     if not last:
         y5 = y.reshape(plan.y5)
         _run(
-            "forward_planes", x.reshape(plan.x5), y5, i5, plan.geo, plan.row, plan.low, with_indices
+            "forward_planes",
+            _contiguous(x).reshape(plan.x5),
+            *(y5, i5, plan.geo, plan.row, plan.low, with_indices),
         )
         return y, (idx if with_indices else None)
     # the kernel takes the C-contiguous (N, *S, C) memory itself; the outputs are viewed back
@@ -161,10 +170,8 @@ def _backward_from_input(grad_output, x, params):
         return _fast_kernels._backward_from_input(grad_output, x, params)
     geo, row = _geometry(params, x.shape[-1], grad_output.shape[-1])
     grad = _empty(x.shape, x.dtype, _channels_last(grad_output))
-    g5, x5 = (
-        grad_output.reshape(_unit_axes(grad_output.shape, False)),
-        x.reshape(_unit_axes(x.shape, False)),
-    )
+    g5 = _contiguous(grad_output).reshape(_unit_axes(grad_output.shape, False))
+    x5 = _contiguous(x).reshape(_unit_axes(x.shape, False))
     _run("backward_planes", g5, x5, _planes(grad), geo, row, _lowest(x.dtype))
     return grad
 

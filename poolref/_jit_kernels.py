@@ -7,10 +7,13 @@ the running maximum, and a later tap takes over where its value is strictly grea
 So ties (``-0.0`` against ``0.0`` included) keep the first, a NaN window ends on its last NaN,
 padding is never read and an empty window keeps the lowest value and index ``-1``.
 
-The taps along W are tabulated once per call in plain Python (:func:`taps`: per tap, its
-input offset and the range of outputs it reaches), and a kernel folds whole input rows into
-whole output rows, one tap at a time, with a branch-free select that the compiler vectorises
-(strides 1 and 2 get their own loops, so their loads are contiguous or de-interleaved). The
+Along W, the outputs whose taps all lie inside the input (:func:`row_plan`, computed once per
+call in plain Python: a fixed-size table whatever the kernel size) fold each valid D and H tap's
+input row into the output row in one pass over the outputs, two and three taps at once
+(unrolled), or one pass a tap for other kernel sizes, with a branch-free select that the
+compiler vectorises. Each plane's loop nest is specialised for stride 1 and for stride 2
+without dilation (constants, so the loads are contiguous or de-interleaved). The few outputs
+at the edges (padding, ceil_mode) are computed whole, window by window (:func:`_window`). The
 valid taps along D and H are found once per output row (:func:`_span`); the channels-last
 kernels find them once per output position, then fold whole channel vectors.
 
@@ -95,6 +98,8 @@ def _interior_values(xr, yr, row, s, d):
     constants where the callers can make them so (the loads are then contiguous or
     de-interleaved)."""
     o0, count, i0, k = row[0], row[1], row[2], row[3]
+    if count == 0:  # no inside output (then the tap loop below would still run k times)
+        return
     if k == 2:
         for t in range(count):
             i = i0 + s * t
@@ -115,6 +120,8 @@ def _interior_indexed(xr, yr, ir, row, s, d, base):
     """:func:`_interior_values` that also keeps the winner's flat plane index in ``ir``
     (``base``: the plane index of ``xr[0]``)."""
     o0, count, i0, k = row[0], row[1], row[2], row[3]
+    if count == 0:  # no inside output (then the tap loop below would still run k times)
+        return
     if k == 2:
         for t in range(count):
             i, o = i0 + s * t, o0 + t
@@ -134,10 +141,13 @@ def _interior_indexed(xr, yr, ir, row, s, d, base):
                 yr[o], ir[o] = _pick_indexed(xr[tap], base + np.int64(tap), yr[o], ir[o])
 
 
-@_inline
+@_njit
 def _window(x, n, c, spans, o, geo, low):
     """Output ``o`` of an output row, computed whole: its maximum and flat plane index (``-1``
-    for an empty window). ``spans``: the row's valid D and H taps, ``(first, count)`` each."""
+    for an empty window). ``spans``: the row's valid D and H taps, ``(first, count)`` each.
+
+    Compiled on its own, not inlined: it runs for the few edge outputs only, and inlining its
+    loop nest into every specialised row loop tripled the forward's compile time."""
     first_d, count_d, first_h, count_h = spans
     first_w, count_w = _span(o, x.shape[4], geo[2])
     best, j = low[0], np.int64(-1)
@@ -164,9 +174,8 @@ def _row_values(x, n, c, od, oh, yr, geo, row, low, s, d):
         i_d = np.uint64(spans[0] + a * geo[0, 3])
         for b in range(spans[3]):
             _interior_values(x[n, c, i_d, np.uint64(spans[2] + b * geo[1, 3])], yr, row, s, d)
-    for o in range(np.int64(o0)):
-        yr[o] = _window(x, n, c, spans, o, geo, low)[0]
-    for o in range(np.int64(o0 + count), yr.shape[0]):
+    for q in range(yr.shape[0] - np.int64(count)):  # the edges: outputs before o0, then after
+        o = q if q < np.int64(o0) else q + np.int64(count)
         yr[o] = _window(x, n, c, spans, o, geo, low)[0]
 
 
@@ -186,9 +195,8 @@ def _row_indexed(x, n, c, od, oh, yr, ir, geo, row, low, s, d):
                 (i_d * x.shape[3] + i_h) * x.shape[4],
             )
             _interior_indexed(xr, yr, ir, row, s, d, base)
-    for o in range(np.int64(o0)):
-        yr[o], ir[o] = _window(x, n, c, spans, o, geo, low)
-    for o in range(np.int64(o0 + count), yr.shape[0]):
+    for q in range(yr.shape[0] - np.int64(count)):  # the edges, as in _row_values
+        o = q if q < np.int64(o0) else q + np.int64(count)
         yr[o], ir[o] = _window(x, n, c, spans, o, geo, low)
 
 

@@ -78,6 +78,17 @@ def test_numba_available_is_looked_up_once(monkeypatch):
     assert _backend.numba_available() is (not found)
 
 
+def test_a_numba_that_imports_counts_as_present(monkeypatch):
+    """Whether or not numba is installed here (the mutation gate's environment has none)."""
+    import sys
+    import types
+
+    monkeypatch.setattr(_backend, "_NUMBA", [])
+    monkeypatch.setitem(sys.modules, "numba", types.ModuleType("numba"))
+    assert _backend.numba_available() is True
+    assert _backend._NUMBA == [True]
+
+
 def test_a_numba_that_fails_to_import_counts_as_absent(monkeypatch):
     import sys
 

@@ -188,3 +188,26 @@ def test_layout_helpers():
     assert _jit_cores._empty((2, 3, 4), np.int8, False).flags.c_contiguous
     assert _jit_cores._planes(made).shape == (2, 3, 20)
     assert np.shares_memory(_jit_cores._planes(made), made)
+
+
+@pytest.mark.parametrize("layout", ["planes", "channels_last"])
+def test_memory_does_not_grow_with_the_kernel_size(layout):
+    """The kernels keep O(1) tables per call, whatever the kernel (a table of one row a tap
+    along W took 112 MB for ``kernel_size=2**20``)."""
+    import tracemalloc
+
+    x = np.arange(2 * 3, dtype=np.float32).reshape(1, 2, 3)
+    x = channels_last(x) if layout == "channels_last" else x
+    k, p = 2**30, 2**29
+    expected = naive.max_pool1d(x, k, 1, p, return_indices=True)
+    jit.max_pool1d(x, 2, 1, 1, return_indices=True)  # compiled before tracing
+    _jit_cores._geometry.cache_clear()
+    tracemalloc.start()
+    try:
+        got = jit.max_pool1d(x, k, 1, p, return_indices=True)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    for a, b in zip(got, expected):
+        np.testing.assert_array_equal(a, b)
+    assert peak < 2**16, peak

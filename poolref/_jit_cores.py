@@ -150,12 +150,8 @@ def _forward(x, params, with_indices, index_dtype=np.int64):
     idx = np.empty(plan.alloc_shape, dtype=index_dtype) if with_indices else _NO_INDICES
     i5 = idx.reshape(plan.y5) if with_indices else idx
     if not last:
-        y5 = y.reshape(plan.y5)
-        _run(
-            "forward_planes",
-            _contiguous(x).reshape(plan.x5),
-            *(y5, i5, plan.geo, plan.row, plan.low, with_indices),
-        )
+        x5, y5 = _contiguous(x).reshape(plan.x5), y.reshape(plan.y5)
+        _run("forward_planes", x5, y5, i5, plan.geo, plan.row, plan.low, with_indices)
         return y, (idx if with_indices else None)
     # the kernel takes the C-contiguous (N, *S, C) memory itself; the outputs are viewed back
     x5 = x.transpose(plan.to_last).reshape(plan.x5)

@@ -434,7 +434,9 @@ def geometry(params, nd: int) -> np.ndarray:
 def row_plan(geo: np.ndarray, width: int, n_out: int) -> np.ndarray:
     """``uint64 [o0, count, i0, k, s, d]``: the outputs ``o0 .. o0 + count - 1`` are those whose
     ``k`` taps along W all lie inside ``[0, width)``; output ``o0 + t`` starts at input position
-    ``i0 + t * s``. The others (padding, ceil_mode) are the edges, found tap by tap.
+    ``i0 + t * s``. The others (padding, ceil_mode) are the edges, computed whole by
+    :func:`_window`. ``k``, ``s`` and ``d`` repeat ``geo[2]`` as unsigned integers, for the
+    kernels' unsigned index arithmetic.
     """
     k, s, p, d = (int(v) for v in geo[2])
     o0 = min(-(-p // s), n_out)  # the first output whose first tap is not in the padding

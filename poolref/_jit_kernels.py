@@ -13,9 +13,9 @@ input row into the output row in one pass over the outputs, two and three taps a
 (unrolled), or one pass a tap for other kernel sizes, with a branch-free select that the
 compiler vectorises. Each plane's loop nest is specialised for stride 1 and for stride 2
 without dilation (constants, so the loads are contiguous or de-interleaved). The few outputs
-at the edges (padding, ceil_mode) are computed whole, window by window (:func:`_window`). The
-valid taps along D and H are found once per output row (:func:`_span`); the channels-last
-kernels find them once per output position, then fold whole channel vectors.
+at the edges (padding, ceil_mode) take each input row's valid taps one by one. The valid taps
+along D and H are found once per output row (:func:`_span`); the channels-last kernels find
+them once per output position, then fold whole channel vectors.
 
 Indices are flat row-major plane indices ``(d * H + h) * W + w``. Each kernel has a serial and a
 parallel driver over independent work items (planes, or output rows for channels-last memory);
@@ -83,6 +83,15 @@ def _pick(v, best):
 
 
 @_inline
+def _fold(v, best, lo):
+    """:func:`_pick` for a running maximum updated in place. The extra pick of the dtype's lowest
+    value ``lo`` never changes the result (``lo`` never wins), but it keeps LLVM from turning
+    ``a[i] = v if ... else a[i]`` into a conditional store, which its vectoriser gives up on
+    (measured: 4-5x slower loops)."""
+    return _pick(v, _pick(lo, best))
+
+
+@_inline
 def _pick_indexed(v, i, best, j):
     """:func:`_pick` that also keeps the winner's index; a running index still ``-1`` takes
     ``v`` whatever it is, so a window of lowest values gets the index of its first valid tap."""
@@ -91,12 +100,12 @@ def _pick_indexed(v, i, best, j):
 
 
 @_inline
-def _interior_values(xr, yr, row, s, d):
+def _interior_values(xr, yr, row, s, d, lo):
     """Fold input row ``xr`` into the running maxima ``yr`` of the outputs whose taps along W all
     lie inside it (``row``, see :func:`row_plan`), in one pass for two and three taps (unrolled,
-    so that the compiler vectorises across outputs), else one pass a tap. ``s`` and ``d`` are
+    so that the compiler vectorises across outputs), else two taps a pass. ``s`` and ``d`` are
     constants where the callers can make them so (the loads are then contiguous or
-    de-interleaved)."""
+    de-interleaved). ``lo``: the dtype's lowest value (see :func:`_fold`)."""
     o0, count, i0, k = row[0], row[1], row[2], row[3]
     if count == 0:  # no inside output (then the tap loop below would still run k times)
         return
@@ -109,10 +118,14 @@ def _interior_values(xr, yr, row, s, d):
             i = i0 + s * t
             best = _pick(xr[i + d], _pick(xr[i], yr[o0 + t]))
             yr[o0 + t] = _pick(xr[i + _TWO * d], best)
-    else:
-        for e in range(k):
+    else:  # two taps a pass, then the odd one
+        for e in range(k // _TWO):
             for t in range(count):
-                yr[o0 + t] = _pick(xr[i0 + d * e + s * t], yr[o0 + t])
+                i = i0 + _TWO * d * e + s * t
+                yr[o0 + t] = _pick(xr[i + d], _pick(xr[i], yr[o0 + t]))
+        if k % _TWO:
+            for t in range(count):
+                yr[o0 + t] = _fold(xr[i0 + (k - _ONE) * d + s * t], yr[o0 + t], lo)
 
 
 @_inline
@@ -141,51 +154,52 @@ def _interior_indexed(xr, yr, ir, row, s, d, base):
                 yr[o], ir[o] = _pick_indexed(xr[tap], base + np.int64(tap), yr[o], ir[o])
 
 
-@_njit
-def _window(x, n, c, spans, o, geo, low):
-    """Output ``o`` of an output row, computed whole: its maximum and flat plane index (``-1``
-    for an empty window). ``spans``: the row's valid D and H taps, ``(first, count)`` each.
+@_inline
+def _edge_values(xr, yr, row, geo_w, lo):
+    """Fold input row ``xr`` into the edge outputs of ``yr``, those outside ``row``'s inside
+    range (padding, ceil_mode): each over its own valid taps, in order."""
+    o0, count = np.int64(row[0]), np.int64(row[1])
+    for q in range(yr.shape[0] - count):  # the outputs before o0, then those after
+        o = q if q < o0 else q + count
+        first, taps = _span(o, xr.shape[0], geo_w)
+        for e in range(taps):
+            yr[o] = _fold(xr[first + e * geo_w[3]], yr[o], lo)
 
-    Compiled on its own, not inlined: it runs for the few edge outputs only, and inlining its
-    loop nest into every specialised row loop tripled the forward's compile time."""
-    first_d, count_d, first_h, count_h = spans
-    first_w, count_w = _span(o, x.shape[4], geo[2])
-    best, j = low[0], np.int64(-1)
-    for a in range(count_d):
-        i_d = first_d + a * geo[0, 3]
-        for b in range(count_h):
-            i_h = first_h + b * geo[1, 3]
-            base = (i_d * x.shape[3] + i_h) * x.shape[4]
-            for e in range(count_w):
-                i_w = first_w + e * geo[2, 3]
-                best, j = _pick_indexed(x[n, c, i_d, i_h, i_w], base + i_w, best, j)
-    return best, j
+
+@_inline
+def _edge_indexed(xr, yr, ir, row, geo_w, base):
+    """:func:`_edge_values` that also keeps the winners' flat plane indices in ``ir``."""
+    o0, count = np.int64(row[0]), np.int64(row[1])
+    for q in range(yr.shape[0] - count):
+        o = q if q < o0 else q + count
+        first, taps = _span(o, xr.shape[0], geo_w)
+        for e in range(taps):
+            i = first + e * geo_w[3]
+            yr[o], ir[o] = _pick_indexed(xr[i], base + i, yr[o], ir[o])
 
 
 @_inline
 def _row_values(x, n, c, od, oh, yr, geo, row, low, s, d):
-    """Output row ``(od, oh)`` of plane ``x[n, c]`` into ``yr``: the inside outputs fold the
-    valid D and H taps' input rows, the edge outputs (padding, ceil_mode) are computed whole."""
+    """Output row ``(od, oh)`` of plane ``x[n, c]`` into ``yr``: each valid D and H tap's input
+    row is folded into the inside outputs (:func:`_interior_values`) and the edge ones."""
     spans = _span(od, x.shape[2], geo[0]) + _span(oh, x.shape[3], geo[1])
-    o0, count = row[0], row[1]
-    for t in range(count):
-        yr[o0 + t] = low[0]
+    lo = low[0]
+    for t in range(np.uint64(yr.shape[0])):
+        yr[t] = lo
     for a in range(spans[1]):
         i_d = np.uint64(spans[0] + a * geo[0, 3])
         for b in range(spans[3]):
-            _interior_values(x[n, c, i_d, np.uint64(spans[2] + b * geo[1, 3])], yr, row, s, d)
-    for q in range(yr.shape[0] - np.int64(count)):  # the edges: outputs before o0, then after
-        o = q if q < np.int64(o0) else q + np.int64(count)
-        yr[o] = _window(x, n, c, spans, o, geo, low)[0]
+            xr = x[n, c, i_d, np.uint64(spans[2] + b * geo[1, 3])]
+            _interior_values(xr, yr, row, s, d, lo)
+            _edge_values(xr, yr, row, geo[2], lo)
 
 
 @_inline
 def _row_indexed(x, n, c, od, oh, yr, ir, geo, row, low, s, d):
     """:func:`_row_values` that also keeps the winners' flat plane indices in ``ir``."""
     spans = _span(od, x.shape[2], geo[0]) + _span(oh, x.shape[3], geo[1])
-    o0, count = row[0], row[1]
-    for t in range(count):
-        yr[o0 + t], ir[o0 + t] = low[0], -1
+    for t in range(np.uint64(yr.shape[0])):
+        yr[t], ir[t] = low[0], -1
     for a in range(spans[1]):
         i_d = spans[0] + a * geo[0, 3]
         for b in range(spans[3]):
@@ -195,9 +209,7 @@ def _row_indexed(x, n, c, od, oh, yr, ir, geo, row, low, s, d):
                 (i_d * x.shape[3] + i_h) * x.shape[4],
             )
             _interior_indexed(xr, yr, ir, row, s, d, base)
-    for q in range(yr.shape[0] - np.int64(count)):  # the edges, as in _row_values
-        o = q if q < np.int64(o0) else q + np.int64(count)
-        yr[o], ir[o] = _window(x, n, c, spans, o, geo, low)
+            _edge_indexed(xr, yr, ir, row, geo[2], base)
 
 
 @_inline
@@ -245,14 +257,15 @@ def forward_planes_parallel(x, y, idx, geo, row, low, with_indices):
 
 
 @_inline
-def _fold_channels(x, at_x, y, idx, at, index, with_indices):
+def _fold_channels(x, at_x, y, idx, at, index, low, with_indices):
     """Fold the channel vector ``x[at_x]`` into the running maxima ``y[at]`` (and ``idx[at]``)."""
     n, i_d, i_h, i_w = _unsigned(at_x)
     yn, od, oh, ow = _unsigned(at)
+    lo = low[0]
     if not with_indices:
         for c in range(np.uint64(x.shape[4])):
             v, best = x[n, i_d, i_h, i_w, c], y[yn, od, oh, ow, c]
-            y[yn, od, oh, ow, c] = v if _wins(v, best) else best
+            y[yn, od, oh, ow, c] = _fold(v, best, lo)
         return
     for c in range(np.uint64(x.shape[4])):
         v, best, j = x[n, i_d, i_h, i_w, c], y[yn, od, oh, ow, c], idx[yn, od, oh, ow, c]
@@ -279,7 +292,7 @@ def _channels_window(x, y, idx, at, rows, geo, low, with_indices):
             for e in range(count_w):
                 i_w = first_w + e * geo[2, 3]
                 index = (i_d * height + i_h) * width + i_w
-                _fold_channels(x, (n, i_d, i_h, i_w), y, idx, at, index, with_indices)
+                _fold_channels(x, (n, i_d, i_h, i_w), y, idx, at, index, low, with_indices)
 
 
 @_njit
@@ -434,9 +447,9 @@ def geometry(params, nd: int) -> np.ndarray:
 def row_plan(geo: np.ndarray, width: int, n_out: int) -> np.ndarray:
     """``uint64 [o0, count, i0, k, s, d]``: the outputs ``o0 .. o0 + count - 1`` are those whose
     ``k`` taps along W all lie inside ``[0, width)``; output ``o0 + t`` starts at input position
-    ``i0 + t * s``. The others (padding, ceil_mode) are the edges, computed whole by
-    :func:`_window`. ``k``, ``s`` and ``d`` repeat ``geo[2]`` as unsigned integers, for the
-    kernels' unsigned index arithmetic.
+    ``i0 + t * s``. The others (padding, ceil_mode) are the edges (:func:`_edge_values`).
+    ``k``, ``s`` and ``d`` repeat ``geo[2]`` as unsigned integers, for the kernels' unsigned
+    index arithmetic.
     """
     k, s, p, d = (int(v) for v in geo[2])
     o0 = min(-(-p // s), n_out)  # the first output whose first tap is not in the padding

@@ -7,13 +7,13 @@ NumPy kernels). ``poolref.max_pool*d`` use them automatically when numba can be 
 
 How it works. Argument checks are the shared ones (:mod:`poolref._params`, once per call, cached
 per shape); then one compiled loop nest per call: for each output row it folds whole input rows
-into the row of running maxima one kernel tap at a time, reading only the valid taps (padding
-is never read), with a branch-free select that the compiler vectorises: a tap takes over where
-it is strictly greater or NaN, and the first valid tap always starts a window, which is
-PyTorch's rule. 1-D and 2-D inputs are pooled as 3-D with unit axes (views). An input over
+into the row of running maxima, two or three kernel taps a pass, reading only the valid taps
+(padding is never read), with a branch-free select that the compiler vectorises: a tap takes
+over where it is strictly greater or NaN, and the first valid tap always starts a window, which
+is PyTorch's rule. 1-D and 2-D inputs are pooled as 3-D with unit axes (views). An input over
 C-contiguous ``(N, H, W, C)`` memory seen as ``(N, C, H, W)`` (what ``x.transpose(0, 3, 1, 2)``
 gives) runs a channels-last loop order (whole channel vectors per tap) without a copy and
-returns channels-last outputs; any other layout is read through its strides. The backward and
+returns channels-last outputs; any other layout is copied to C order once. The backward and
 unpool scatter by index over ``(N, C, plane)`` views and check each index's range as they go.
 Kernels compile on their first use per dtype and layout and are cached on disk (numba's
 ``cache=True``): nothing compiles at import.

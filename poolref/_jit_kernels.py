@@ -32,6 +32,12 @@ import numpy as np
 
 _njit = numba.njit(cache=True, nogil=True, error_model="numpy", boundscheck=False)
 _pjit = numba.njit(cache=True, nogil=True, error_model="numpy", boundscheck=False, parallel=True)
+#: the serial kernels that allocate nothing run without numba's reference counting: every row
+#: view they take would otherwise cost an atomic increment and decrement (a sixth of a small
+#: input's kernel time; numba's private ``_nrt`` option, absent from its type stubs)
+_bare = numba.njit(  # type: ignore[call-overload]
+    cache=True, nogil=True, error_model="numpy", boundscheck=False, _nrt=False
+)
 #: the helpers of the hot loops are inlined at numba's level: a call that passes arrays costs
 #: more than a short loop over a row or a channel vector
 _inline = numba.njit(
@@ -225,7 +231,7 @@ def _plane(x, y, idx, n, c, geo, row, low, with_indices, s, d):
                 _row_values(x, n, c, od, oh, y[at], geo, row, low, s, d)
 
 
-@_njit
+@_bare
 def _forward_plane(x, y, idx, item, geo, row, low, with_indices):
     """Every window of plane ``item`` (``n * C + c``), with the stride and dilation along W made
     constants for the common cases (stride 1; stride 2 without dilation)."""
@@ -239,7 +245,7 @@ def _forward_plane(x, y, idx, item, geo, row, low, with_indices):
         _plane(x, y, idx, n, c, geo, row, low, with_indices, s, d)
 
 
-@_njit
+@_bare
 def forward_planes(x, y, idx, geo, row, low, with_indices):
     for item in range(x.shape[0] * x.shape[1]):
         _forward_plane(x, y, idx, item, geo, row, low, with_indices)
@@ -295,7 +301,7 @@ def _channels_window(x, y, idx, at, rows, geo, low, with_indices):
                 _fold_channels(x, (n, i_d, i_h, i_w), y, idx, at, index, low, with_indices)
 
 
-@_njit
+@_bare
 def _forward_row(x, y, idx, item, geo, low, with_indices):
     """Output row ``item`` (``(n * D_out + od) * H_out + oh``) of ``(N, D, H, W, C)`` arrays."""
     n_out_d, n_out_h = y.shape[1], y.shape[2]
@@ -305,7 +311,7 @@ def _forward_row(x, y, idx, item, geo, low, with_indices):
         _channels_window(x, y, idx, (n, od, oh, ow), rows, geo, low, with_indices)
 
 
-@_njit
+@_bare
 def forward_rows(x, y, idx, geo, low, with_indices):
     for item in range(y.shape[0] * y.shape[1] * y.shape[2]):
         _forward_row(x, y, idx, item, geo, low, with_indices)
@@ -393,7 +399,7 @@ def _scatter_plane(values, indices, out, item, add):
     return -1
 
 
-@_njit
+@_bare
 def scatter_planes(values, indices, out, add):
     """Scatter every plane; the flat position of the first index out of range, or -1."""
     for item in range(values.shape[0] * values.shape[1]):

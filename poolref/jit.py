@@ -31,13 +31,15 @@ Importing this module imports numba (``import poolref`` does not); without numba
 
 from __future__ import annotations
 
-from typing import Final
+import functools
+from collections.abc import Callable
+from typing import Any, Final
 
 from . import _api, _backend
 
 _backend.require_numba()
 
-from . import _jit_cores  # noqa: E402  (after the clear error above)
+from . import _jit_cores, _jit_fast  # noqa: E402  (after the clear error above)
 
 __all__ = [
     "max_pool1d",
@@ -60,12 +62,56 @@ _public = _api.build(
     unpool=_jit_cores._unpool,
     checks_indices=_jit_cores._checks_indices,
 )
-max_pool1d: Final = _public.max_pool1d
-max_pool2d: Final = _public.max_pool2d
-max_pool3d: Final = _public.max_pool3d
-max_pool1d_backward: Final = _public.max_pool1d_backward
-max_pool2d_backward: Final = _public.max_pool2d_backward
-max_pool3d_backward: Final = _public.max_pool3d_backward
+
+
+def _with_entries(nd: int, checked: Callable[..., Any]) -> Callable[..., Any]:
+    """``checked`` (a forward) answered from :mod:`poolref._jit_fast`'s entries where it can."""
+
+    @functools.wraps(checked)
+    def pool(
+        x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False
+    ):
+        args = (x, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
+        out = _jit_fast.forward(nd, *args)
+        if out is None:
+            out = checked(*args)
+            _jit_fast.remember_forward(nd, *args)
+        return out
+
+    return pool
+
+
+def _backward_with_entries(nd: int, checked: Callable[..., Any]) -> Callable[..., Any]:
+    """``checked`` (a backward) answered from :mod:`poolref._jit_fast`'s entries where it can."""
+
+    @functools.wraps(checked)
+    def pool_backward(
+        grad_output,
+        x,
+        kernel_size,
+        stride=None,
+        padding=0,
+        dilation=1,
+        ceil_mode=False,
+        indices=None,
+    ):
+        args = (grad_output, x, kernel_size, stride, padding, dilation, ceil_mode, indices)
+        out = None if indices is None else _jit_fast.backward(nd, *args)
+        if out is None:
+            out = checked(*args)
+            if indices is not None:
+                _jit_fast.remember_backward(nd, *args)
+        return out
+
+    return pool_backward
+
+
+max_pool1d: Final = _with_entries(1, _public.max_pool1d)
+max_pool2d: Final = _with_entries(2, _public.max_pool2d)
+max_pool3d: Final = _with_entries(3, _public.max_pool3d)
+max_pool1d_backward: Final = _backward_with_entries(1, _public.max_pool1d_backward)
+max_pool2d_backward: Final = _backward_with_entries(2, _public.max_pool2d_backward)
+max_pool3d_backward: Final = _backward_with_entries(3, _public.max_pool3d_backward)
 max_unpool1d: Final = _public.max_unpool1d
 max_unpool2d: Final = _public.max_unpool2d
 max_unpool3d: Final = _public.max_unpool3d

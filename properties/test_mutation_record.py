@@ -110,6 +110,14 @@ def test_changed_and_new_functions_are_found_and_left_out_of_the_sample():
     assert chosen != gate.sample(record, changed, 12, seed=2)
 
 
+def test_listed_equivalents_are_left_out_of_the_sample(monkeypatch):
+    record = _record({"p.x_a": "1", "p.x_b": "2"}, per_function=3)
+    listed = {"p.x_a__mutmut_1": "why", "p.x_b__mutmut_3": "why"}
+    monkeypatch.setattr(gate, "equivalents", lambda: listed)
+    chosen = gate.sample(record, [], 10, seed=1)
+    assert len(chosen) == 4 and not set(chosen) & set(listed)
+
+
 def test_a_survivor_in_a_changed_function_fails_unless_listed(monkeypatch):
     ran = {"p.x_b__mutmut_1": "killed", "p.x_b__mutmut_2": "survived"}
     monkeypatch.setattr(gate, "equivalents", dict)

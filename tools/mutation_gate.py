@@ -222,12 +222,16 @@ def changed_functions(record: dict, hashes: dict[str, str]) -> list[str]:
 
 
 def sample(record: dict, changed: list[str], size: int, seed: int) -> list[str]:
-    """A seeded random sample of the recorded mutants of unchanged functions."""
-    skip = set(changed)
+    """A seeded random sample of the recorded mutants of unchanged functions.
+
+    Listed equivalents are left out: they do not count in the score, and as survivors they are
+    the dearest to run (every test that covers them runs to the end).
+    """
+    skip, listed = set(changed), equivalents()
     pool = sorted(
         n
         for n, e in record["mutants"].items()
-        if function_of(n) not in skip and e["verdict"] != "skipped"
+        if function_of(n) not in skip and e["verdict"] != "skipped" and n not in listed
     )
     return sorted(random.Random(seed).sample(pool, min(size, len(pool))))
 

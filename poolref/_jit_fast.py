@@ -42,6 +42,9 @@ def _size(v) -> bool:
 
 def _plain(kernel_size, stride, padding, dilation, ceil_mode) -> bool:
     """Whether the pooling arguments have the exact types that may reach an entry."""
+    ints = type(kernel_size) is int and type(padding) is int and type(dilation) is int
+    if ints and (stride is None or type(stride) is int):  # plain ints: no call for each
+        return type(ceil_mode) is bool
     return (
         _size(kernel_size)
         and (stride is None or _size(stride))

@@ -66,14 +66,15 @@ _public = _api.build(
 
 def _with_entries(nd: int, checked: Callable[..., Any]) -> Callable[..., Any]:
     """``checked`` (a forward) answered from :mod:`poolref._jit_fast`'s entries where it can."""
+    lookup = _jit_fast.forward
 
     @functools.wraps(checked)
     def pool(
         x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False
     ):
-        args = (x, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
-        out = _jit_fast.forward(nd, *args)
+        out = lookup(nd, x, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
         if out is None:
+            args = (x, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
             out = checked(*args)
             _jit_fast.remember_forward(nd, *args)
         return out

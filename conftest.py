@@ -9,5 +9,10 @@ from poolref._backend import numba_available
 collect_ignore = (
     []
     if numba_available()
-    else ["poolref/jit.py", "poolref/_jit_cores.py", "poolref/_jit_kernels.py"]
+    else [
+        "poolref/jit.py",
+        "poolref/_jit_cores.py",
+        "poolref/_jit_kernels.py",
+        "poolref/_jit_fast.py",
+    ]
 )

@@ -3,7 +3,9 @@
 This module is imported on the first jit call only, and imports numba; the kernels compile on
 their first call for each dtype and layout (and are cached on disk, ``cache=True``). Allocation,
 layout choice and the thread count are decided here, in plain Python, once per call; the loops
-are all in :mod:`poolref._jit_kernels`.
+are all in :mod:`poolref._jit_kernels`. Without numba it still imports, in
+:mod:`poolref._jit_compat`'s pure mode (plain-Python kernels, for the tests and the mutation
+gate only: the ``"jit"`` backend and :mod:`poolref.jit` still need numba).
 
 float16 has no native numba arithmetic: float16 arrays take :mod:`poolref.fast`'s cores.
 """
@@ -15,10 +17,10 @@ import functools
 import math
 from typing import NamedTuple
 
-import numba
 import numpy as np
 
 from . import _api_checks, _backend, _fast_kernels, _params
+from . import _jit_compat as compat
 from . import _jit_kernels as kernels
 
 #: dtypes the kernels compile for; every other accepted dtype takes poolref.fast's cores
@@ -57,8 +59,7 @@ def _planes(a: np.ndarray) -> np.ndarray:
     return a.reshape(*a.shape[:2], math.prod(a.shape[2:]))
 
 
-@functools.lru_cache(maxsize=256)
-def _geometry(params, width: int, n_out: int) -> tuple[np.ndarray, np.ndarray]:
+def _geometry_tables(params, width: int, n_out: int) -> tuple[np.ndarray, np.ndarray]:
     """:func:`~poolref._jit_kernels.geometry` and :func:`~poolref._jit_kernels.row_plan`, once
     per parameter set and input width (read-only; both have a fixed size, whatever the kernel)."""
     geo = kernels.geometry(params, params.nd)
@@ -67,23 +68,31 @@ def _geometry(params, width: int, n_out: int) -> tuple[np.ndarray, np.ndarray]:
     return geo, row
 
 
-@functools.lru_cache(maxsize=16)
-def _lowest(dtype) -> np.ndarray:
+# The cached functions are bound by call, not decorated, so that mutmut mutates their bodies.
+_geometry = functools.lru_cache(maxsize=256)(_geometry_tables)
+
+
+def _lowest_array(dtype) -> np.ndarray:
     """The dtype's lowest value as a one-element array (numba types arrays faster than scalars)."""
     low = np.full(1, _params.lowest(dtype), dtype=dtype)
     low.flags.writeable = False
     return low
 
 
-@contextlib.contextmanager
-def _threads(n: int):
+_lowest = functools.lru_cache(maxsize=16)(_lowest_array)
+
+
+def _threads_block(n: int):
     """Run numba's parallel loops on ``n`` threads inside the block (numba's setting is per thread)."""
-    before = numba.get_num_threads()
-    numba.set_num_threads(n)
+    before = compat.get_num_threads()
+    compat.set_num_threads(n)
     try:
         yield
     finally:
-        numba.set_num_threads(before)
+        compat.set_num_threads(before)
+
+
+_threads = contextlib.contextmanager(_threads_block)
 
 
 def _run(name: str, *args):
@@ -92,7 +101,7 @@ def _run(name: str, *args):
     n = _backend.threads()
     if n <= 1:
         return serial(*args)
-    limit = numba.config.NUMBA_NUM_THREADS  # type: ignore[attr-defined]
+    limit = compat.thread_limit()
     if n > limit:
         msg = (
             f"poolref.jit: threads={n} is more than numba's NUMBA_NUM_THREADS={limit}; "
@@ -122,8 +131,8 @@ def _unit_axes(shape: tuple, last: bool) -> tuple:
     return (shape[0], *spatial, shape[1]) if last else (shape[0], shape[1], *spatial)
 
 
-@functools.lru_cache(maxsize=512)
-def _forward_plan(shape: tuple, dtype, params, last: bool) -> _Plan:
+def _plan(shape: tuple, dtype, params, last: bool) -> _Plan:
+    """The :class:`_Plan` of a forward call (cached: :data:`_forward_plan`)."""
     out_shape = (*shape[:2], *_params.output_shape(shape[2:], params))
     geo, row = _geometry(params, shape[-1], out_shape[-1])
     nd = len(shape) - 2
@@ -132,6 +141,9 @@ def _forward_plan(shape: tuple, dtype, params, last: bool) -> _Plan:
     from_last = (0, nd + 1, *range(1, nd + 1))
     x5, y5 = _unit_axes(shape, last), _unit_axes(out_shape, last)
     return _Plan(alloc, x5, y5, to_last, from_last, geo, row, _lowest(dtype))
+
+
+_forward_plan = functools.lru_cache(maxsize=512)(_plan)
 
 
 #: the indices argument of a forward without indices (empty: nothing is ever written to it;

@@ -21,31 +21,35 @@ Indices are flat row-major plane indices ``(d * H + h) * W + w``. Each kernel ha
 parallel driver over independent work items (planes, or output rows for channels-last memory);
 every item is computed by the same sequential code, so results do not depend on the thread count.
 The scatter kernels (backward, unpool) run over ``(N, C, plane)`` views.
+
+Each kernel is a plain ``def``; its compiled version is bound to the same name at the end of its
+section (``f = _inline(f)``), not by a decorator: mutmut mutates only undecorated functions, and
+numba resolves a kernel's callees by name when it compiles, so they are the compiled ones.
+Without numba (the pure mode of :mod:`poolref._jit_compat`: identity decorators, ``prange`` is
+``range``) the same functions run as plain Python over NumPy scalars, with the same results, so
+that tests on tiny inputs and the mutation gate exercise these very bodies.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
-import numba
 import numpy as np
 
-_njit = numba.njit(cache=True, nogil=True, error_model="numpy", boundscheck=False)
-_pjit = numba.njit(cache=True, nogil=True, error_model="numpy", boundscheck=False, parallel=True)
+from ._jit_compat import njit, prange
+
+_njit = njit(cache=True, nogil=True, error_model="numpy", boundscheck=False)
+_pjit = njit(cache=True, nogil=True, error_model="numpy", boundscheck=False, parallel=True)
 #: the serial kernels that allocate nothing run without numba's reference counting: every row
 #: view they take would otherwise cost an atomic increment and decrement (a sixth of a small
-#: input's kernel time; numba's private ``_nrt`` option, absent from its type stubs)
-_bare = numba.njit(  # type: ignore[call-overload]
-    cache=True, nogil=True, error_model="numpy", boundscheck=False, _nrt=False
-)
+#: input's kernel time; numba's private ``_nrt`` option)
+_bare = njit(cache=True, nogil=True, error_model="numpy", boundscheck=False, _nrt=False)
 #: the helpers of the hot loops are inlined at numba's level: a call that passes arrays costs
 #: more than a short loop over a row or a channel vector
-_inline = numba.njit(
-    cache=True, nogil=True, error_model="numpy", boundscheck=False, inline="always"
-)
+_inline = njit(cache=True, nogil=True, error_model="numpy", boundscheck=False, inline="always")
 
 
-@_inline
 def _span(o, length, geo_row):
     """Output ``o``'s first valid input position along one dimension and its number of valid
     taps (0: an empty window); ``geo_row`` is that dimension's ``[k, s, p, d]``."""
@@ -62,13 +66,11 @@ def _span(o, length, geo_row):
 _ONE, _TWO = np.uint64(1), np.uint64(2)
 
 
-@_inline
 def _unsigned(at):
     """A tuple of four non-negative indices as unsigned integers."""
     return np.uint64(at[0]), np.uint64(at[1]), np.uint64(at[2]), np.uint64(at[3])
 
 
-@_inline
 def _fill(a, at, value):
     """Set the row ``a[at]`` (``at`` four unsigned indices) to ``value``."""
     i, j, k, m = at
@@ -76,19 +78,16 @@ def _fill(a, at, value):
         a[i, j, k, m, t] = value
 
 
-@_inline
 def _wins(v, best):
     """Whether ``v`` replaces the running maximum ``best``: strictly greater, or NaN."""
     return (v > best) | (v != v)
 
 
-@_inline
 def _pick(v, best):
     """``v`` where it replaces the running maximum ``best`` (see :func:`_wins`), else ``best``."""
     return v if _wins(v, best) else best
 
 
-@_inline
 def _fold(v, best, lo):
     """:func:`_pick` for a running maximum updated in place. The extra pick of the dtype's lowest
     value ``lo`` never changes the result (``lo`` never wins), but it keeps LLVM from turning
@@ -97,7 +96,6 @@ def _fold(v, best, lo):
     return _pick(v, _pick(lo, best))
 
 
-@_inline
 def _pick_indexed(v, i, best, j):
     """:func:`_pick` that also keeps the winner's index; a running index still ``-1`` takes
     ``v`` whatever it is, so a window of lowest values gets the index of its first valid tap."""
@@ -105,7 +103,15 @@ def _pick_indexed(v, i, best, j):
     return (v if take else best), (i if take else j)
 
 
-@_inline
+_span = _inline(_span)
+_unsigned = _inline(_unsigned)
+_fill = _inline(_fill)
+_wins = _inline(_wins)
+_pick = _inline(_pick)
+_fold = _inline(_fold)
+_pick_indexed = _inline(_pick_indexed)
+
+
 def _interior_values(xr, yr, row, s, d, lo):
     """Fold input row ``xr`` into the running maxima ``yr`` of the outputs whose taps along W all
     lie inside it (``row``, see :func:`row_plan`), in one pass for two and three taps (unrolled,
@@ -134,7 +140,6 @@ def _interior_values(xr, yr, row, s, d, lo):
                 yr[o0 + t] = _fold(xr[i0 + (k - _ONE) * d + s * t], yr[o0 + t], lo)
 
 
-@_inline
 def _interior_indexed(xr, yr, ir, row, s, d, base):
     """:func:`_interior_values` that also keeps the winner's flat plane index in ``ir``
     (``base``: the plane index of ``xr[0]``)."""
@@ -160,7 +165,6 @@ def _interior_indexed(xr, yr, ir, row, s, d, base):
                 yr[o], ir[o] = _pick_indexed(xr[tap], base + np.int64(tap), yr[o], ir[o])
 
 
-@_inline
 def _edge_values(xr, yr, row, geo_w, lo):
     """Fold input row ``xr`` into the edge outputs of ``yr``, those outside ``row``'s inside
     range (padding, ceil_mode): each over its own valid taps, in order."""
@@ -172,7 +176,6 @@ def _edge_values(xr, yr, row, geo_w, lo):
             yr[o] = _fold(xr[first + e * geo_w[3]], yr[o], lo)
 
 
-@_inline
 def _edge_indexed(xr, yr, ir, row, geo_w, base):
     """:func:`_edge_values` that also keeps the winners' flat plane indices in ``ir``."""
     o0, count = np.int64(row[0]), np.int64(row[1])
@@ -184,7 +187,6 @@ def _edge_indexed(xr, yr, ir, row, geo_w, base):
             yr[o], ir[o] = _pick_indexed(xr[i], base + i, yr[o], ir[o])
 
 
-@_inline
 def _row_values(x, n, c, od, oh, yr, geo, row, low, s, d):
     """Output row ``(od, oh)`` of plane ``x[n, c]`` into ``yr``: each valid D and H tap's input
     row is folded into the inside outputs (:func:`_interior_values`) and the edge ones."""
@@ -200,7 +202,6 @@ def _row_values(x, n, c, od, oh, yr, geo, row, low, s, d):
             _edge_values(xr, yr, row, geo[2], lo)
 
 
-@_inline
 def _row_indexed(x, n, c, od, oh, yr, ir, geo, row, low, s, d):
     """:func:`_row_values` that also keeps the winners' flat plane indices in ``ir``."""
     spans = _span(od, x.shape[2], geo[0]) + _span(oh, x.shape[3], geo[1])
@@ -218,7 +219,6 @@ def _row_indexed(x, n, c, od, oh, yr, ir, geo, row, low, s, d):
             _edge_indexed(xr, yr, ir, row, geo[2], base)
 
 
-@_inline
 def _plane(x, y, idx, n, c, geo, row, low, with_indices, s, d):
     """Every output row of plane ``(n, c)`` (``s``, ``d``: see :func:`_interior_values`)."""
     un, uc = np.uint64(n), np.uint64(c)
@@ -231,7 +231,6 @@ def _plane(x, y, idx, n, c, geo, row, low, with_indices, s, d):
                 _row_values(x, n, c, od, oh, y[at], geo, row, low, s, d)
 
 
-@_bare
 def _forward_plane(x, y, idx, item, geo, row, low, with_indices):
     """Every window of plane ``item`` (``n * C + c``), with the stride and dilation along W made
     constants for stride 2 without dilation (de-interleaved loads). Other strides run the
@@ -245,16 +244,26 @@ def _forward_plane(x, y, idx, item, geo, row, low, with_indices):
         _plane(x, y, idx, n, c, geo, row, low, with_indices, s, d)
 
 
-@_bare
 def forward_planes(x, y, idx, geo, row, low, with_indices):
     for item in range(x.shape[0] * x.shape[1]):
         _forward_plane(x, y, idx, item, geo, row, low, with_indices)
 
 
-@_pjit
 def forward_planes_parallel(x, y, idx, geo, row, low, with_indices):
-    for item in numba.prange(x.shape[0] * x.shape[1]):
+    for item in prange(x.shape[0] * x.shape[1]):
         _forward_plane(x, y, idx, item, geo, row, low, with_indices)
+
+
+_interior_values = _inline(_interior_values)
+_interior_indexed = _inline(_interior_indexed)
+_edge_values = _inline(_edge_values)
+_edge_indexed = _inline(_edge_indexed)
+_row_values = _inline(_row_values)
+_row_indexed = _inline(_row_indexed)
+_plane = _inline(_plane)
+_forward_plane = _bare(_forward_plane)
+forward_planes = _bare(forward_planes)
+forward_planes_parallel = _pjit(forward_planes_parallel)
 
 
 # ----------------------------------------------------------------------------
@@ -262,7 +271,6 @@ def forward_planes_parallel(x, y, idx, geo, row, low, with_indices):
 # ----------------------------------------------------------------------------
 
 
-@_inline
 def _fold_channels(x, at_x, y, idx, at, index, low, with_indices):
     """Fold the channel vector ``x[at_x]`` into the running maxima ``y[at]`` (and ``idx[at]``)."""
     n, i_d, i_h, i_w = _unsigned(at_x)
@@ -280,7 +288,6 @@ def _fold_channels(x, at_x, y, idx, at, index, low, with_indices):
         idx[yn, od, oh, ow, c] = index if take else j
 
 
-@_inline
 def _channels_window(x, y, idx, at, rows, geo, low, with_indices):
     """Output position ``at = (n, od, oh, ow)``, every channel (``x`` is ``(N, D, H, W, C)``);
     ``rows`` are the valid depth and height taps' ``(first, count)`` of its output row."""
@@ -301,7 +308,6 @@ def _channels_window(x, y, idx, at, rows, geo, low, with_indices):
                 _fold_channels(x, (n, i_d, i_h, i_w), y, idx, at, index, low, with_indices)
 
 
-@_bare
 def _forward_row(x, y, idx, item, geo, low, with_indices):
     """Output row ``item`` (``(n * D_out + od) * H_out + oh``) of ``(N, D, H, W, C)`` arrays."""
     n_out_d, n_out_h = y.shape[1], y.shape[2]
@@ -311,16 +317,21 @@ def _forward_row(x, y, idx, item, geo, low, with_indices):
         _channels_window(x, y, idx, (n, od, oh, ow), rows, geo, low, with_indices)
 
 
-@_bare
 def forward_rows(x, y, idx, geo, low, with_indices):
     for item in range(y.shape[0] * y.shape[1] * y.shape[2]):
         _forward_row(x, y, idx, item, geo, low, with_indices)
 
 
-@_pjit
 def forward_rows_parallel(x, y, idx, geo, low, with_indices):
-    for item in numba.prange(y.shape[0] * y.shape[1] * y.shape[2]):
+    for item in prange(y.shape[0] * y.shape[1] * y.shape[2]):
         _forward_row(x, y, idx, item, geo, low, with_indices)
+
+
+_fold_channels = _inline(_fold_channels)
+_channels_window = _inline(_channels_window)
+_forward_row = _bare(_forward_row)
+forward_rows = _bare(forward_rows)
+forward_rows_parallel = _pjit(forward_rows_parallel)
 
 
 # ----------------------------------------------------------------------------
@@ -328,7 +339,6 @@ def forward_rows_parallel(x, y, idx, geo, low, with_indices):
 # ----------------------------------------------------------------------------
 
 
-@_inline
 def _backward_rows(g, x, grad, n, c, yr, ir, geo, row, low, s, d):
     """Add plane ``(n, c)``'s gradients at its windows' maxima, one output row at a time."""
     un, uc = np.uint64(n), np.uint64(c)
@@ -342,7 +352,6 @@ def _backward_rows(g, x, grad, n, c, yr, ir, geo, row, low, s, d):
                     grad[un, uc, np.uint64(i)] += gr[ow]
 
 
-@_njit
 def _backward_plane(g, x, grad, item, geo, row, low):
     """Plane ``item``'s gradient (``grad`` is ``(N, C, plane)``), zeroed first."""
     n, c = item // x.shape[1], item % x.shape[1]
@@ -358,16 +367,20 @@ def _backward_plane(g, x, grad, item, geo, row, low):
         _backward_rows(g, x, grad, n, c, yr, ir, geo, row, low, s, d)
 
 
-@_njit
 def backward_planes(g, x, grad, geo, row, low):
     for item in range(x.shape[0] * x.shape[1]):
         _backward_plane(g, x, grad, item, geo, row, low)
 
 
-@_pjit
 def backward_planes_parallel(g, x, grad, geo, row, low):
-    for item in numba.prange(x.shape[0] * x.shape[1]):
+    for item in prange(x.shape[0] * x.shape[1]):
         _backward_plane(g, x, grad, item, geo, row, low)
+
+
+_backward_rows = _inline(_backward_rows)
+_backward_plane = _njit(_backward_plane)
+backward_planes = _njit(backward_planes)
+backward_planes_parallel = _pjit(backward_planes_parallel)
 
 
 # ----------------------------------------------------------------------------
@@ -375,7 +388,6 @@ def backward_planes_parallel(g, x, grad, geo, row, low):
 # ----------------------------------------------------------------------------
 
 
-@_inline
 def _scatter_plane(values, indices, out, item, add):
     """Zero plane ``item`` of ``out`` (``(N, C, plane)``), then scatter its values by index.
 
@@ -397,7 +409,6 @@ def _scatter_plane(values, indices, out, item, add):
     return -1
 
 
-@_bare
 def scatter_planes(values, indices, out, add):
     """Scatter every plane; the flat position of the first index out of range, or -1."""
     for item in range(values.shape[0] * values.shape[1]):
@@ -407,11 +418,10 @@ def scatter_planes(values, indices, out, add):
     return -1
 
 
-@_pjit
 def scatter_planes_parallel(values, indices, out, add):
     items = values.shape[0] * values.shape[1]
     bad = np.empty(items, dtype=np.int64)
-    for item in numba.prange(items):
+    for item in prange(items):
         bad[item] = _scatter_plane(values, indices, out, item, add)
     for item in range(items):
         if bad[item] >= 0:
@@ -419,8 +429,13 @@ def scatter_planes_parallel(values, indices, out, add):
     return -1
 
 
+_scatter_plane = _inline(_scatter_plane)
+scatter_planes = _bare(scatter_planes)
+scatter_planes_parallel = _pjit(scatter_planes_parallel)
+
+
 #: name -> (serial driver, parallel driver)
-DRIVERS: dict[str, tuple[Callable[..., None], Callable[..., None]]] = {
+DRIVERS: dict[str, tuple[Callable[..., Any], Callable[..., Any]]] = {
     "forward_planes": (forward_planes, forward_planes_parallel),
     "forward_rows": (forward_rows, forward_rows_parallel),
     "backward_planes": (backward_planes, backward_planes_parallel),

@@ -32,6 +32,7 @@ import argparse
 import ast
 import fnmatch
 import hashlib
+import importlib.util
 import json
 import os
 import random
@@ -128,6 +129,7 @@ def run_mutmut(names: list[str], children: int, log: Path) -> float:
     Exits (status 1, with the end of mutmut's log) when mutmut fails: the suite failing on the
     unmutated code ("Failed to run clean test") is the first thing a broken line causes.
     """
+    _require_no_numba()
     env = dict(os.environ, POOLREF_PROFILE="mutation")
     mutmut = str(Path(sys.executable).with_name("mutmut"))
     command = [mutmut, "run", "--max-children", str(children), *names]
@@ -140,6 +142,22 @@ def run_mutmut(names: list[str], children: int, log: Path) -> float:
         print(f"mutmut failed (exit {done.returncode}); its log: {log}")
         sys.exit(1)
     return time.monotonic() - started
+
+
+def _require_no_numba() -> None:
+    """Exit (status 1) when numba is installed: the mutation run needs a Python without it.
+
+    Without numba the jit kernels are plain Python (poolref/_jit_compat.py), which is what the
+    record measures; with numba they would be compiled from mutmut's trampolines, which numba
+    cannot compile, and the score would depend on an optional peer.
+    """
+    if importlib.util.find_spec("numba") is not None:
+        print(
+            f"numba is installed in {sys.prefix}: run the mutation gate from a venv without it "
+            '(python3 -m venv .venv-gate && .venv-gate/bin/pip install -e ".[test,mutation]"; '
+            "docs/mutation.md)"
+        )
+        sys.exit(1)
 
 
 def equivalents(path: Path = EQUIVALENTS) -> dict[str, str]:

@@ -11,7 +11,9 @@ Along W, the outputs whose taps all lie inside the input (:func:`row_plan`, comp
 call in plain Python: a fixed-size table whatever the kernel size) fold each valid D and H tap's
 input row into the output row in one pass over the outputs, two and three taps at once
 (unrolled), or two taps a pass for other kernel sizes, with a branch-free select that the
-compiler vectorises. Each plane's loop nest is specialised for stride 2 without dilation (a
+compiler vectorises. For two- and three-tap windows the first tap row writes the inside
+outputs directly (:func:`_interior_first`) instead of folding into a row filled with the lowest
+value. Each plane's loop nest is specialised for stride 2 without dilation (a
 constant, so the loads are de-interleaved). The few outputs
 at the edges (padding, ceil_mode) take each input row's valid taps one by one. The valid taps
 along D and H are found once per output row (:func:`_span`); the channels-last kernels find
@@ -140,6 +142,22 @@ def _interior_values(xr, yr, row, s, d, lo):
                 yr[o0 + t] = _fold(xr[i0 + (k - _ONE) * d + s * t], yr[o0 + t], lo)
 
 
+def _interior_first(xr, yr, row, s, d):
+    """The first input row of two- and three-tap windows (the common sizes) into the inside
+    outputs of ``yr``: their maxima over ``xr`` alone, written without reading ``yr`` (so the
+    row needs no pass that fills it with the lowest value first: a fifth of a 1-D forward's
+    time). Other kernel sizes fold into a filled row (:func:`_interior_values`)."""
+    o0, count, i0, k = row[0], row[1], row[2], row[3]
+    if k == 2:
+        for t in range(count):
+            i = i0 + s * t
+            yr[o0 + t] = _pick(xr[i + d], xr[i])
+    else:
+        for t in range(count):
+            i = i0 + s * t
+            yr[o0 + t] = _pick(xr[i + _TWO * d], _pick(xr[i + d], xr[i]))
+
+
 def _interior_indexed(xr, yr, ir, row, s, d, base):
     """:func:`_interior_values` that also keeps the winner's flat plane index in ``ir``
     (``base``: the plane index of ``xr[0]``)."""
@@ -192,13 +210,21 @@ def _row_values(x, n, c, od, oh, yr, geo, row, low, s, d):
     row is folded into the inside outputs (:func:`_interior_values`) and the edge ones."""
     spans = _span(od, x.shape[2], geo[0]) + _span(oh, x.shape[3], geo[1])
     lo = low[0]
-    for t in range(np.uint64(yr.shape[0])):
-        yr[t] = lo
+    # the first input row writes the inside outputs of 2- and 3-tap windows (_interior_first);
+    # then only the edge outputs start at the lowest value
+    first = spans[1] > 0 and spans[3] > 0 and (row[3] == _TWO or row[3] == _TWO + _ONE)
+    o0, count = np.int64(row[0]), np.int64(row[1])
+    for q in range(yr.shape[0] - count if first else yr.shape[0]):
+        yr[q if not first or q < o0 else q + count] = lo
     for a in range(spans[1]):
         i_d = np.uint64(spans[0] + a * geo[0, 3])
         for b in range(spans[3]):
             xr = x[n, c, i_d, np.uint64(spans[2] + b * geo[1, 3])]
-            _interior_values(xr, yr, row, s, d, lo)
+            if first:
+                _interior_first(xr, yr, row, s, d)
+                first = False
+            else:
+                _interior_values(xr, yr, row, s, d, lo)
             _edge_values(xr, yr, row, geo[2], lo)
 
 
@@ -255,6 +281,7 @@ def forward_planes_parallel(x, y, idx, geo, row, low, with_indices):
 
 
 _interior_values = _inline(_interior_values)
+_interior_first = _inline(_interior_first)
 _interior_indexed = _inline(_interior_indexed)
 _edge_values = _inline(_edge_values)
 _edge_indexed = _inline(_edge_indexed)

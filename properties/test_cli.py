@@ -38,7 +38,14 @@ def test_no_target_verifies_poolref_itself(capsys):
 
 def test_function_target_with_a_counterexample_exits_1(capsys):
     code, out, err = run(
-        capsys, "verify", "broken:ties_last_forward", "--ndim", "2", "--examples", "0"
+        capsys,
+        "verify",
+        "broken:ties_last_forward",
+        "--ndim",
+        "2",
+        "--examples",
+        "0",
+        "--no-scale",  # broken.py loops in Python: its scale cases took 2 minutes
     )
     assert code == 1
     assert "[indices]" in out and "reproduce:" in out
@@ -202,6 +209,7 @@ def test_console_entry_point_in_a_subprocess():
             "1",
             "--examples",
             "0",
+            "--no-scale",  # broken.py loops in Python: its scale cases took 2 minutes
             "-q",
         ],
         capture_output=True,
@@ -223,7 +231,15 @@ def test_console_entry_point_in_a_subprocess():
 
 def test_ndim_before_target_does_not_swallow_it(capsys):
     code, out, err = run(
-        capsys, "verify", "--ndim", "2", "broken:correct_forward", "--examples", "2", "--in-process"
+        capsys,
+        "verify",
+        "--ndim",
+        "2",
+        "broken:correct_forward",
+        "--examples",
+        "2",
+        "--in-process",
+        "--no-scale",  # broken.py loops in Python: with its scale cases this test took 7-10 minutes
     )
     assert code == 0, out + err
     assert "(2-D;" in out
@@ -236,6 +252,7 @@ def test_ndim_before_target_does_not_swallow_it(capsys):
         "--examples",
         "0",
         "--in-process",
+        "--no-scale",
     )
     assert code == 0 and "(1-D, 2-D;" in out, out + err
 

@@ -305,6 +305,25 @@ def test_empty_windows_keep_the_lowest_value_and_index_minus_one():
             assert (idx == -1).all() and (y == _params.lowest(dtype)).all()
 
 
+@pytest.mark.parametrize("k", [2, 3, 4])
+def test_rows_whose_depth_window_is_empty_hold_only_lowest_values(k):
+    # the one depth window's taps (-1 and 2: dilation 3 over a depth of 2) are both outside,
+    # while the H windows (rows 0 and 2) and the W ones (all inside) have taps: no tap row is
+    # folded, so each output row must be filled with the lowest value, whatever the output
+    # held before (here 7, not np.empty's leftovers), in the rows starting at h = 0 and h > 0
+    prm = params(3, (2, 2, k), (1, 2, 1), (1, 0, 0), (3, 1, 1))
+    for dtype in ("float32", "int16"):
+        x = tricky((1, 2, 2, 4, 2 * k + 2), dtype, seed=1)
+        y_ref, _ = check_forward(x, prm)
+        plan = _jit_cores._forward_plan(x.shape, x.dtype, prm, False)
+        y = np.full(plan.alloc_shape, 7, dtype=dtype)
+        args = (plan.geo, plan.row, plan.low, False)
+        _jit_cores._run(
+            "forward_planes", x.reshape(plan.x5), y.reshape(plan.y5), _jit_cores._NO_INDICES, *args
+        )
+        assert (y == _params.lowest(dtype)).all() and (y_ref == _params.lowest(dtype)).all()
+
+
 @pytest.mark.parametrize("k", [2, 3, 4, 5])
 def test_a_window_of_lowest_values_takes_its_first_valid_tap(k):
     for dtype in ("float64", "int64"):

@@ -7,29 +7,25 @@ the running maximum, and a later tap takes over where its value is strictly grea
 So ties (``-0.0`` against ``0.0`` included) keep the first, a NaN window ends on its last NaN,
 padding is never read and an empty window keeps the lowest value and index ``-1``.
 
-Along W, the outputs whose taps all lie inside the input (:func:`row_plan`, computed once per
-call in plain Python: a fixed-size table whatever the kernel size) fold each valid D and H tap's
-input row into the output row in one pass over the outputs, two and three taps at once
-(unrolled), or two taps a pass for other kernel sizes, with a branch-free select that the
-compiler vectorises. For two- and three-tap windows the first tap row writes the inside
-outputs directly (:func:`_interior_first`) instead of folding into a row filled with the lowest
-value. Each plane's loop nest is specialised for stride 2 without dilation (a
-constant, so the loads are de-interleaved). The few outputs
-at the edges (padding, ceil_mode) take each input row's valid taps one by one. The valid taps
-along D and H are found once per output row (:func:`_span`); the channels-last kernels find
-them once per output position, then fold whole channel vectors.
+Along W, the outputs whose taps all lie inside the input (:func:`row_plan`: a fixed-size table
+whatever the kernel size) fold each valid D and H tap's input row into the output row in one
+pass, two and three taps at once (unrolled), or two taps a pass for other sizes, with a
+branch-free select that the compiler vectorises; for two and three taps the first tap row
+writes them (:func:`_interior_first`). Each plane's loops are specialised for stride 2 without
+dilation (de-interleaved loads). The edge outputs (padding, ceil_mode) take each input row's
+valid taps one by one. The valid D and H taps are found once per output row (:func:`_span`);
+the channels-last kernels find them once per output position, then fold channel vectors.
 
 Indices are flat row-major plane indices ``(d * H + h) * W + w``. Each kernel has a serial and a
 parallel driver over independent work items (planes, or output rows for channels-last memory);
 every item is computed by the same sequential code, so results do not depend on the thread count.
 The scatter kernels (backward, unpool) run over ``(N, C, plane)`` views.
 
-Each kernel is a plain ``def``; its compiled version is bound to the same name at the end of its
-section (``f = _inline(f)``), not by a decorator: mutmut mutates only undecorated functions, and
-numba resolves a kernel's callees by name when it compiles, so they are the compiled ones.
-Without numba (the pure mode of :mod:`poolref._jit_compat`: identity decorators, ``prange`` is
-``range``) the same functions run as plain Python over NumPy scalars, with the same results, so
-that tests on tiny inputs and the mutation gate exercise these very bodies.
+Each kernel is a plain ``def`` bound to its compiled version by name at the end of its section
+(``f = _inline(f)``): mutmut mutates only undecorated functions, and numba resolves callees by
+name when it compiles. Without numba (:mod:`poolref._jit_compat`'s pure mode: identity
+decorators, ``prange`` is ``range``) the same functions run as plain Python with the same
+results, so that tests on tiny inputs and the mutation gate exercise these very bodies.
 """
 
 from __future__ import annotations

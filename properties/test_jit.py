@@ -211,3 +211,18 @@ def test_memory_does_not_grow_with_the_kernel_size(layout):
     for a, b in zip(got, expected):
         np.testing.assert_array_equal(a, b)
     assert peak < 2**16, peak
+
+
+def test_jit_threads_script_prints_a_row_per_op_with_both_speed_ups(capsys):
+    """``python -m asv_bench.jit_threads`` on the tiny configuration: four rows, results that
+    agree across thread counts and, with torch installed, torch's speed-up in the same run."""
+    jit_threads = pytest.importorskip("asv_bench.jit_threads")
+    torch_here = jit_threads.load_torch() is not None
+    assert jit_threads.main(["--threads", "1", "--configs", "tiny", "--repeat", "1"]) == 0
+    rows = [r for r in capsys.readouterr().out.splitlines() if r.startswith("| tiny")]
+    assert [r.split(" | ")[1] for r in rows] == list(jit_threads.OPS)
+    for row in rows:
+        cells = [c.strip() for c in row.strip("|").split("|")]
+        assert cells[5] == "same", row
+        assert len(cells) == (7 if torch_here else 6), row
+        assert all(c.endswith("x") for c in cells[4 : len(cells) : 2] if c != "same"), row

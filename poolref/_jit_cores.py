@@ -54,18 +54,67 @@ def _contiguous(a: np.ndarray) -> np.ndarray:
     return a if a.flags.c_contiguous else np.ascontiguousarray(a)
 
 
+class _Alias:
+    """What :func:`_writeable` makes an alias from: the array interface of a read-only array,
+    marked writeable, and the array itself (the alias's ``base``, which keeps it alive)."""
+
+    __slots__ = ("__array_interface__", "array")
+
+    def __init__(self, a: np.ndarray) -> None:
+        face = a.__array_interface__
+        self.__array_interface__ = {**face, "data": (face["data"][0], False)}
+        self.array = a
+
+
+def _writeable(a: np.ndarray) -> np.ndarray:
+    """``a``, or for a read-only ``a`` a writeable alias of its memory, for a kernel that only
+    reads it. numba types a read-only array as a type of its own, so every kernel would compile
+    a second specialisation per dtype (25-45 s each) for read-only inputs (``np.broadcast_to``
+    views, read-only memory maps, arrays a caller froze); the alias takes the writeable one."""
+    return a if a.flags.writeable else np.asarray(_Alias(a))
+
+
 def _planes(a: np.ndarray) -> np.ndarray:
     """The ``(N, C, prod(S))`` view of an array (a copy only if its layout does not allow one)."""
     return a.reshape(*a.shape[:2], math.prod(a.shape[2:]))
 
 
+def geometry(params, nd: int) -> np.ndarray:
+    """``(3, 4)`` int64 table ``[k, s, p, d]`` per dimension, unit rows in front for 1-D and 2-D."""
+    table = np.zeros((3, 4), dtype=np.int64)
+    table[:, 0] = table[:, 1] = table[:, 3] = 1
+    for i in range(nd):
+        row = 3 - nd + i
+        table[row] = (
+            params.kernel_size[i],
+            params.stride[i],
+            params.padding[i],
+            params.dilation[i],
+        )
+    return table
+
+
+def row_plan(geo: np.ndarray, width: int, n_out: int) -> np.ndarray:
+    """``uint64 [o0, count, i0, k, s, d]``: the outputs ``o0 .. o0 + count - 1`` are those whose
+    ``k`` taps along W all lie inside ``[0, width)``; output ``o0 + t`` starts at input position
+    ``i0 + t * s``. The others (padding, ceil_mode) are the edges (:func:`~poolref._jit_kernels._edge_values`).
+    ``k``, ``s`` and ``d`` repeat ``geo[2]`` as unsigned integers, for the kernels' unsigned
+    index arithmetic.
+    """
+    k, s, p, d = (int(v) for v in geo[2])
+    o0 = min(-(-p // s), n_out)  # the first output whose first tap is not in the padding
+    last = width - 1 - (k - 1) * d + p  # output o's last tap is inside when o * s <= last
+    count = max(min(last // s + 1, n_out) - o0, 0) if last >= 0 else 0
+    return np.array([o0, count, o0 * s - p if count else 0, k, s, d], dtype=np.uint64)
+
+
 def _geometry_tables(params, width: int, n_out: int) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`~poolref._jit_kernels.geometry` and :func:`~poolref._jit_kernels.row_plan`, once
+    """:func:`geometry` and :func:`row_plan`, once
     per parameter set and input width (both have a fixed size, whatever the kernel). Cached and
     never written, but left writeable: numba's dispatcher types a read-only array through its slow
     path (measured: 0.25 of the 2.2 us a tiny forward's kernel call costs for these three tables)."""
-    geo = kernels.geometry(params, params.nd)
-    return geo, kernels.row_plan(geo, width, n_out)
+    geo = geometry(params, params.nd)
+    return geo, row_plan(geo, width, n_out)
 
 
 # The cached functions are bound by call, not decorated, so that mutmut mutates their bodies.
@@ -155,6 +204,7 @@ def _forward(x, params, with_indices, index_dtype=np.int64):
     x = np.asarray(x)
     if x.dtype not in JIT_DTYPES:
         return _fast_kernels._forward(x, params, with_indices)
+    x = _writeable(x)
     last = _channels_last(x)
     plan = _forward_plan(x.shape, x.dtype, params, last)
     y = np.empty(plan.alloc_shape, dtype=x.dtype)
@@ -162,7 +212,10 @@ def _forward(x, params, with_indices, index_dtype=np.int64):
     i5 = idx.reshape(plan.y5) if with_indices else idx
     if not last:
         x5, y5 = _contiguous(x).reshape(plan.x5), y.reshape(plan.y5)
-        _run("forward_planes", x5, y5, i5, plan.geo, plan.row, plan.low, with_indices)
+        if with_indices:
+            _run("indexed_planes", x5, y5, i5, plan.geo, plan.row, plan.low)
+        else:
+            _run("forward_planes", x5, y5, plan.geo, plan.row, plan.low)
         return y, (idx if with_indices else None)
     # the kernel takes the C-contiguous (N, *S, C) memory itself; the outputs are viewed back
     x5 = x.transpose(plan.to_last).reshape(plan.x5)
@@ -175,6 +228,7 @@ def _backward_from_input(grad_output, x, params):
     grad_output, x = np.asarray(grad_output), np.asarray(x)
     if x.dtype not in JIT_DTYPES:
         return _fast_kernels._backward_from_input(grad_output, x, params)
+    grad_output, x = _writeable(grad_output), _writeable(x)
     geo, row = _geometry(params, x.shape[-1], grad_output.shape[-1])
     grad = _empty(x.shape, x.dtype, _channels_last(grad_output))
     g5 = _contiguous(grad_output).reshape(_unit_axes(grad_output.shape, False))
@@ -192,7 +246,8 @@ def _check_range(indices: np.ndarray, plane: int) -> None:
 
 def _scatter(values, indices, out, add: bool) -> None:
     """Scatter into ``out`` by plane (the kernel zeroes it), raising for an index out of range."""
-    bad = _run("scatter_planes", _planes(values), _planes(indices), _planes(out), add)
+    values, indices = _planes(_writeable(values)), _planes(_writeable(indices))
+    bad = _run("scatter_planes", values, indices, _planes(out), add)
     if bad >= 0:
         raise _api_checks.IndexRangeError(int(bad))
 

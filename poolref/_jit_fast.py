@@ -79,8 +79,10 @@ def _store(entries: dict, key: tuple, entry: Callable) -> None:
 
 def forward(nd, x, kernel_size, stride, padding, dilation, ceil_mode, return_indices):
     """The result of a plain forward call that has an entry, else None."""
-    if type(x) is not np.ndarray or type(return_indices) is not bool:
-        return None
+    if type(x) is not np.ndarray or type(return_indices) is not bool or not x.flags.writeable:
+        return (
+            None  # a read-only x takes the checked path, which aliases it (_jit_cores._writeable)
+        )
     if not _plain(kernel_size, stride, padding, dilation, ceil_mode):
         return None
     key = (nd, x.shape, x.strides, x.dtype, kernel_size, stride, padding, dilation, ceil_mode)
@@ -126,10 +128,10 @@ def _planes_entry(plan, out_shape: tuple, dtype, with_indices: bool) -> Callable
     def entry(x):
         y = np.empty(out_shape, dtype=dtype)
         if not with_indices:
-            _call("forward_planes", five(x), five(y), _NONE, geo, row, low, False)
+            _call("forward_planes", five(x), five(y), geo, row, low)
             return y
         idx = np.empty(out_shape, dtype=np.int64)
-        _call("forward_planes", five(x), five(y), five(idx), geo, row, low, True)
+        _call("indexed_planes", five(x), five(y), five(idx), geo, row, low)
         return y, idx
 
     return entry
@@ -163,6 +165,8 @@ def backward(nd, grad_output, x, kernel_size, stride, padding, dilation, ceil_mo
     when an index is out of range: the checked path then raises)."""
     if type(grad_output) is not np.ndarray or type(indices) is not np.ndarray or not _shape(x):
         return None
+    if not (grad_output.flags.writeable and indices.flags.writeable):
+        return None  # the checked path aliases read-only arrays (_jit_cores._writeable)
     if not _plain(kernel_size, stride, padding, dilation, ceil_mode):
         return None
     key = (nd, grad_output.shape, grad_output.strides, grad_output.dtype, x, indices.shape)

@@ -7,7 +7,7 @@ the running maximum, and a later tap takes over where its value is strictly grea
 So ties (``-0.0`` against ``0.0`` included) keep the first, a NaN window ends on its last NaN,
 padding is never read and an empty window keeps the lowest value and index ``-1``.
 
-Along W, the outputs whose taps all lie inside the input (:func:`row_plan`: a fixed-size table
+Along W, the outputs whose taps all lie inside the input (:func:`~poolref._jit_cores.row_plan`: a fixed-size table
 whatever the kernel size) fold each valid D and H tap's input row into the output row in one
 pass, two and three taps at once (unrolled), or two taps a pass for other sizes, with a
 branch-free select that the compiler vectorises; for two and three taps the first tap row
@@ -112,7 +112,7 @@ _pick_indexed = _inline(_pick_indexed)
 
 def _interior_values(xr, yr, row, s, d, lo):
     """Fold input row ``xr`` into the running maxima ``yr`` of the outputs whose taps along W all
-    lie inside it (``row``, see :func:`row_plan`), in one pass for two and three taps (unrolled,
+    lie inside it (``row``, see :func:`~poolref._jit_cores.row_plan`), in one pass for two and three taps (unrolled,
     so that the compiler vectorises across outputs), else two taps a pass. ``s`` and ``d`` are
     constants where the callers can make them so (the loads are then contiguous or
     de-interleaved). ``lo``: the dtype's lowest value (see :func:`_fold`)."""
@@ -241,39 +241,68 @@ def _row_indexed(x, n, c, od, oh, yr, ir, geo, row, low, s, d):
             _edge_indexed(xr, yr, ir, row, geo[2], base)
 
 
-def _plane(x, y, idx, n, c, geo, row, low, with_indices, s, d):
+def _plane_values(x, y, n, c, geo, row, low, s, d):
     """Every output row of plane ``(n, c)`` (``s``, ``d``: see :func:`_interior_values`)."""
     un, uc = np.uint64(n), np.uint64(c)
     for od in range(y.shape[2]):
         for oh in range(y.shape[3]):
+            _row_values(
+                x, n, c, od, oh, y[un, uc, np.uint64(od), np.uint64(oh)], geo, row, low, s, d
+            )
+
+
+def _plane_indexed(x, y, idx, n, c, geo, row, low, s, d):
+    """:func:`_plane_values` that also keeps the winners' flat plane indices in ``idx``."""
+    un, uc = np.uint64(n), np.uint64(c)
+    for od in range(y.shape[2]):
+        for oh in range(y.shape[3]):
             at = (un, uc, np.uint64(od), np.uint64(oh))
-            if with_indices:
-                _row_indexed(x, n, c, od, oh, y[at], idx[at], geo, row, low, s, d)
-            else:
-                _row_values(x, n, c, od, oh, y[at], geo, row, low, s, d)
+            _row_indexed(x, n, c, od, oh, y[at], idx[at], geo, row, low, s, d)
 
 
-def _forward_plane(x, y, idx, item, geo, row, low, with_indices):
+def _values_plane(x, y, item, geo, row, low):
     """Every window of plane ``item`` (``n * C + c``), with the stride and dilation along W made
     constants for stride 2 without dilation (de-interleaved loads). Other strides run the
     generic loops, where LLVM speculates a unit stride itself; a constant stride 1 was 15%
-    faster on 14x14 planes and cost 8 s of compile time per dtype."""
+    faster on 14x14 planes and cost 8 s of compile time per dtype. The values and the indexed
+    forward are separate kernels, so that each compiles alone (a call without indices does not
+    compile the indexed loops, and the layers' int32 indices do not recompile the values')."""
     n, c = item // x.shape[1], item % x.shape[1]
     s, d = row[4], row[5]
     if s == _TWO and d == _ONE:
-        _plane(x, y, idx, n, c, geo, row, low, with_indices, _TWO, _ONE)
+        _plane_values(x, y, n, c, geo, row, low, _TWO, _ONE)
     else:
-        _plane(x, y, idx, n, c, geo, row, low, with_indices, s, d)
+        _plane_values(x, y, n, c, geo, row, low, s, d)
 
 
-def forward_planes(x, y, idx, geo, row, low, with_indices):
+def _indexed_plane(x, y, idx, item, geo, row, low):
+    """:func:`_values_plane` that also keeps the winners' flat plane indices in ``idx``."""
+    n, c = item // x.shape[1], item % x.shape[1]
+    s, d = row[4], row[5]
+    if s == _TWO and d == _ONE:
+        _plane_indexed(x, y, idx, n, c, geo, row, low, _TWO, _ONE)
+    else:
+        _plane_indexed(x, y, idx, n, c, geo, row, low, s, d)
+
+
+def forward_planes(x, y, geo, row, low):
     for item in range(x.shape[0] * x.shape[1]):
-        _forward_plane(x, y, idx, item, geo, row, low, with_indices)
+        _values_plane(x, y, item, geo, row, low)
 
 
-def forward_planes_parallel(x, y, idx, geo, row, low, with_indices):
+def forward_planes_parallel(x, y, geo, row, low):
     for item in prange(x.shape[0] * x.shape[1]):
-        _forward_plane(x, y, idx, item, geo, row, low, with_indices)
+        _values_plane(x, y, item, geo, row, low)
+
+
+def indexed_planes(x, y, idx, geo, row, low):
+    for item in range(x.shape[0] * x.shape[1]):
+        _indexed_plane(x, y, idx, item, geo, row, low)
+
+
+def indexed_planes_parallel(x, y, idx, geo, row, low):
+    for item in prange(x.shape[0] * x.shape[1]):
+        _indexed_plane(x, y, idx, item, geo, row, low)
 
 
 _interior_values = _inline(_interior_values)
@@ -283,10 +312,14 @@ _edge_values = _inline(_edge_values)
 _edge_indexed = _inline(_edge_indexed)
 _row_values = _inline(_row_values)
 _row_indexed = _inline(_row_indexed)
-_plane = _inline(_plane)
-_forward_plane = _bare(_forward_plane)
+_plane_values = _inline(_plane_values)
+_plane_indexed = _inline(_plane_indexed)
+_values_plane = _bare(_values_plane)
+_indexed_plane = _bare(_indexed_plane)
 forward_planes = _bare(forward_planes)
 forward_planes_parallel = _pjit(forward_planes_parallel)
+indexed_planes = _bare(indexed_planes)
+indexed_planes_parallel = _pjit(indexed_planes_parallel)
 
 
 # ----------------------------------------------------------------------------
@@ -460,41 +493,8 @@ scatter_planes_parallel = _pjit(scatter_planes_parallel)
 #: name -> (serial driver, parallel driver)
 DRIVERS: dict[str, tuple[Callable[..., Any], Callable[..., Any]]] = {
     "forward_planes": (forward_planes, forward_planes_parallel),
+    "indexed_planes": (indexed_planes, indexed_planes_parallel),
     "forward_rows": (forward_rows, forward_rows_parallel),
     "backward_planes": (backward_planes, backward_planes_parallel),
     "scatter_planes": (scatter_planes, scatter_planes_parallel),
 }
-
-
-# ----------------------------------------------------------------------------
-# The geometry tables, in plain Python (once per parameter set and input size).
-# ----------------------------------------------------------------------------
-
-
-def geometry(params, nd: int) -> np.ndarray:
-    """``(3, 4)`` int64 table ``[k, s, p, d]`` per dimension, unit rows in front for 1-D and 2-D."""
-    table = np.zeros((3, 4), dtype=np.int64)
-    table[:, 0] = table[:, 1] = table[:, 3] = 1
-    for i in range(nd):
-        row = 3 - nd + i
-        table[row] = (
-            params.kernel_size[i],
-            params.stride[i],
-            params.padding[i],
-            params.dilation[i],
-        )
-    return table
-
-
-def row_plan(geo: np.ndarray, width: int, n_out: int) -> np.ndarray:
-    """``uint64 [o0, count, i0, k, s, d]``: the outputs ``o0 .. o0 + count - 1`` are those whose
-    ``k`` taps along W all lie inside ``[0, width)``; output ``o0 + t`` starts at input position
-    ``i0 + t * s``. The others (padding, ceil_mode) are the edges (:func:`_edge_values`).
-    ``k``, ``s`` and ``d`` repeat ``geo[2]`` as unsigned integers, for the kernels' unsigned
-    index arithmetic.
-    """
-    k, s, p, d = (int(v) for v in geo[2])
-    o0 = min(-(-p // s), n_out)  # the first output whose first tap is not in the padding
-    last = width - 1 - (k - 1) * d + p  # output o's last tap is inside when o * s <= last
-    count = max(min(last // s + 1, n_out) - o0, 0) if last >= 0 else 0
-    return np.array([o0, count, o0 * s - p if count else 0, k, s, d], dtype=np.uint64)

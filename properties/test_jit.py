@@ -18,7 +18,7 @@ from poolref import fast, naive
 from poolref import strategies as ps
 
 pytest.importorskip("numba", exc_type=ImportError)
-from poolref import _jit_cores, _jit_kernels, jit
+from poolref import _jit_cores, jit
 
 SMALL = {"max_elements": 256, "max_channels": 4}
 
@@ -173,7 +173,7 @@ def test_automatic_dispatch_uses_jit_when_numba_imports(monkeypatch):
 def test_geometry_table():
     params = poolref._params.normalize_pool_args(2, (2, 3), (1, 2), (1, 0), (2, 1), False, func="f")
     np.testing.assert_array_equal(
-        _jit_kernels.geometry(params, 2), [[1, 1, 0, 1], [2, 1, 1, 2], [3, 2, 0, 1]]
+        _jit_cores.geometry(params, 2), [[1, 1, 0, 1], [2, 1, 1, 2], [3, 2, 0, 1]]
     )
 
 
@@ -226,3 +226,39 @@ def test_jit_threads_script_prints_a_row_per_op_with_both_speed_ups(capsys):
         assert cells[5] == "same", row
         assert len(cells) == (7 if torch_here else 6), row
         assert all(c.endswith("x") for c in cells[4 : len(cells) : 2] if c != "same"), row
+
+
+def test_read_only_inputs_compile_no_read_only_specialisation():
+    """Read-only inputs (``np.broadcast_to``, read-only memory maps) reach the kernels through a
+    writeable alias, so they share the writeable arrays' compiled code (a second specialisation
+    would cost 25-45 s per dtype and kernel), on the checked path and past the entries."""
+    import numba
+
+    def frozen(a):
+        a = a.copy(order="K")  # the layout kept (channels-last too)
+        a.flags.writeable = False
+        return a
+
+    x = np.random.default_rng(0).standard_normal((2, 3, 6, 6)).astype(np.float32)
+    for make in (np.copy, frozen, frozen):  # writeable first: the entries then exist
+        xi = make(x)
+        y, idx = jit.max_pool2d(xi, 2, return_indices=True)
+        for got, want in zip((y, idx), naive.max_pool2d(x, 2, return_indices=True)):
+            np.testing.assert_array_equal(got, want)
+        np.testing.assert_array_equal(jit.max_pool2d(xi, 2), y)
+        np.testing.assert_array_equal(jit.max_pool2d(make(channels_last(x)), 2), y)
+        g, i = make(np.ones_like(y)), make(idx)
+        want = naive.max_pool2d_backward(np.ones_like(y), x, 2)
+        np.testing.assert_array_equal(jit.max_pool2d_backward(g, xi, 2), want)
+        np.testing.assert_array_equal(jit.max_pool2d_backward(g, x.shape, 2, indices=i), want)
+        np.testing.assert_array_equal(
+            jit.max_unpool2d(make(y), i, 2), naive.max_unpool2d(y, idx, 2)
+        )
+    read_only = [
+        (name, sig)
+        for name, drivers in _jit_cores.kernels.DRIVERS.items()
+        for driver in drivers
+        for sig in driver.signatures
+        if any(isinstance(t, numba.types.Array) and not t.mutable for t in sig)
+    ]
+    assert read_only == []

@@ -317,10 +317,8 @@ def test_rows_whose_depth_window_is_empty_hold_only_lowest_values(k):
         y_ref, _ = check_forward(x, prm)
         plan = _jit_cores._forward_plan(x.shape, x.dtype, prm, False)
         y = np.full(plan.alloc_shape, 7, dtype=dtype)
-        args = (plan.geo, plan.row, plan.low, False)
-        _jit_cores._run(
-            "forward_planes", x.reshape(plan.x5), y.reshape(plan.y5), _jit_cores._NO_INDICES, *args
-        )
+        args = (x.reshape(plan.x5), y.reshape(plan.y5), plan.geo, plan.row, plan.low)
+        _jit_cores._run("forward_planes", *args)
         assert (y == _params.lowest(dtype)).all() and (y_ref == _params.lowest(dtype)).all()
 
 
@@ -455,6 +453,7 @@ def test_the_parallel_drivers_run_on_the_threads_asked_for(threads, monkeypatch)
     before = _jit_compat.get_num_threads()
     with _threads(threads):
         x, prm = _grid_case(6, "float32")
+        _jit_cores._forward(x, prm, False)
         _jit_cores._forward(x, prm, True)
         check_backward(x, prm, seed=0)
         _jit_cores._forward(channels_last(x), prm, True)
@@ -462,7 +461,13 @@ def test_the_parallel_drivers_run_on_the_threads_asked_for(threads, monkeypatch)
     kind, count = ("serial", None) if threads == 1 else ("parallel", threads)
     assert ran == [
         (name, kind, count)
-        for name in ("forward_planes", "backward_planes", "scatter_planes", "forward_rows")
+        for name in (
+            "forward_planes",
+            "indexed_planes",
+            "backward_planes",
+            "scatter_planes",
+            "forward_rows",
+        )
     ]
 
 
@@ -488,9 +493,9 @@ def inside_outputs(k, s, p, d, width, n_out) -> list[int]:
 
 
 def check_row_plan(k, s, p, d, width, n_out):
-    """:func:`~poolref._jit_kernels.row_plan` against its definition, counted output by output."""
+    """:func:`~poolref._jit_cores.row_plan` against its definition, counted output by output."""
     geo = np.array([[1, 1, 0, 1], [1, 1, 0, 1], [k, s, p, d]])
-    row = _jit_kernels.row_plan(geo, width, n_out)
+    row = _jit_cores.row_plan(geo, width, n_out)
     assert row.dtype == np.uint64 and row.shape == (6,)
     o0, count, i0 = (int(v) for v in row[:3])
     inside = inside_outputs(k, s, p, d, width, n_out)
@@ -517,7 +522,7 @@ def test_the_geometry_tables():
     assert row.tolist() == [0, 3, 0, 3, 2, 1] and row.dtype == np.uint64
     again = _jit_cores._geometry(prm, 7, 3)
     assert again[0] is geo and again[1] is row, "cached: the same arrays"
-    one_d = _jit_kernels.geometry(params(1, 3, 2, 1, 2), 1)
+    one_d = _jit_cores.geometry(params(1, 3, 2, 1, 2), 1)
     assert one_d.tolist() == [[1, 1, 0, 1], [1, 1, 0, 1], [3, 2, 1, 2]]
 
 
@@ -527,6 +532,30 @@ def test_the_lowest_value_and_the_index_check_flag():
         assert low.tolist() == [_params.lowest(dtype)] and low.dtype == dtype
         assert _jit_cores._lowest(np.dtype(dtype)) is low, "cached"
     assert _jit_cores._checks_indices() is True
+
+
+def test_read_only_arrays_get_a_writeable_alias_that_keeps_them_alive():
+    import gc
+    import weakref
+
+    base = np.arange(24, dtype=np.int16).reshape(2, 3, 4).copy()  # owns its memory
+    x = base.transpose(0, 2, 1)[:, ::2]  # strided and offset: the alias keeps the layout
+    x.flags.writeable = False
+    alias = _jit_cores._writeable(x)
+    assert alias.flags.writeable and alias.dtype == x.dtype
+    assert alias.shape == x.shape and alias.strides == x.strides
+    assert alias.__array_interface__["data"][0] == x.__array_interface__["data"][0]
+    np.testing.assert_array_equal(alias, x)
+    writeable = np.arange(3.0)
+    assert _jit_cores._writeable(writeable) is writeable
+    ref = weakref.ref(base)
+    del base, x
+    gc.collect()
+    assert ref() is not None, "the alias keeps the read-only array and its memory alive"
+    np.testing.assert_array_equal(alias[1, 0], [12, 16, 20])
+    del alias
+    gc.collect()
+    assert ref() is None
 
 
 def test_the_layout_helpers():
@@ -562,7 +591,7 @@ def test_every_kernel_is_bound_to_its_compiled_version():
         and node.value.func.id in ("_inline", "_njit", "_pjit", "_bare")
         and [ast.unparse(a) for a in node.value.args] == [ast.unparse(node.targets[0])]
     }
-    assert set(defs) - {"geometry", "row_plan"} == set(bound)
+    assert set(defs) == set(bound)
     parallel = {f"{name}_parallel" for name in _jit_kernels.DRIVERS}
     assert {name for name, how in bound.items() if how == "_pjit"} == parallel
     if not _jit_compat.PURE and not _jit_compat._numba.config.DISABLE_JIT:

@@ -109,10 +109,10 @@ def row_plan(geo: np.ndarray, width: int, n_out: int) -> np.ndarray:
 
 
 def _geometry_tables(params, width: int, n_out: int) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`geometry` and :func:`row_plan`, once
-    per parameter set and input width (both have a fixed size, whatever the kernel). Cached and
-    never written, but left writeable: numba's dispatcher types a read-only array through its slow
-    path (measured: 0.25 of the 2.2 us a tiny forward's kernel call costs for these three tables)."""
+    """:func:`geometry` and :func:`row_plan`, once per parameter set and input width (both have a
+    fixed size, whatever the kernel). Cached and never written, but left writeable: numba's
+    dispatcher types a read-only array through its slow path (measured: 0.25 µs of the 2.2 µs
+    that a tiny forward's kernel call costs, for these three tables)."""
     geo = geometry(params, params.nd)
     return geo, row_plan(geo, width, n_out)
 

@@ -271,3 +271,15 @@ def test_read_only_inputs_compile_no_read_only_specialisation():
         if any(isinstance(t, numba.types.Array) and not t.mutable for t in sig)
     ]
     assert read_only == []
+
+
+def test_jit_memory_threads_script_prints_the_three_rows(capsys):
+    script = pytest.importorskip("asv_bench.jit_memory_threads")
+    assert script.main(["--threads", "1", "--mib", "1", "--repeat", "1"]) == 0
+    rows = [r for r in capsys.readouterr().out.splitlines() if r.startswith("| ") and "ms" in r]
+    assert [r.split(" | ")[0][2:] for r in rows] == [
+        "fill",
+        "new + fill, huge pages",
+        "new + fill, no huge pages",
+    ]
+    assert all(r.endswith("x |") for r in rows), rows

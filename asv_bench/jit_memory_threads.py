@@ -20,10 +20,11 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import sys
 import time
 
 import numpy as np
+
+from .jit_threads import numba_with
 
 
 def _kernels():
@@ -49,13 +50,8 @@ def main(argv=None) -> int:
     parser.add_argument("--mib", type=float, default=51.0, help="array size (the stem: 51)")
     parser.add_argument("--repeat", type=int, default=15)
     args = parser.parse_args(argv)
-    try:
-        import numba
-    except ImportError:
-        print("needs numba: pip install 'poolref[jit]'", file=sys.stderr)
-        return 1
-    if args.threads > numba.config.NUMBA_NUM_THREADS:  # type: ignore[attr-defined]
-        print(f"numba has {numba.config.NUMBA_NUM_THREADS} threads", file=sys.stderr)  # type: ignore[attr-defined]
+    numba = numba_with(args.threads)
+    if numba is None:
         return 1
     zero = _kernels()
     n = int(args.mib * 2**20) // 4

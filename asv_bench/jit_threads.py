@@ -113,6 +113,20 @@ def measure(cfg, threads: int, repeat: int, torch=None) -> list[str]:
     return rows
 
 
+def numba_with(threads: int):
+    """numba, or None after saying on stderr why not: it is not installed, or it started with
+    fewer than ``threads`` threads (``NUMBA_NUM_THREADS``)."""
+    try:
+        import numba
+    except ImportError:
+        print("needs numba: pip install 'poolref[jit]'", file=sys.stderr)
+        return None
+    if threads > numba.config.NUMBA_NUM_THREADS:  # type: ignore[attr-defined]
+        print(f"numba has {numba.config.NUMBA_NUM_THREADS} threads", file=sys.stderr)  # type: ignore[attr-defined]
+        return None
+    return numba
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m asv_bench.jit_threads", description=__doc__)
     parser.add_argument("--threads", type=int, default=2, help="the thread count to compare with 1")
@@ -120,13 +134,7 @@ def main(argv=None) -> int:
     parser.add_argument("--repeat", type=int, default=7, help="interleaved samples, median")
     parser.add_argument("--no-torch", action="store_true", help="leave out torch's speed-up")
     args = parser.parse_args(argv)
-    try:
-        import numba
-    except ImportError:
-        print("needs numba: pip install 'poolref[jit]'", file=sys.stderr)
-        return 1
-    if args.threads > numba.config.NUMBA_NUM_THREADS:  # type: ignore[attr-defined]
-        print(f"numba has {numba.config.NUMBA_NUM_THREADS} threads", file=sys.stderr)  # type: ignore[attr-defined]
+    if numba_with(args.threads) is None:
         return 1
     torch = None if args.no_torch else load_torch()
     print(f"# poolref.jit: 1 thread against {args.threads} ({os.cpu_count()} CPUs)\n")

@@ -79,10 +79,9 @@ def _store(entries: dict, key: tuple, entry: Callable) -> None:
 
 def forward(nd, x, kernel_size, stride, padding, dilation, ceil_mode, return_indices):
     """The result of a plain forward call that has an entry, else None."""
+    # a read-only x takes the checked path, which aliases it (_jit_cores._writeable)
     if type(x) is not np.ndarray or type(return_indices) is not bool or not x.flags.writeable:
-        return (
-            None  # a read-only x takes the checked path, which aliases it (_jit_cores._writeable)
-        )
+        return None
     if not _plain(kernel_size, stride, padding, dilation, ceil_mode):
         return None
     key = (nd, x.shape, x.strides, x.dtype, kernel_size, stride, padding, dilation, ceil_mode)

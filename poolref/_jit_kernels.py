@@ -7,11 +7,11 @@ the running maximum, and a later tap takes over where its value is strictly grea
 So ties (``-0.0`` against ``0.0`` included) keep the first, a NaN window ends on its last NaN,
 padding is never read and an empty window keeps the lowest value and index ``-1``.
 
-Along W, the outputs whose taps all lie inside the input (:func:`~poolref._jit_cores.row_plan`: a fixed-size table
-whatever the kernel size) fold each valid D and H tap's input row into the output row in one
-pass, two and three taps at once (unrolled), or two taps a pass for other sizes, with a
-branch-free select that the compiler vectorises; for two and three taps the first tap row
-writes them (:func:`_interior_first`). Each plane's loops are specialised for stride 2 without
+Along W, the outputs whose taps all lie inside the input (:func:`~poolref._jit_cores.row_plan`:
+a fixed-size table whatever the kernel size) fold each valid D and H tap's input row into the
+output row in one pass, two and three taps at once (unrolled), or two taps a pass for other
+sizes, with a branch-free select that the compiler vectorises; for two and three taps the first
+tap row writes them (:func:`_interior_first`). Each plane's loops are specialised for stride 2 without
 dilation (de-interleaved loads). The edge outputs (padding, ceil_mode) take each input row's
 valid taps one by one. The valid D and H taps are found once per output row (:func:`_span`);
 the channels-last kernels find them once per output position, then fold channel vectors.
